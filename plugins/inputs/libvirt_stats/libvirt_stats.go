@@ -1,0 +1,148 @@
+//go:generate ../../../tools/readme_config_includer/generator
+package libvirt_stats
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
+	"github.com/influxdata/telegraf/filter"
+	"github.com/influxdata/telegraf/plugins/inputs"
+	"libvirt.org/go/libvirt"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+)
+
+//go:embed sample.conf
+var sampleConfig string
+
+const defaultURI = "qemu:///system"
+
+// LibvirtStats gathers the statistics of every domain of a libvirt host
+// with one bulk call per gather.
+type LibvirtStats struct {
+	URI              string          `toml:"libvirt_uri"`
+	StatisticsGroups []string        `toml:"statistics_groups"`
+	Domains          []string        `toml:"domains"`
+	DomainsExclude   []string        `toml:"domains_exclude"`
+	DomainStates     []string        `toml:"domain_states"`
+	NoWait           bool            `toml:"nowait"`
+	Backing          bool            `toml:"backing"`
+	Enforce          bool            `toml:"enforce"`
+	Timeout          config.Duration `toml:"timeout"`
+	ReadOnly         bool            `toml:"read_only"`
+	Username         config.Secret   `toml:"username"`
+	Password         config.Secret   `toml:"password"`
+	Log              telegraf.Logger `toml:"-"`
+
+	stats     uint32        // VIR_DOMAIN_STATS_* mask
+	listFlags uint32        // state filters
+	callFlags uint32        // NOWAIT, BACKING, ENFORCE_STATS
+	nameMatch filter.Filter // nil: no name filter, one RPC per gather
+
+	conv   *domstats.Converter
+	conn   *connection
+	caller *caller
+}
+
+func (*LibvirtStats) SampleConfig() string {
+	return sampleConfig
+}
+
+func (l *LibvirtStats) Init() error {
+	if l.URI == "" {
+		return fmt.Errorf("libvirt_uri is empty; give a libvirt URI such as %q, \"qemu+ssh://host/system\" or \"test:///default\"", defaultURI)
+	}
+	if l.Timeout <= 0 {
+		return fmt.Errorf("timeout %s must be positive", time.Duration(l.Timeout))
+	}
+	var err error
+	if l.stats, err = groupMask(l.StatisticsGroups); err != nil {
+		return fmt.Errorf("statistics_groups: %w", err)
+	}
+	if l.listFlags, err = stateFlags(l.DomainStates); err != nil {
+		return fmt.Errorf("domain_states: %w", err)
+	}
+	if l.Enforce && l.stats == 0 {
+		return errors.New("enforce = true needs statistics_groups: libvirt enforces only groups that are named")
+	}
+	if len(l.Domains) > 0 || len(l.DomainsExclude) > 0 {
+		if l.nameMatch, err = filter.NewIncludeExcludeFilter(l.Domains, l.DomainsExclude); err != nil {
+			return fmt.Errorf("domains / domains_exclude: invalid glob: %w", err)
+		}
+	}
+	if l.Backing {
+		l.callFlags |= uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_BACKING)
+	}
+	if l.Enforce {
+		l.callFlags |= uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS)
+	}
+	if l.NoWait {
+		l.callFlags |= uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
+	}
+	l.conv = domstats.NewConverter()
+	l.conn = &connection{uri: l.URI, readOnly: l.ReadOnly, username: l.Username, password: l.Password, log: l.Log}
+	l.caller = newCaller(maxCallsInFlight, l.Log)
+	return nil
+}
+
+func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
+	now := time.Now()
+	conn, err := l.conn.get()
+	if err != nil {
+		acc.AddError(err)
+		return nil
+	}
+	recs, err := l.caller.fetch(time.Duration(l.Timeout), func(nowait bool) ([]domstats.Record, error) {
+		return l.query(conn, nowait)
+	})
+	if err != nil {
+		l.conn.check(conn, err)
+		acc.AddError(fmt.Errorf("getting domain stats from %q: %w", l.URI, err))
+		return nil
+	}
+	for _, r := range recs {
+		if m := domainMetric(r, now); m != nil {
+			acc.AddMetric(m)
+		}
+	}
+	return nil
+}
+
+// query makes the bulk call; nowait forces VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
+// for the fallback call that answers when the first one overruns.
+func (l *LibvirtStats) query(conn *libvirt.Connect, nowait bool) ([]domstats.Record, error) {
+	flags := l.callFlags
+	if nowait {
+		flags |= uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
+	}
+	if l.nameMatch == nil {
+		return l.conv.GetAll(conn, l.stats, flags|l.listFlags)
+	}
+	return l.conv.GetMatching(conn, l.listFlags, l.stats, flags, l.nameMatch.Match)
+}
+
+// Start is a no-op: the connection opens at the first gather, so Telegraf
+// may start before libvirtd.
+func (*LibvirtStats) Start(telegraf.Accumulator) error { return nil }
+
+// Stop closes the connection.
+func (l *LibvirtStats) Stop() {
+	if l.conn != nil {
+		l.conn.close()
+	}
+}
+
+func init() {
+	inputs.Add("libvirt_stats", func() telegraf.Input {
+		return &LibvirtStats{
+			URI:      defaultURI,
+			NoWait:   true,
+			ReadOnly: true,
+			Timeout:  config.Duration(5 * time.Second),
+		}
+	})
+}

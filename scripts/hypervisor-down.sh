@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Remove what scripts/hypervisor-up.sh created: the tlv-* domains named in
+# testdata/qemu/*.xml (destroy + undefine) and /var/lib/libvirt/images/tlv/.
+# Idempotent: fine if nothing exists or libvirtd is not running.
+#
+#   scripts/hypervisor-down.sh                 # domains + disks only
+#   scripts/hypervisor-down.sh --stop-daemons  # ... then stop libvirtd and virtlogd
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+XML_DIR="$REPO_DIR/testdata/qemu"
+IMG_DIR=/var/lib/libvirt/images/tlv
+URI=qemu:///system
+WAIT_SECS=${TLV_WAIT_SECS:-30}
+
+say() { printf '[hv-down] %s\n' "$*"; }
+die() { printf '[hv-down] ERROR: %s\n' "$*" >&2; exit 1; }
+virsh_() { timeout 60 virsh -q -c "$URI" "$@"; }
+
+stop_daemons=0
+for a in "$@"; do
+  case "$a" in
+    --stop-daemons) stop_daemons=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) die "unknown argument: $a (usage: $0 [--stop-daemons])" ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+
+# Domain name from a template: first <name> element, XML entities decoded.
+xml_name() {
+  sed -n 's|^[[:space:]]*<name>\(.*\)</name>.*|\1|p' "$1" | head -n 1 |
+    sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&amp;/\&/g'
+}
+
+# true while process PID exists and is not a zombie
+alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$s" ] && [ "$s" != Z ]; }
+# pid of a running daemon NAME (from /run/NAME.pid, else a /proc scan), or ""
+daemon_pid() {
+  local name=$1 pid=""
+  if [ -r "/run/$name.pid" ]; then
+    pid=$(tr -dc '0-9' <"/run/$name.pid")
+    if [ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
+      echo "$pid"; return
+    fi
+  fi
+  for d in /proc/[0-9]*; do
+    if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && alive "${d#/proc/}"; then echo "${d#/proc/}"; return; fi
+  done
+}
+
+# ------------------------------------------------------------------ domains
+if [ -n "$(daemon_pid libvirtd)" ] && timeout 5 virsh -c "$URI" version >/dev/null 2>&1; then
+  # A SIGSTOPped QEMU (fault tests) would make destroy wait: resume it first.
+  for pidf in /run/libvirt/qemu/tlv-*.pid; do
+    [ -e "$pidf" ] || continue
+    qpid=$(tr -dc '0-9' <"$pidf")
+    if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
+      say "QEMU pid $qpid ($pidf) is SIGSTOPped: sending SIGCONT"
+      kill -CONT "$qpid"
+    fi
+  done
+  for xml in "$XML_DIR"/*.xml; do
+    [ -e "$xml" ] || continue
+    name=$(xml_name "$xml")
+    case "$name" in tlv-*) ;; *) say "skipping $xml: name '$name' does not start with tlv-"; continue ;; esac
+    virsh_ domuuid -- "$name" >/dev/null 2>&1 || continue
+    state=$(virsh_ domstate -- "$name" 2>/dev/null | head -n 1 || true)
+    if [ "$state" != "shut off" ]; then
+      say "destroy '$name' (was: $state)"
+      virsh_ destroy -- "$name" >/dev/null
+    fi
+    say "undefine '$name'"
+    virsh_ undefine --managed-save --snapshots-metadata --checkpoints-metadata --nvram -- "$name" >/dev/null
+  done
+else
+  say "libvirtd not running: no domains to remove"
+fi
+
+# -------------------------------------------------------------------- disks
+if [ -d "$IMG_DIR" ]; then
+  say "removing $IMG_DIR"
+  rm -rf -- "$IMG_DIR"
+fi
+
+# ------------------------------------------------------------------ daemons
+stop_daemon() {
+  local name=$1 pid
+  pid=$(daemon_pid "$name")
+  if [ -z "$pid" ]; then say "$name: not running"; return 0; fi
+  say "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $((WAIT_SECS * 10))); do
+    alive "$pid" || return 0
+    sleep 0.1
+  done
+  die "$name (pid $pid) still running after ${WAIT_SECS}s"
+}
+if [ "$stop_daemons" = 1 ]; then
+  # libvirtd first: it talks to virtlogd. Guests not listed in testdata/qemu
+  # (if any) keep running without libvirtd.
+  stop_daemon libvirtd
+  stop_daemon virtlogd
+fi
+
+say "done"

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Bring up a real libvirtd + QEMU (TCG) hypervisor with the tlv-* test domains.
+#
+# Debian 12, run as root, no systemd needed (daemons are started with -d).
+# Idempotent: re-running changes nothing once everything is up; it only
+# fills in what is missing (packages, users, config, daemons, disks, domains,
+# domain states).
+#
+#   scripts/hypervisor-up.sh          # set up / repair
+#   scripts/hypervisor-down.sh        # remove the tlv-* domains and disks
+#
+# Domains come from testdata/qemu/*.xml (every <name> starts with "tlv-").
+# Wanted states: tlv-paused -> paused, tlv-off -> shut off, all others -> running.
+# See /work/shared/HYPERVISOR.md for why each step is needed.
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+XML_DIR="$REPO_DIR/testdata/qemu"
+IMG_DIR=/var/lib/libvirt/images/tlv
+URI=qemu:///system
+LOG_DIR=/var/log/libvirt
+LIBVIRTD_LOG=$LOG_DIR/libvirtd.log
+VIRTLOGD_LOG=$LOG_DIR/virtlogd.log
+QEMU_CONF=/etc/libvirt/qemu.conf
+WAIT_SECS=${TLV_WAIT_SECS:-30}
+DISK_SIZE=64M
+# tlv-run2's disk is a qcow2 overlay on this base image.
+BASE_IMG=base.qcow2
+OVERLAY_IMGS=(tlv-run2.qcow2)
+PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils)
+
+say() { printf '[hv-up] %s\n' "$*"; }
+die() { printf '[hv-up] ERROR: %s\n' "$*" >&2; exit 1; }
+virsh_() { timeout 60 virsh -q -c "$URI" "$@"; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+compgen -G "$XML_DIR/*.xml" >/dev/null || die "no domain templates in $XML_DIR"
+
+# ---------------------------------------------------------------- packages
+missing=()
+for p in "${PACKAGES[@]}"; do
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # --no-install-recommends: the system users / qemu.conf that
+  # libvirt-daemon-system would bring are created below instead.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "packages: all present"
+fi
+
+# ------------------------------------------------------------ users, groups
+if ! getent group kvm >/dev/null; then say "creating group kvm"; groupadd --system kvm; fi
+if ! getent group libvirt-qemu >/dev/null; then say "creating group libvirt-qemu"; groupadd --system libvirt-qemu; fi
+if ! getent passwd libvirt-qemu >/dev/null; then
+  say "creating system user libvirt-qemu"
+  useradd --system -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin \
+    -c "Libvirt Qemu" libvirt-qemu
+fi
+
+# ---------------------------------------------------------------- qemu.conf
+mkdir -p /etc/libvirt
+touch "$QEMU_CONF"
+conf_before=$(cksum <"$QEMU_CONF")
+set_conf() { # key value: replace active "key = ..." lines, else append one
+  local key=$1 val=$2
+  if grep -Eq "^[[:space:]]*${key}[[:space:]]*=" "$QEMU_CONF"; then
+    sed -i -E "s|^[[:space:]]*${key}[[:space:]]*=.*|${key} = ${val}|" "$QEMU_CONF"
+  else
+    printf '%s = %s\n' "$key" "$val" >>"$QEMU_CONF"
+  fi
+}
+set_conf user '"root"'
+set_conf group '"root"'
+set_conf dynamic_ownership 0
+set_conf security_driver '"none"'
+qemu_conf_changed=0
+if [ "$(cksum <"$QEMU_CONF")" != "$conf_before" ]; then
+  qemu_conf_changed=1
+  say "updated $QEMU_CONF (user/group root, dynamic_ownership=0, security_driver=none)"
+fi
+
+mkdir -p "$LOG_DIR" /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt/qemu "$IMG_DIR"
+if [ ! -c /dev/net/tun ]; then
+  say "creating /dev/net/tun"
+  mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && chmod 0666 /dev/net/tun
+fi
+
+# ------------------------------------------------------------------ daemons
+# true while process PID exists and is not a zombie
+alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$s" ] && [ "$s" != Z ]; }
+# pid of a running daemon NAME (from /run/NAME.pid, else a /proc scan), or ""
+daemon_pid() {
+  local name=$1 pid=""
+  if [ -r "/run/$name.pid" ]; then
+    pid=$(tr -dc '0-9' <"/run/$name.pid")
+    if [ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
+      echo "$pid"; return
+    fi
+  fi
+  for d in /proc/[0-9]*; do
+    if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && alive "${d#/proc/}"; then echo "${d#/proc/}"; return; fi
+  done
+}
+clean_env() { env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"; }
+
+if pid=$(daemon_pid virtlogd) && [ -n "$pid" ]; then
+  say "virtlogd: running (pid $pid)"
+else
+  say "starting virtlogd -d"
+  clean_env LIBVIRT_LOG_OUTPUTS="3:file:$VIRTLOGD_LOG" virtlogd -d
+fi
+
+libvirtd_pid=$(daemon_pid libvirtd || true)
+if [ -n "$libvirtd_pid" ] && [ "$qemu_conf_changed" = 1 ]; then
+  say "qemu.conf changed: restarting libvirtd (pid $libvirtd_pid); guests keep running"
+  kill -TERM "$libvirtd_pid"
+  for _ in $(seq 1 $((WAIT_SECS * 10))); do
+    alive "$libvirtd_pid" || break; sleep 0.1
+  done
+  ! alive "$libvirtd_pid" || die "libvirtd (pid $libvirtd_pid) did not exit"
+  libvirtd_pid=""
+fi
+if [ -n "$libvirtd_pid" ]; then
+  say "libvirtd: running (pid $libvirtd_pid)"
+else
+  say "starting libvirtd -d (log: $LIBVIRTD_LOG)"
+  clean_env LIBVIRT_LOG_OUTPUTS="3:file:$LIBVIRTD_LOG" libvirtd -d \
+    || { tail -n 30 "$LIBVIRTD_LOG" >&2 2>/dev/null || true; die "libvirtd -d failed"; }
+fi
+
+ok=0
+for _ in $(seq 1 $((WAIT_SECS * 4))); do
+  if [ -S /run/libvirt/libvirt-sock ] && [ -S /run/libvirt/libvirt-sock-ro ] \
+     && [ -S /run/libvirt/virtlogd-sock ] \
+     && timeout 5 virsh -c "$URI" version >/dev/null 2>&1; then
+    ok=1; break
+  fi
+  sleep 0.25
+done
+if [ "$ok" != 1 ]; then
+  echo "---- tail of $LIBVIRTD_LOG ----" >&2
+  tail -n 30 "$LIBVIRTD_LOG" >&2 2>/dev/null || true
+  echo "---- tail of $VIRTLOGD_LOG ----" >&2
+  tail -n 10 "$VIRTLOGD_LOG" >&2 2>/dev/null || true
+  socks=$(cd /run/libvirt 2>/dev/null && echo ./*sock*)
+  die "libvirtd not answering on $URI after ${WAIT_SECS}s (sockets in /run/libvirt: ${socks:-none})"
+fi
+say "libvirtd answers: $(virsh -c "$URI" version 2>/dev/null | grep -i 'running hypervisor' | sed 's/^ *//')"
+
+# -------------------------------------------------------------------- disks
+# Every <source file='…'/> under $IMG_DIR in the templates gets a 64 MiB qcow2;
+# the overlays get $BASE_IMG as backing file. Existing images are kept.
+is_overlay() { local f; for f in "${OVERLAY_IMGS[@]}"; do [ "$1" = "$f" ] && return 0; done; return 1; }
+mk_img() { # file [backing]
+  local f=$1
+  [ -e "$IMG_DIR/$f" ] && return 0
+  if [ $# -gt 1 ]; then
+    say "disk $IMG_DIR/$f (overlay on $2)"
+    qemu-img create -q -f qcow2 -F qcow2 -b "$IMG_DIR/$2" "$IMG_DIR/$f" "$DISK_SIZE"
+  else
+    say "disk $IMG_DIR/$f"
+    qemu-img create -q -f qcow2 "$IMG_DIR/$f" "$DISK_SIZE"
+  fi
+}
+mk_img "$BASE_IMG"
+disks=$(sed -n "s|.*<source file='$IMG_DIR/\([^']*\)'.*|\1|p" "$XML_DIR"/*.xml | sort -u)
+for f in $disks; do
+  if is_overlay "$f"; then mk_img "$f" "$BASE_IMG"; else mk_img "$f"; fi
+done
+
+# ------------------------------------------------------------------ domains
+# Domain name from a template: first <name> element, XML entities decoded.
+xml_name() {
+  sed -n 's|^[[:space:]]*<name>\(.*\)</name>.*|\1|p' "$1" | head -n 1 |
+    sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&amp;/\&/g'
+}
+dom_state() { virsh_ domstate -- "$1" 2>/dev/null | head -n 1 || true; }
+
+# A guest whose QEMU got SIGSTOPped (fault tests) blocks every monitor call: resume it.
+for pidf in /run/libvirt/qemu/tlv-*.pid; do
+  [ -e "$pidf" ] || continue
+  qpid=$(tr -dc '0-9' <"$pidf")
+  if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
+    say "QEMU pid $qpid ($pidf) is SIGSTOPped: sending SIGCONT"
+    kill -CONT "$qpid"
+  fi
+done
+
+# tlv-run* first so that, under a freshly started libvirtd, they get domain ids 1, 2, 3.
+ordered=()
+for xml in "$XML_DIR"/*.xml; do case "$(xml_name "$xml")" in tlv-run*) ordered+=("$xml");; esac; done
+for xml in "$XML_DIR"/*.xml; do case "$(xml_name "$xml")" in tlv-run*) ;; *) ordered+=("$xml");; esac; done
+
+for xml in "${ordered[@]}"; do
+  name=$(xml_name "$xml")
+  case "$name" in tlv-*) ;; *) die "$xml: domain name '$name' must start with tlv-";; esac
+  case "$name" in
+    tlv-paused) want=paused ;;
+    tlv-off) want="shut off" ;;
+    *) want=running ;;
+  esac
+
+  if ! virsh_ domuuid -- "$name" >/dev/null 2>&1; then
+    say "define '$name' from ${xml#"$REPO_DIR"/}"
+    virsh_ define "$xml" >/dev/null
+  fi
+  state=$(dom_state "$name")
+  if [ "$want" != "shut off" ]; then
+    case "$state" in
+      running) ;;
+      paused)
+        if [ "$want" = running ]; then say "resume '$name'"; virsh_ resume -- "$name" >/dev/null; fi ;;
+      *)
+        say "start '$name' (was: $state)"
+        virsh_ start -- "$name" >/dev/null \
+          || { tail -n 5 "$LOG_DIR/qemu/$name.log" >&2 2>/dev/null || true; die "could not start '$name'"; } ;;
+    esac
+    if [ "$want" = paused ] && [ "$(dom_state "$name")" = running ]; then
+      say "suspend '$name'"
+      virsh_ suspend -- "$name" >/dev/null
+    fi
+  elif [ "$state" != "shut off" ]; then
+    say "destroy '$name' (was: $state; wanted shut off)"
+    virsh_ destroy -- "$name" >/dev/null
+  fi
+done
+
+say "done"
+virsh -c "$URI" list --all
