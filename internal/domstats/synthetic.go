@@ -13,6 +13,11 @@ static int tlvAddParam(virTypedParameterPtr *ps, int *n, int *max,
                        virErrorPtr err)
 {
     int ret = -1;
+    // Without a connection opened first, libvirt's error state would not be set up yet.
+    if (virInitialize() < 0) {
+        virCopyLastError(err);
+        return -1;
+    }
     switch (type) {
     case VIR_TYPED_PARAM_INT:
         ret = virTypedParamsAddInt(ps, n, max, key, (int)i);

@@ -70,8 +70,8 @@ func (l *LibvirtStats) Init() error {
 		return errors.New("enforce = true needs statistics_groups: libvirt enforces only groups that are named")
 	}
 	if len(l.Domains) > 0 || len(l.DomainsExclude) > 0 {
-		if l.nameMatch, err = filter.NewIncludeExcludeFilter(l.Domains, l.DomainsExclude); err != nil {
-			return fmt.Errorf("domains / domains_exclude: invalid glob: %w", err)
+		if l.nameMatch, err = nameFilter(l.Domains, l.DomainsExclude); err != nil {
+			return err
 		}
 	}
 	if l.Backing {
@@ -110,6 +110,19 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 		}
 	}
 	return nil
+}
+
+// nameFilter compiles the domain globs, naming the pattern that does not
+// compile.
+func nameFilter(include, exclude []string) (filter.Filter, error) {
+	for option, patterns := range map[string][]string{"domains": include, "domains_exclude": exclude} {
+		for _, pat := range patterns {
+			if _, err := filter.Compile([]string{pat}); err != nil {
+				return nil, fmt.Errorf("%s: invalid glob %q (%w); use *, ?, [abc], [a-z], [!a] and {x,y}", option, pat, err)
+			}
+		}
+	}
+	return filter.NewIncludeExcludeFilter(include, exclude)
 }
 
 // query makes the bulk call; nowait forces VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf/config"
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
+)
+
+func writeConf(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "libvirt_stats.conf")
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
+}
+
+func TestLoadInputReadsTelegrafTypes(t *testing.T) {
+	t.Setenv("TLV_PASSWORD", `pa"ss`)
+	p := writeConf(t, `
+[[inputs.libvirt_stats]]
+  libvirt_uri = "qemu+tcp://127.0.0.1/system"
+  statistics_groups = ["state", "block"]
+  domains = ["web-*"]
+  domains_exclude = ["web-test"]
+  domain_states = ["running"]
+  nowait = false
+  backing = true
+  timeout = "1m30s"
+  read_only = false
+  username = "collector"
+  password = "${TLV_PASSWORD}"
+`)
+	in, err := loadInput(p)
+	require.NoError(t, err)
+	ls := in.(*libvirt_stats.LibvirtStats)
+	require.Equal(t, "qemu+tcp://127.0.0.1/system", ls.URI)
+	require.Equal(t, []string{"state", "block"}, ls.StatisticsGroups)
+	require.Equal(t, []string{"web-*"}, ls.Domains)
+	require.Equal(t, []string{"web-test"}, ls.DomainsExclude)
+	require.Equal(t, []string{"running"}, ls.DomainStates)
+	require.False(t, ls.NoWait)
+	require.True(t, ls.Backing)
+	require.False(t, ls.ReadOnly)
+	require.Equal(t, config.Duration(90*time.Second), ls.Timeout)
+	pw, err := ls.Password.Get()
+	require.NoError(t, err)
+	defer pw.Destroy()
+	require.Equal(t, `pa"ss`, pw.String())
+}
+
+func TestLoadInputDurationAsNumber(t *testing.T) {
+	in, err := loadInput(writeConf(t, "[[inputs.libvirt_stats]]\n  timeout = 3\n"))
+	require.NoError(t, err)
+	require.Equal(t, config.Duration(3*time.Second), in.(*libvirt_stats.LibvirtStats).Timeout)
+}
+
+func TestLoadInputNoFileGivesDefaults(t *testing.T) {
+	in, err := loadInput("")
+	require.NoError(t, err)
+	require.Equal(t, "qemu:///system", in.(*libvirt_stats.LibvirtStats).URI)
+}
+
+func TestLoadInputErrors(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"unknown key", "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test:///default\"\n  statistic_groups = [\"state\"]\n",
+			`configuration specified the fields ["statistic_groups"], but they were not used`},
+		{"other input", "[[inputs.cpu]]\n", `unknown input "cpu": this binary runs only [[inputs.libvirt_stats]]`},
+		{"no table", "# nothing\n", `no [[inputs.libvirt_stats]] table`},
+		{"two tables", "[[inputs.libvirt_stats]]\n[[inputs.libvirt_stats]]\n", `2 [[inputs.libvirt_stats]] tables`},
+		{"wrong type", "[[inputs.libvirt_stats]]\n  nowait = \"yes\"\n", `nowait`},
+		{"bad duration", "[[inputs.libvirt_stats]]\n  timeout = \"5 parsecs\"\n", `5 parsecs`},
+		{"bad toml", "[[inputs.libvirt_stats]\n", `toml`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadInput(writeConf(t, tt.body))
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+// The binary itself, built once for the tests below.
+func binary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "telegraf-libvirt")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
+}
+
+func run(t *testing.T, bin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var so, se strings.Builder
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return so.String(), se.String(), ee.ExitCode()
+	}
+	require.NoError(t, err)
+	return so.String(), se.String(), 0
+}
+
+func TestBinary(t *testing.T) {
+	bin := binary(t)
+
+	t.Run("once", func(t *testing.T) {
+		out, errOut, code := run(t, bin, "-once", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test:///default\"\n"))
+		require.Equal(t, 0, code, errOut)
+		require.Regexp(t, `^libvirt_stats,domain=test,uuid=6695eb01-f6a4-8304-79aa-97f2502e193f state.state=1i,state.reason=0i \d{19}\n$`, out)
+	})
+	t.Run("once keeps uint64", func(t *testing.T) {
+		node, err := filepath.Abs("../../testdata/node-120.xml")
+		require.NoError(t, err)
+		out, errOut, code := run(t, bin, "-once", "-config", writeConf(t,
+			"[[inputs.libvirt_stats]]\n  libvirt_uri = \"test://"+node+"\"\n  domains = [\"node-0003\"]\n"))
+		require.Equal(t, 0, code, errOut)
+		require.Contains(t, out, "iothread.count=4u,")
+	})
+	t.Run("once unreachable", func(t *testing.T) {
+		uri := "qemu+unix:///system?socket=/nonexistent/sock"
+		start := time.Now()
+		out, errOut, code := run(t, bin, "-once", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \""+uri+"\"\n"))
+		require.Less(t, time.Since(start), 10*time.Second)
+		require.NotEqual(t, 0, code)
+		require.Empty(t, out)
+		require.Contains(t, errOut, `connecting to "`+uri+`"`)
+	})
+	t.Run("bad config", func(t *testing.T) {
+		_, errOut, code := run(t, bin, "-once", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  domain_states = [\"up\"]\n"))
+		require.NotEqual(t, 0, code)
+		require.Contains(t, errOut, `unknown domain state "up"`)
+	})
+	t.Run("version", func(t *testing.T) {
+		out, _, code := run(t, bin, "-version")
+		require.Equal(t, 0, code)
+		require.Regexp(t, `^telegraf-libvirt \S+ \(libvirt \d+\.\d+\.\d+\)\n$`, out)
+	})
+	t.Run("stdin signal", func(t *testing.T) {
+		cmd := exec.Command(bin, "-poll_interval_disabled", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test:///default\"\n"))
+		stdin, err := cmd.StdinPipe()
+		require.NoError(t, err)
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
+		lines := bufio.NewReader(stdout)
+		for range 2 {
+			_, err = stdin.Write([]byte("\n"))
+			require.NoError(t, err)
+			line, err := lines.ReadString('\n')
+			require.NoError(t, err)
+			require.Regexp(t, `^libvirt_stats,domain=test,uuid=\S+ state.state=1i,state.reason=0i \d+\n$`, line)
+		}
+		require.NoError(t, stdin.Close())
+		require.NoError(t, cmd.Wait(), "exits 0 when stdin closes")
+	})
+}

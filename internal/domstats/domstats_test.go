@@ -1,0 +1,96 @@
+package domstats
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"libvirt.org/go/libvirt"
+)
+
+func open(t *testing.T, uri string) *libvirt.Connect {
+	t.Helper()
+	conn, err := libvirt.NewConnect(uri)
+	require.NoError(t, err, "opening %s", uri)
+	t.Cleanup(func() { _, _ = conn.Close() })
+	return conn
+}
+
+func nodeURI(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../../testdata/node-120.xml")
+	require.NoError(t, err)
+	_, err = os.Stat(p)
+	require.NoError(t, err)
+	return "test://" + p
+}
+
+func TestGetAllDefault(t *testing.T) {
+	conn := open(t, "test:///default")
+	recs, err := NewConverter().GetAll(conn, 0, 0)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.Equal(t, "test", recs[0].Name)
+	require.Equal(t, "6695eb01-f6a4-8304-79aa-97f2502e193f", recs[0].UUID)
+	require.Equal(t, Param{Key: "state.state", Type: TypeInt, num: 1}, recs[0].Params[0])
+}
+
+func TestGetAllNode(t *testing.T) {
+	conn := open(t, nodeURI(t))
+	recs, err := NewConverter().GetAll(conn, uint32(libvirt.DOMAIN_STATS_STATE), 0)
+	require.NoError(t, err)
+	require.Len(t, recs, 120)
+	for _, r := range recs {
+		require.Len(t, r.Params, 2, r.Name)
+	}
+}
+
+func TestGetMatchingKeepsOnlyMatches(t *testing.T) {
+	conn := open(t, nodeURI(t))
+	var asked []string
+	recs, err := NewConverter().GetMatching(conn, 0, 0, 0, func(name string) bool {
+		asked = append(asked, name)
+		return name == "node-0003" || name == "node-0007"
+	})
+	require.NoError(t, err)
+	require.Len(t, asked, 120)
+	require.Len(t, recs, 2)
+	names := []string{recs[0].Name, recs[1].Name}
+	require.ElementsMatch(t, []string{"node-0003", "node-0007"}, names)
+}
+
+func TestGetMatchingNoneKept(t *testing.T) {
+	conn := open(t, nodeURI(t))
+	recs, err := NewConverter().GetMatching(conn, 0, 0, 0, func(string) bool { return false })
+	require.NoError(t, err)
+	require.Empty(t, recs)
+}
+
+// A domain that vanishes between the list and the stats call is absent,
+// not an error: the keep callback runs between the two calls.
+func TestGetMatchingDomainVanishes(t *testing.T) {
+	conn := open(t, nodeURI(t))
+	recs, err := NewConverter().GetMatching(conn, 0, 0, 0, func(name string) bool {
+		if name == "node-0004" {
+			dom, err := conn.LookupDomainByName(name)
+			require.NoError(t, err)
+			require.NoError(t, dom.Destroy())
+			require.NoError(t, dom.Undefine())
+			require.NoError(t, dom.Free())
+		}
+		return name == "node-0004" || name == "node-0002"
+	})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.Equal(t, "node-0002", recs[0].Name)
+}
+
+func TestGetAllClosedConnectionErrors(t *testing.T) {
+	conn, err := libvirt.NewConnect("test:///default")
+	require.NoError(t, err)
+	_, err = conn.Close()
+	require.NoError(t, err)
+	_, err = NewConverter().GetAll(conn, 0, 0)
+	require.Error(t, err)
+}

@@ -1,0 +1,5 @@
+package domstats
+
+import "unsafe"
+
+func unsafeStringData(s string) *byte { return unsafe.StringData(s) }

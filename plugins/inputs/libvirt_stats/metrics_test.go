@@ -1,0 +1,63 @@
+package libvirt_stats
+
+import (
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+)
+
+func record(t *testing.T, name, uuid string, in ...domstats.Synthetic) domstats.Record {
+	t.Helper()
+	cp, err := domstats.BuildParams(in)
+	require.NoError(t, err)
+	defer cp.Free()
+	return domstats.Record{Name: name, UUID: uuid, Params: domstats.NewConverter().Convert(cp)}
+}
+
+func TestDomainMetric(t *testing.T) {
+	ts := time.Unix(1700000000, 0)
+	r := record(t, "web 1,a=b", "c0ffee00-7100-4000-8000-000000000001",
+		domstats.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(1)},
+		domstats.Synthetic{Key: "cpu.time", Type: domstats.TypeULLong, Value: uint64(602278000)},
+		domstats.Synthetic{Key: "balloon.current", Type: domstats.TypeULLong, Value: uint64(65536)},
+		domstats.Synthetic{Key: "vcpu.0.halted", Type: domstats.TypeBoolean, Value: int64(1)},
+		domstats.Synthetic{Key: "block.0.name", Type: domstats.TypeString, Value: "vda"},
+		domstats.Synthetic{Key: "dirtyrate.megabytes_per_second", Type: domstats.TypeLLong, Value: int64(-1)},
+		domstats.Synthetic{Key: "perf.cmt", Type: domstats.TypeULLong, Value: uint64(0)},
+		domstats.Synthetic{Key: "vm.some.future.key", Type: domstats.TypeDouble, Value: 1.5},
+		domstats.Synthetic{Key: "iothread.count", Type: domstats.TypeUint, Value: uint64(2)},
+	)
+	want := []telegraf.Metric{metric.New("libvirt_stats",
+		map[string]string{"domain": "web 1,a=b", "uuid": "c0ffee00-7100-4000-8000-000000000001"},
+		map[string]any{
+			"state.state":                    int64(1),
+			"cpu.time":                       uint64(602278000),
+			"balloon.current":                uint64(65536),
+			"vcpu.0.halted":                  true,
+			"block.0.name":                   "vda",
+			"dirtyrate.megabytes_per_second": int64(-1),
+			"perf.cmt":                       uint64(0),
+			"vm.some.future.key":             1.5,
+			"iothread.count":                 uint64(2),
+		}, ts)}
+	got := []telegraf.Metric{domainMetric(r, ts)}
+	testutil.RequireMetricsEqual(t, want, got)
+
+	// Fields keep libvirt's order.
+	var keys []string
+	for _, f := range got[0].FieldList() {
+		keys = append(keys, f.Key)
+	}
+	require.Equal(t, []string{"state.state", "cpu.time", "balloon.current", "vcpu.0.halted", "block.0.name",
+		"dirtyrate.megabytes_per_second", "perf.cmt", "vm.some.future.key", "iothread.count"}, keys)
+}
+
+func TestDomainMetricWithoutParams(t *testing.T) {
+	require.Nil(t, domainMetric(domstats.Record{Name: "off", UUID: "u"}, time.Now()))
+}
