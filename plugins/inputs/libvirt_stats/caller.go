@@ -1,6 +1,7 @@
 package libvirt_stats
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -65,13 +66,17 @@ func (c *caller) start(fn func() ([]domstats.Record, error)) *call {
 	return cl
 }
 
+// errTimeout: neither call answered by the deadline.
+var errTimeout = errors.New("no answer within the timeout")
+
 // fetch returns the first answer of query by the deadline. At half the
 // timeout a second call with NOWAIT is started: it skips a domain whose job
 // the first call holds, so the other domains still arrive complete.
-func (c *caller) fetch(timeout time.Duration, query func(nowait bool) ([]domstats.Record, error)) ([]domstats.Record, error) {
+// fellBack tells that the answer came from that second call.
+func (c *caller) fetch(timeout time.Duration, query func(nowait bool) ([]domstats.Record, error)) (recs []domstats.Record, fellBack bool, err error) {
 	primary := c.start(func() ([]domstats.Record, error) { return query(false) })
 	if primary == nil {
-		return nil, fmt.Errorf("%d earlier stats calls are still stuck in libvirt; not starting another", c.stuck.Load())
+		return nil, false, fmt.Errorf("%d earlier stats calls are still stuck in libvirt; not starting another", c.stuck.Load())
 	}
 	var fallback *call
 	defer func() { c.abandon(primary, fallback) }()
@@ -84,16 +89,16 @@ func (c *caller) fetch(timeout time.Duration, query func(nowait bool) ([]domstat
 	for {
 		select {
 		case r := <-primary.done:
-			return r.recs, r.err
+			return r.recs, false, r.err
 		case r := <-fallbackDone:
-			return r.recs, r.err
+			return r.recs, true, r.err
 		case <-half.C:
 			if fallback = c.start(func() ([]domstats.Record, error) { return query(true) }); fallback != nil {
 				fallbackDone = fallback.done
 				c.log.Warnf("Stats call still running after %s; asking again with NOWAIT", timeout/2)
 			}
 		case <-deadline.C:
-			return nil, fmt.Errorf("no answer within the timeout of %s", timeout)
+			return nil, false, fmt.Errorf("%w of %s", errTimeout, timeout)
 		}
 	}
 }

@@ -148,6 +148,13 @@ func (c *connection) check(conn *libvirt.Connect, err error) {
 	}
 }
 
+// openCount is the number of successful opens, the first included.
+func (c *connection) openCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opens
+}
+
 func (c *connection) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

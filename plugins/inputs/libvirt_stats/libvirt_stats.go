@@ -36,6 +36,7 @@ type LibvirtStats struct {
 	ReadOnly         bool            `toml:"read_only"`
 	Username         config.Secret   `toml:"username"`
 	Password         config.Secret   `toml:"password"`
+	CollectorMetrics bool            `toml:"collector_metrics"`
 	Log              telegraf.Logger `toml:"-"`
 
 	stats     uint32        // VIR_DOMAIN_STATS_* mask
@@ -43,9 +44,11 @@ type LibvirtStats struct {
 	callFlags uint32        // NOWAIT, BACKING, ENFORCE_STATS
 	nameMatch filter.Filter // nil: no name filter, one RPC per gather
 
-	conv   *domstats.Converter
-	conn   *connection
-	caller *caller
+	conv     *domstats.Converter
+	conn     *connection
+	caller   *caller
+	complete *completeness
+	counters counters
 }
 
 func (*LibvirtStats) SampleConfig() string {
@@ -86,30 +89,52 @@ func (l *LibvirtStats) Init() error {
 	l.conv = domstats.NewConverter()
 	l.conn = &connection{uri: l.URI, readOnly: l.ReadOnly, username: l.Username, password: l.Password, log: l.Log}
 	l.caller = newCaller(maxCallsInFlight, l.Log)
+	l.complete = newCompleteness()
 	return nil
 }
 
 func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
-	now := time.Now()
-	conn, err := l.conn.get()
+	start := time.Now()
+	recs, fellBack, err := l.fetch()
+	var partial int
 	if err != nil {
 		acc.AddError(err)
-		return nil
+	} else {
+		for _, r := range recs {
+			missing := l.complete.missing(r)
+			if missing != nil {
+				partial++
+			}
+			if m := domainMetric(r, start, missing); m != nil {
+				acc.AddMetric(m)
+			}
+		}
+		l.complete.forgetUnseen()
+		if fellBack || partial > 0 {
+			l.Log.Warnf("%d of %d domains came back partial (fields partial, partial_groups)", partial, len(recs))
+		}
 	}
-	recs, err := l.caller.fetch(time.Duration(l.Timeout), func(nowait bool) ([]domstats.Record, error) {
+	l.counters.record(err, fellBack, len(recs), partial)
+	if l.CollectorMetrics {
+		acc.AddMetric(l.collectorMetric(start))
+	}
+	return nil
+}
+
+// fetch gets the records by the deadline, opening the connection if need be.
+func (l *LibvirtStats) fetch() ([]domstats.Record, bool, error) {
+	conn, err := l.conn.get()
+	if err != nil {
+		return nil, false, err
+	}
+	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), func(nowait bool) ([]domstats.Record, error) {
 		return l.query(conn, nowait)
 	})
 	if err != nil {
 		l.conn.check(conn, err)
-		acc.AddError(fmt.Errorf("getting domain stats from %q: %w", l.URI, err))
-		return nil
+		return nil, false, fmt.Errorf("getting domain stats from %q: %w", l.URI, err)
 	}
-	for _, r := range recs {
-		if m := domainMetric(r, now); m != nil {
-			acc.AddMetric(m)
-		}
-	}
-	return nil
+	return recs, fellBack, nil
 }
 
 // nameFilter compiles the domain globs, naming the pattern that does not

@@ -1,6 +1,7 @@
 package libvirt_stats
 
 import (
+	"strings"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -13,8 +14,10 @@ const measurement = "libvirt_stats"
 
 // domainMetric shapes one record into one metric: tags domain and uuid,
 // every parameter a field in libvirt's order with libvirt's type. A record
+// whose groups came back incomplete also gets partial=true and
+// partial_groups (dotless keys: libvirt's keys always have a dot). A record
 // with no parameters (every requested group empty) yields nil.
-func domainMetric(r domstats.Record, ts time.Time) telegraf.Metric {
+func domainMetric(r domstats.Record, ts time.Time, missing []string) telegraf.Metric {
 	if len(r.Params) == 0 {
 		return nil
 	}
@@ -23,6 +26,10 @@ func domainMetric(r domstats.Record, ts time.Time) telegraf.Metric {
 		if v := p.Value(); v != nil {
 			m.AddField(p.Key, v)
 		}
+	}
+	if len(missing) > 0 {
+		m.AddField("partial", true)
+		m.AddField("partial_groups", strings.Join(missing, ","))
 	}
 	return m
 }

@@ -46,7 +46,7 @@ func TestDomainMetric(t *testing.T) {
 			"vm.some.future.key":             1.5,
 			"iothread.count":                 uint64(2),
 		}, ts)}
-	got := []telegraf.Metric{domainMetric(r, ts)}
+	got := []telegraf.Metric{domainMetric(r, ts, nil)}
 	testutil.RequireMetricsEqual(t, want, got)
 
 	// Fields keep libvirt's order.
@@ -59,5 +59,5 @@ func TestDomainMetric(t *testing.T) {
 }
 
 func TestDomainMetricWithoutParams(t *testing.T) {
-	require.Nil(t, domainMetric(domstats.Record{Name: "off", UUID: "u"}, time.Now()))
+	require.Nil(t, domainMetric(domstats.Record{Name: "off", UUID: "u"}, time.Now(), nil))
 }
