@@ -105,7 +105,17 @@ daemon_pid() {
     if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && alive "${d#/proc/}"; then echo "${d#/proc/}"; return; fi
   done
 }
-clean_env() { env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"; }
+# Daemons get a clean environment and no inherited descriptors past stderr:
+# a lock or pipe held by whoever ran this script must not live on in them.
+clean_env() {
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"
+  )
+}
 
 if pid=$(daemon_pid virtlogd) && [ -n "$pid" ]; then
   say "virtlogd: running (pid $pid)"

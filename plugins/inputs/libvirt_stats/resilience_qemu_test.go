@@ -1,0 +1,232 @@
+//go:build qemu
+
+package libvirt_stats
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"libvirt.org/go/libvirt"
+)
+
+// These tests stop guests and restart libvirtd: the hypervisor from
+// scripts/hypervisor-up.sh must be up, and they fail if it is not.
+
+const qemuURI = "qemu:///system"
+
+func hvRequire(t *testing.T) {
+	t.Helper()
+	conn, err := libvirt.NewConnectReadOnly(qemuURI)
+	require.NoError(t, err, "the QEMU hypervisor is not reachable: run scripts/hypervisor-up.sh (make hypervisor)")
+	_, _ = conn.Close()
+}
+
+func hvPID(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err, path)
+	return pid
+}
+
+func hvAlive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] != "Z"
+}
+
+// hvStopDaemon kills libvirtd and waits for it to be gone; the guests keep
+// running. The cleanup brings it back whatever the test did.
+func hvStopDaemon(t *testing.T) {
+	t.Helper()
+	t.Cleanup(func() { hvStartDaemon(t) })
+	pid := hvPID(t, "/run/libvirtd.pid")
+	require.NoError(t, syscall.Kill(pid, syscall.SIGTERM))
+	require.Eventually(t, func() bool { return !hvAlive(pid) }, 30*time.Second, 50*time.Millisecond, "libvirtd did not exit")
+}
+
+func hvStartDaemon(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("../../../scripts/hypervisor-up.sh").CombinedOutput()
+	require.NoError(t, err, string(out))
+}
+
+func byDomain(ms []telegraf.Metric) map[string]telegraf.Metric {
+	out := map[string]telegraf.Metric{}
+	for _, m := range ms {
+		name, _ := m.GetTag("domain")
+		out[name] = m
+	}
+	return out
+}
+
+func fieldKeys(m telegraf.Metric) []string {
+	var keys []string
+	for _, f := range m.FieldList() {
+		keys = append(keys, f.Key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func gatherAcc(t *testing.T, p *LibvirtStats) (*testutil.Accumulator, time.Duration) {
+	t.Helper()
+	var acc testutil.Accumulator
+	start := time.Now()
+	require.NoError(t, p.Gather(&acc))
+	return &acc, time.Since(start)
+}
+
+// One guest's QEMU stopped with SIGSTOP: every gather still returns by its
+// deadline, every other domain complete, the frozen one present and marked
+// partial; after SIGCONT full stats return.
+func TestFrozenGuest(t *testing.T) {
+	hvRequire(t)
+	for _, nowait := range []bool{true, false} {
+		t.Run("nowait="+strconv.FormatBool(nowait), func(t *testing.T) {
+			const frozen = "tlv-run3"
+			const timeout = 3 * time.Second
+			p := newPlugin(t, qemuURI)
+			p.Timeout = config.Duration(timeout)
+			p.NoWait = nowait
+			require.NoError(t, p.Init())
+			defer p.Stop()
+
+			acc, _ := gatherAcc(t, p)
+			require.Empty(t, acc.Errors)
+			before := byDomain(acc.GetTelegrafMetrics())
+			require.Contains(t, before, frozen)
+
+			pid := hvPID(t, "/run/libvirt/qemu/"+frozen+".pid")
+			require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+			resumed := false
+			resume := func() {
+				if !resumed {
+					resumed = true
+					require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
+				}
+			}
+			t.Cleanup(resume)
+
+			for i := range 2 {
+				acc, took := gatherAcc(t, p)
+				t.Logf("gather %d with %s frozen: %s", i+1, frozen, took)
+				require.Less(t, took, timeout+time.Second, "gather %d overran its deadline", i+1)
+				require.Empty(t, acc.Errors)
+				got := byDomain(acc.GetTelegrafMetrics())
+				require.Len(t, got, len(before))
+				for name, m := range got {
+					if name == frozen {
+						require.Equal(t, true, m.Fields()["partial"], "the frozen domain is marked partial")
+						require.NotEmpty(t, m.Fields()["partial_groups"])
+						require.Contains(t, m.Fields(), "state.state")
+						continue
+					}
+					require.Equal(t, fieldKeys(before[name]), fieldKeys(m), "%s must arrive complete", name)
+				}
+			}
+
+			resume()
+			require.Eventually(t, func() bool {
+				acc, _ := gatherAcc(t, p)
+				m := byDomain(acc.GetTelegrafMetrics())[frozen]
+				return len(acc.Errors) == 0 && m != nil && !m.HasField("partial") &&
+					strings.Join(fieldKeys(m), ",") == strings.Join(fieldKeys(before[frozen]), ",")
+			}, 30*time.Second, 500*time.Millisecond, "full stats did not return after SIGCONT")
+			require.Eventually(t, func() bool { return p.caller.stuck.Load() == 0 }, 30*time.Second, 100*time.Millisecond,
+				"the stuck call never returned")
+		})
+	}
+}
+
+func countFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(fds)
+}
+
+// libvirtd killed and restarted under a running plugin: gathers in between
+// report the URI, the first gather after the daemon is back has every
+// domain, and goroutines and fds return to their level.
+func TestDaemonRestart(t *testing.T) {
+	hvRequire(t)
+	p := newPlugin(t, qemuURI)
+	p.CollectorMetrics = true
+	require.NoError(t, p.Init())
+	defer p.Stop()
+
+	acc, _ := gatherAcc(t, p)
+	require.Empty(t, acc.Errors)
+	want := len(acc.GetTelegrafMetrics()) - 1 // minus the collector metric
+	require.Positive(t, want)
+	runtime.GC()
+	goroutines, fds := runtime.NumGoroutine(), countFDs(t)
+
+	hvStopDaemon(t)
+	acc, took := gatherAcc(t, p)
+	require.Less(t, took, 6*time.Second)
+	require.NotEmpty(t, acc.Errors)
+	require.ErrorContains(t, acc.Errors[0], `"`+qemuURI+`"`)
+	t.Logf("with libvirtd down: %v", acc.Errors[0])
+
+	hvStartDaemon(t)
+	acc, _ = gatherAcc(t, p)
+	require.Empty(t, acc.Errors, "the first gather after the daemon is back must work")
+	ms := acc.GetTelegrafMetrics()
+	require.Len(t, ms, want+1)
+	collector := ms[len(ms)-1]
+	require.Equal(t, "libvirt_stats_collector", collector.Name())
+	require.Equal(t, uint64(1), collector.Fields()["reconnects"])
+	require.Equal(t, uint64(1), collector.Fields()["errors"])
+
+	var nowG, nowFDs int
+	level := func() bool {
+		runtime.GC()
+		nowG, nowFDs = runtime.NumGoroutine(), countFDs(t)
+		return nowG <= goroutines && nowFDs <= fds
+	}
+	if !assert.Eventually(t, level, 10*time.Second, 100*time.Millisecond) {
+		out, _ := exec.Command("ls", "-l", "/proc/self/fd/").CombinedOutput()
+		t.Fatalf("goroutines %d -> %d, fds %d -> %d\n%s", goroutines, nowG, fds, nowFDs, out)
+	}
+}
+
+// Telegraf may start before libvirtd: Init succeeds, gathers report the
+// URI, and the plugin starts working when the daemon appears.
+func TestDaemonAbsentAtStart(t *testing.T) {
+	hvRequire(t)
+	hvStopDaemon(t)
+	p := newPlugin(t, qemuURI)
+	require.NoError(t, p.Init())
+	defer p.Stop()
+	acc, took := gatherAcc(t, p)
+	require.Less(t, took, 6*time.Second)
+	require.Len(t, acc.Errors, 1)
+	require.ErrorContains(t, acc.Errors[0], `connecting to "`+qemuURI+`"`)
+	require.Empty(t, acc.GetTelegrafMetrics())
+
+	hvStartDaemon(t)
+	acc, _ = gatherAcc(t, p)
+	require.Empty(t, acc.Errors)
+	require.NotEmpty(t, acc.GetTelegrafMetrics())
+}
+
+var _ = filepath.Join
