@@ -101,8 +101,13 @@ daemon_pid() {
       echo "$pid"; return
     fi
   fi
+  # No pid file: the system instance is the one started without --config or
+  # --pid-file (a private instance of someone else's is left alone).
   for d in /proc/[0-9]*; do
-    if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && alive "${d#/proc/}"; then echo "${d#/proc/}"; return; fi
+    if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && alive "${d#/proc/}" &&
+      ! tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qE -- '--(config|pid-file)'; then
+      echo "${d#/proc/}"; return
+    fi
   done
 }
 # Daemons get a clean environment and no inherited descriptors past stderr:
