@@ -105,7 +105,18 @@ daemon_pid() {
     if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && alive "${d#/proc/}"; then echo "${d#/proc/}"; return; fi
   done
 }
-clean_env() { env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"; }
+# Runs a daemon with no libvirt debug settings and none of this script's open
+# files: whatever a daemon inherits it keeps for its whole life, and a
+# caller's `flock FILE scripts/hypervisor-up.sh` lock would never be released.
+clean_env() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    exec env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"
+  )
+}
 
 if pid=$(daemon_pid virtlogd) && [ -n "$pid" ]; then
   say "virtlogd: running (pid $pid)"
