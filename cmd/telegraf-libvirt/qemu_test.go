@@ -212,7 +212,8 @@ func procsOf(calls []rpc) []int {
 var unixConnect = regexp.MustCompile(`virNetSocketNewConnectUNIX:\d+ : path=(\S+)`)
 
 // By default the binary connects to libvirt-sock-ro, and reads through it
-// every field the read-write socket gives.
+// every field the read-write socket gives. NOWAIT is off so that another
+// client's stats call on the machine cannot thin out one of the two runs.
 func TestQEMUReadOnlySocket(t *testing.T) {
 	bin := binary(t)
 	tests := []struct {
@@ -220,8 +221,8 @@ func TestQEMUReadOnlySocket(t *testing.T) {
 		conf   string
 		socket string
 	}{
-		{"default", "", "/var/run/libvirt/libvirt-sock-ro"},
-		{"read_only = false", "  read_only = false\n", "/var/run/libvirt/libvirt-sock"},
+		{"default", "  nowait = false\n", "/var/run/libvirt/libvirt-sock-ro"},
+		{"read_only = false", "  nowait = false\n  read_only = false\n", "/var/run/libvirt/libvirt-sock"},
 	}
 	fields := map[string]map[string][]string{}
 	for _, tt := range tests {
