@@ -8,7 +8,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 GOFILES   = $(shell git ls-files '*.go')
 
-.PHONY: all build demo test unit lint deps hypervisor hypervisor-down clean
+.PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean
 
 all: build
 
@@ -28,6 +28,11 @@ hypervisor:
 
 hypervisor-down:
 	scripts/hypervisor-down.sh
+
+## example: capture virsh domstats and the plugin's line protocol of tlv-run1
+## into testdata/ (the README's Example Output quotes them)
+example: deps hypervisor
+	scripts/capture-example.sh
 
 lint:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi

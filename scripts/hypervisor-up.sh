@@ -110,13 +110,14 @@ daemon_pid() {
     fi
   done
 }
-# Daemons get a clean environment and no inherited descriptors past stderr:
-# a lock or pipe held by whoever ran this script must not live on in them.
+# Runs a daemon with no libvirt debug settings and none of this script's open
+# files: whatever a daemon inherits it keeps for its whole life, and a
+# caller's `flock FILE scripts/hypervisor-up.sh` lock would never be released.
 clean_env() {
   (
-    for fd in /proc/self/fd/*; do
+    for fd in /proc/$BASHPID/fd/*; do
       fd=${fd##*/}
-      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
     done
     exec env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"
   )
