@@ -11,6 +11,8 @@
 #
 # Domains come from testdata/qemu/*.xml (every <name> starts with "tlv-").
 # Wanted states: tlv-paused -> paused, tlv-off -> shut off, all others -> running.
+# libvirtd also listens on TCP 127.0.0.1:16509 with SASL (DIGEST-MD5) auth; the
+# test-only user and password are in testdata/sasl.env.
 # See /work/shared/HYPERVISOR.md for why each step is needed.
 set -euo pipefail
 
@@ -22,12 +24,17 @@ LOG_DIR=/var/log/libvirt
 LIBVIRTD_LOG=$LOG_DIR/libvirtd.log
 VIRTLOGD_LOG=$LOG_DIR/virtlogd.log
 QEMU_CONF=/etc/libvirt/qemu.conf
+LIBVIRTD_CONF=/etc/libvirt/libvirtd.conf
+SASL_CONF=/etc/sasl2/libvirt.conf
+SASL_DB=/etc/libvirt/passwd.db
+SASL_ENV=$REPO_DIR/testdata/sasl.env
 WAIT_SECS=${TLV_WAIT_SECS:-30}
 DISK_SIZE=64M
 # tlv-run2's disk is a qcow2 overlay on this base image.
 BASE_IMG=base.qcow2
 OVERLAY_IMGS=(tlv-run2.qcow2)
-PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils)
+PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+  sasl2-bin libsasl2-modules)
 
 say() { printf '[hv-up] %s\n' "$*"; }
 die() { printf '[hv-up] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -65,12 +72,12 @@ fi
 mkdir -p /etc/libvirt
 touch "$QEMU_CONF"
 conf_before=$(cksum <"$QEMU_CONF")
-set_conf() { # key value: replace active "key = ..." lines, else append one
-  local key=$1 val=$2
-  if grep -Eq "^[[:space:]]*${key}[[:space:]]*=" "$QEMU_CONF"; then
-    sed -i -E "s|^[[:space:]]*${key}[[:space:]]*=.*|${key} = ${val}|" "$QEMU_CONF"
+set_conf() { # key value [file]: replace active "key = ..." lines, else append one
+  local key=$1 val=$2 file=${3:-$QEMU_CONF}
+  if grep -Eq "^[[:space:]]*${key}[[:space:]]*=" "$file"; then
+    sed -i -E "s|^[[:space:]]*${key}[[:space:]]*=.*|${key} = ${val}|" "$file"
   else
-    printf '%s = %s\n' "$key" "$val" >>"$QEMU_CONF"
+    printf '%s = %s\n' "$key" "$val" >>"$file"
   fi
 }
 set_conf user '"root"'
@@ -82,6 +89,42 @@ if [ "$(cksum <"$QEMU_CONF")" != "$conf_before" ]; then
   qemu_conf_changed=1
   say "updated $QEMU_CONF (user/group root, dynamic_ownership=0, security_driver=none)"
 fi
+
+# ------------------------------------------------ libvirtd.conf, SASL on TCP
+# TCP on 127.0.0.1 only, no TLS, SASL auth. libvirtd requires a SASL security
+# layer (SSF >= 56) on plain TCP, which DIGEST-MD5 gives and SCRAM does not.
+touch "$LIBVIRTD_CONF"
+conf_before=$(cksum <"$LIBVIRTD_CONF")
+set_conf listen_tls 0 "$LIBVIRTD_CONF"
+set_conf listen_tcp 1 "$LIBVIRTD_CONF"
+set_conf listen_addr '"127.0.0.1"' "$LIBVIRTD_CONF"
+set_conf auth_tcp '"sasl"' "$LIBVIRTD_CONF"
+libvirtd_conf_changed=0
+if [ "$(cksum <"$LIBVIRTD_CONF")" != "$conf_before" ]; then
+  libvirtd_conf_changed=1
+  say "updated $LIBVIRTD_CONF (TCP on 127.0.0.1, no TLS, auth_tcp=sasl)"
+fi
+mkdir -p "$(dirname "$SASL_CONF")"
+sasl_conf="# written by telegraf-libvirt scripts/hypervisor-up.sh
+mech_list: digest-md5
+sasldb_path: $SASL_DB"
+if [ "$(cat "$SASL_CONF" 2>/dev/null)" != "$sasl_conf" ]; then
+  printf '%s\n' "$sasl_conf" >"$SASL_CONF"
+  libvirtd_conf_changed=1
+  say "wrote $SASL_CONF (digest-md5, $SASL_DB)"
+fi
+# Test-only credential: KEY=VALUE lines, the value is the rest of the line.
+env_val() { sed -n "s/^$1=//p" "$SASL_ENV" | head -n 1; }
+sasl_user=$(env_val TLV_SASL_USERNAME)
+sasl_pass=$(env_val TLV_SASL_PASSWORD)
+SASL_URI=$(env_val TLV_SASL_URI)
+[ -n "$sasl_user" ] && [ -n "$sasl_pass" ] && [ -n "$SASL_URI" ] \
+  || die "$SASL_ENV: TLV_SASL_URI, TLV_SASL_USERNAME or TLV_SASL_PASSWORD missing"
+if ! sasldblistusers2 -f "$SASL_DB" 2>/dev/null | grep -q "^$sasl_user@"; then
+  say "SASL user '$sasl_user' in $SASL_DB"
+fi
+# Always (re)set: the password in testdata may have changed.
+printf '%s' "$sasl_pass" | saslpasswd2 -p -a libvirt -f "$SASL_DB" "$sasl_user"
 
 mkdir -p "$LOG_DIR" /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt/qemu "$IMG_DIR"
 if [ ! -c /dev/net/tun ]; then
@@ -105,7 +148,16 @@ daemon_pid() {
     if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && alive "${d#/proc/}"; then echo "${d#/proc/}"; return; fi
   done
 }
-clean_env() { env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"; }
+# Runs a daemon with a clean environment and only fds 0-2: a daemon must not
+# inherit the fd of `flock -x /tmp/tlv-hv.lock scripts/hypervisor-up.sh`, or
+# it holds that lock for its whole life.
+clean_env() (
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+  done
+  exec env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"
+)
 
 if pid=$(daemon_pid virtlogd) && [ -n "$pid" ]; then
   say "virtlogd: running (pid $pid)"
@@ -115,8 +167,15 @@ else
 fi
 
 libvirtd_pid=$(daemon_pid libvirtd || true)
-if [ -n "$libvirtd_pid" ] && [ "$qemu_conf_changed" = 1 ]; then
-  say "qemu.conf changed: restarting libvirtd (pid $libvirtd_pid); guests keep running"
+restart=""
+[ "$qemu_conf_changed" = 1 ] && restart="qemu.conf changed"
+[ "$libvirtd_conf_changed" = 1 ] && restart="libvirtd/SASL config changed"
+if [ -n "$libvirtd_pid" ] && [ -z "$restart" ] \
+   && ! tr '\0' '\n' <"/proc/$libvirtd_pid/cmdline" | grep -qx -- '--listen'; then
+  restart="running without --listen"
+fi
+if [ -n "$libvirtd_pid" ] && [ -n "$restart" ]; then
+  say "$restart: restarting libvirtd (pid $libvirtd_pid); guests keep running"
   kill -TERM "$libvirtd_pid"
   for _ in $(seq 1 $((WAIT_SECS * 10))); do
     alive "$libvirtd_pid" || break; sleep 0.1
@@ -127,9 +186,9 @@ fi
 if [ -n "$libvirtd_pid" ]; then
   say "libvirtd: running (pid $libvirtd_pid)"
 else
-  say "starting libvirtd -d (log: $LIBVIRTD_LOG)"
-  clean_env LIBVIRT_LOG_OUTPUTS="3:file:$LIBVIRTD_LOG" libvirtd -d \
-    || { tail -n 30 "$LIBVIRTD_LOG" >&2 2>/dev/null || true; die "libvirtd -d failed"; }
+  say "starting libvirtd -d --listen (log: $LIBVIRTD_LOG)"
+  clean_env LIBVIRT_LOG_OUTPUTS="3:file:$LIBVIRTD_LOG" libvirtd -d --listen \
+    || { tail -n 30 "$LIBVIRTD_LOG" >&2 2>/dev/null || true; die "libvirtd -d --listen failed"; }
 fi
 
 ok=0
@@ -150,6 +209,24 @@ if [ "$ok" != 1 ]; then
   die "libvirtd not answering on $URI after ${WAIT_SECS}s (sockets in /run/libvirt: ${socks:-none})"
 fi
 say "libvirtd answers: $(virsh -c "$URI" version 2>/dev/null | grep -i 'running hypervisor' | sed 's/^ *//')"
+
+# The SASL TCP listener, logged in with the test user through an auth.conf.
+auth_file=$(mktemp)
+trap 'rm -f "$auth_file"' EXIT
+printf '[credentials-tlv]\nauthname=%s\npassword=%s\n\n[auth-libvirt-127.0.0.1]\ncredentials=tlv\n' \
+  "$sasl_user" "$sasl_pass" >"$auth_file"
+ok=0
+for _ in $(seq 1 $((WAIT_SECS * 4))); do
+  if LIBVIRT_AUTH_FILE=$auth_file timeout 10 virsh -c "$SASL_URI" version </dev/null >/dev/null 2>&1; then
+    ok=1; break
+  fi
+  sleep 0.25
+done
+if [ "$ok" != 1 ]; then
+  LIBVIRT_AUTH_FILE=$auth_file timeout 10 virsh -c "$SASL_URI" version </dev/null >&2 || true
+  die "SASL login as '$sasl_user' on $SASL_URI failed (see $LIBVIRTD_CONF, $SASL_CONF, $SASL_DB)"
+fi
+say "SASL login as '$sasl_user' on $SASL_URI: ok"
 
 # -------------------------------------------------------------------- disks
 # Every <source file='…'/> under $IMG_DIR in the templates gets a 64 MiB qcow2;
