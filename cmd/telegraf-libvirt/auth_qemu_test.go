@@ -118,4 +118,17 @@ func TestBinarySASL(t *testing.T) {
 		require.Contains(t, errOut, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
 		require.Contains(t, errOut, "authentication failed")
 	})
+	t.Run("no credentials", func(t *testing.T) {
+		// Nothing may be prompted for on stdout (the line protocol stream)
+		// or read from stdin (execd's signal channel).
+		out, errOut, code, took := runEnv(t, bin, []string{noAuthFile}, "-once", "-config",
+			writeConf(t, fmt.Sprintf("[[inputs.libvirt_stats]]\n  libvirt_uri = %q\n", uri)))
+		t.Logf("stderr: %s", errOut)
+		require.NotEqual(t, 0, code)
+		require.Less(t, took, 10*time.Second)
+		require.Empty(t, out)
+		require.Contains(t, errOut, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: "+
+			"the daemon asks for a user name and password (SASL), and username and password are not set: ", uri))
+		require.Contains(t, errOut, "authentication failed")
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -159,4 +160,58 @@ func TestSASLAuthWrongUser(t *testing.T) {
 	require.Len(t, acc.Errors, 1)
 	require.Contains(t, acc.Errors[0].Error(), "authentication failed")
 	require.NotContains(t, acc.Errors[0].Error(), c.pass)
+}
+
+// withStdinPipe gives the process, for the test, a stdin that is open but
+// never delivers a byte: what Telegraf's execd hands its plugin. A prompt
+// reading stdin would block on it for good.
+func withStdinPipe(t *testing.T) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	saved, err := syscall.Dup(0)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Dup3(int(r.Fd()), 0, 0))
+	t.Cleanup(func() {
+		_ = syscall.Dup3(saved, 0, 0)
+		syscall.Close(saved)
+		r.Close()
+		w.Close()
+	})
+}
+
+func TestSASLAuthNoCredentials(t *testing.T) {
+	c := saslTestCreds(t)
+	withStdinPipe(t)
+	for _, ro := range []bool{true, false} {
+		t.Run(fmt.Sprintf("read_only=%v", ro), func(t *testing.T) {
+			p := newPlugin(t, c.uri)
+			p.ReadOnly = ro
+			acc := gatherOnce(t, p)
+			defer p.Stop()
+			require.Empty(t, acc.GetTelegrafMetrics())
+			require.Len(t, acc.Errors, 1)
+			msg := acc.Errors[0].Error()
+			t.Logf("error: %s", msg)
+			require.Contains(t, msg, fmt.Sprintf("connecting to %q: the daemon asks for a user name and password (SASL), "+
+				"and username and password are not set: ", c.uri))
+			require.Contains(t, msg, "authentication failed")
+		})
+	}
+}
+
+// With no credentials in the config, libvirt still reads its auth.conf
+// (LIBVIRT_AUTH_FILE, ~/.config/libvirt/auth.conf, /etc/libvirt/auth.conf).
+func TestSASLAuthFromLibvirtAuthConf(t *testing.T) {
+	c := saslTestCreds(t)
+	authConf := t.TempDir() + "/auth.conf"
+	require.NoError(t, os.WriteFile(authConf, []byte(fmt.Sprintf(
+		"[credentials-tlv]\nauthname=%s\npassword=%s\n\n[auth-libvirt-127.0.0.1]\ncredentials=tlv\n", c.user, c.pass)), 0o600))
+	t.Setenv("LIBVIRT_AUTH_FILE", authConf)
+	withStdinPipe(t)
+	p := newPlugin(t, c.uri)
+	acc := gatherOnce(t, p)
+	defer p.Stop()
+	require.Empty(t, acc.Errors)
+	require.Contains(t, names(acc.GetTelegrafMetrics()), "tlv-run1")
 }
