@@ -135,7 +135,8 @@ fi
 # ------------------------------------------------------------------ daemons
 # true while process PID exists and is not a zombie
 alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$s" ] && [ "$s" != Z ]; }
-# pid of a running daemon NAME (from /run/NAME.pid, else a /proc scan), or ""
+# pid of a running daemon NAME (from /run/NAME.pid, else a /proc scan for
+# one run by root: not some user's session daemon), or ""
 daemon_pid() {
   local name=$1 pid=""
   if [ -r "/run/$name.pid" ]; then
@@ -145,7 +146,8 @@ daemon_pid() {
     fi
   fi
   for d in /proc/[0-9]*; do
-    if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && alive "${d#/proc/}"; then echo "${d#/proc/}"; return; fi
+    if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && [ "$(stat -c %u "$d" 2>/dev/null)" = 0 ] \
+       && alive "${d#/proc/}"; then echo "${d#/proc/}"; return; fi
   done
 }
 # Runs a daemon with a clean environment and only fds 0-2: a daemon must not
