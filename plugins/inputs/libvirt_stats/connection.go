@@ -94,14 +94,30 @@ func (c *connection) open() (*libvirt.Connect, error) {
 	if c.readOnly {
 		flags |= libvirt.CONNECT_RO
 	}
-	if c.username.Empty() && c.password.Empty() {
-		return libvirt.NewConnectWithAuthDefault(c.uri, flags)
-	}
+	// Always this callback, never libvirt's default one: that one prints its
+	// prompts on stdout, the line protocol stream, and reads the answers
+	// from stdin, which under execd is Telegraf's signal pipe: it blocks
+	// there for good, or takes a signal line for the user name. Without
+	// credentials the callback answers nothing, so the open fails at once,
+	// unless libvirt's auth.conf has the answers: libvirt reads it before it
+	// asks the callback. (No auth at all would skip auth.conf too: SASL then
+	// finds no usable mechanism.)
+	noCreds := c.username.Empty() && c.password.Empty()
+	asked := false
 	auth := &libvirt.ConnectAuth{
 		CredType: []libvirt.ConnectCredentialType{libvirt.CRED_AUTHNAME, libvirt.CRED_PASSPHRASE},
-		Callback: c.credentials,
+		Callback: func(creds []*libvirt.ConnectCredential) {
+			asked = true
+			if !noCreds {
+				c.credentials(creds)
+			}
+		},
 	}
-	return libvirt.NewConnectWithAuth(c.uri, auth, flags)
+	conn, err := libvirt.NewConnectWithAuth(c.uri, auth, flags)
+	if err != nil && asked && noCreds {
+		return nil, fmt.Errorf("the daemon asks for a user name and password (SASL), and username and password are not set: %w", err)
+	}
+	return conn, err
 }
 
 // credentials answers libvirt's SASL prompts from the secrets; the secret

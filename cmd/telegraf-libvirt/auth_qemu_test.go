@@ -1,0 +1,134 @@
+//go:build qemu
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// saslEnv reads testdata/sasl.env (the test-only SASL user that
+// scripts/hypervisor-up.sh creates) and fails, never skips, when libvirtd's
+// SASL listener is not reachable.
+func saslEnv(t *testing.T) (uri, user, pass string) {
+	t.Helper()
+	f, err := os.Open("../../testdata/sasl.env")
+	require.NoError(t, err)
+	defer f.Close()
+	kv := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok && !strings.HasPrefix(k, "#") {
+			kv[k] = v
+		}
+	}
+	require.NoError(t, sc.Err())
+	uri, user, pass = kv["TLV_SASL_URI"], kv["TLV_SASL_USERNAME"], kv["TLV_SASL_PASSWORD"]
+	require.NotEmpty(t, uri)
+	require.NotEmpty(t, user)
+	require.NotEmpty(t, pass)
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:16509", 3*time.Second)
+	require.NoError(t, err, "libvirtd does not listen on 127.0.0.1:16509: run scripts/hypervisor-up.sh")
+	conn.Close()
+	return uri, user, pass
+}
+
+// runEnv runs the binary with extra environment variables and, like
+// Telegraf's execd, a stdin pipe that stays open and silent; it kills the
+// binary after 20 s and returns how long it ran.
+func runEnv(t *testing.T, bin string, env []string, args ...string) (stdout, stderr string, code int, took time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var so, se strings.Builder
+	cmd.Stdout, cmd.Stderr = &so, &se
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+	err = cmd.Wait()
+	took = time.Since(start)
+	require.NoError(t, ctx.Err(), "binary still running after 20 s; stdout %q stderr %q", so.String(), se.String())
+	if ee, ok := err.(*exec.ExitError); ok {
+		return so.String(), se.String(), ee.ExitCode(), took
+	}
+	require.NoError(t, err)
+	return so.String(), se.String(), 0, took
+}
+
+func TestBinarySASL(t *testing.T) {
+	uri, user, pass := saslEnv(t)
+	bin := binary(t)
+	// The password comes from the environment, never from the file.
+	conf := writeConf(t, fmt.Sprintf(`
+[[inputs.libvirt_stats]]
+  libvirt_uri = %q
+  username = %q
+  password = "${TLV_SASL_PASSWORD}"
+  read_only = true
+`, uri, user))
+	raw, err := os.ReadFile(conf)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), pass)
+	// An empty auth.conf, so none of the machine's answers libvirt (not a
+	// missing one: libvirt then fails with "An error occurred, but the cause
+	// is unknown").
+	empty := t.TempDir() + "/auth.conf"
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	noAuthFile := "LIBVIRT_AUTH_FILE=" + empty
+
+	t.Run("right password", func(t *testing.T) {
+		out, errOut, code, took := runEnv(t, bin, []string{"TLV_SASL_PASSWORD=" + pass, noAuthFile}, "-once", "-config", conf)
+		require.Equal(t, 0, code, errOut)
+		require.Less(t, took, 10*time.Second)
+		require.Contains(t, out, "libvirt_stats,domain=tlv-run1,")
+		require.Contains(t, out, "libvirt_stats,domain=tlv-off,")
+		require.NotContains(t, out+errOut, pass)
+	})
+	t.Run("wrong password", func(t *testing.T) {
+		const wrong = "wrong-T3st-pw.x9"
+		out, errOut, code, took := runEnv(t, bin, []string{"TLV_SASL_PASSWORD=" + wrong, noAuthFile}, "-once", "-config", conf)
+		t.Logf("stderr: %s", errOut)
+		require.NotEqual(t, 0, code)
+		require.Less(t, took, 10*time.Second)
+		require.Empty(t, out)
+		require.Contains(t, errOut, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
+		require.Contains(t, errOut, "authentication failed")
+		require.NotContains(t, out+errOut, wrong)
+		require.NotContains(t, out+errOut, pass)
+	})
+	t.Run("password variable unset", func(t *testing.T) {
+		out, errOut, code, took := runEnv(t, bin, []string{"TLV_SASL_PASSWORD=", noAuthFile}, "-once", "-config", conf)
+		t.Logf("stderr: %s", errOut)
+		require.NotEqual(t, 0, code)
+		require.Less(t, took, 10*time.Second)
+		require.Empty(t, out)
+		require.Contains(t, errOut, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
+		require.Contains(t, errOut, "authentication failed")
+	})
+	t.Run("no credentials", func(t *testing.T) {
+		// Nothing may be prompted for on stdout (the line protocol stream)
+		// or read from stdin (execd's signal channel).
+		out, errOut, code, took := runEnv(t, bin, []string{noAuthFile}, "-once", "-config",
+			writeConf(t, fmt.Sprintf("[[inputs.libvirt_stats]]\n  libvirt_uri = %q\n", uri)))
+		t.Logf("stderr: %s", errOut)
+		require.NotEqual(t, 0, code)
+		require.Less(t, took, 10*time.Second)
+		require.Empty(t, out)
+		require.Contains(t, errOut, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: "+
+			"the daemon asks for a user name and password (SASL), and username and password are not set: ", uri))
+		require.Contains(t, errOut, "authentication failed")
+	})
+}
