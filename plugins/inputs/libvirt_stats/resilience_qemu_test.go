@@ -225,4 +225,3 @@ func TestDaemonAbsentAtStart(t *testing.T) {
 	require.Empty(t, acc.Errors)
 	require.NotEmpty(t, acc.GetTelegrafMetrics())
 }
-
