@@ -82,9 +82,9 @@ func versionString() string {
 // maker is the minimal MetricMaker Telegraf's accumulator needs.
 type maker struct{ log telegraf.Logger }
 
-func (maker) LogName() string                               { return "inputs." + pluginName }
+func (maker) LogName() string                              { return "inputs." + pluginName }
 func (maker) MakeMetric(m telegraf.Metric) telegraf.Metric { return m }
-func (m maker) Log() telegraf.Logger                        { return m.log }
+func (m maker) Log() telegraf.Logger                       { return m.log }
 
 // errorRecorder keeps the errors a gather reports so -once can exit
 // non-zero with them.
