@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Telegraf from the github.com/influxdata/telegraf module at the
 # version this repository's go.mod requires, with custom build tags (only
-# the plugins named are compiled in: a ~30 MB binary in a fraction of the
+# the plugins named are compiled in: a ~21 MB binary in a fraction of the
 # time of a full build).
 #
 #   scripts/telegraf-build.sh stock  [OUT]   # stock Telegraf for inputs.execd -> outputs.influxdb
