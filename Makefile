@@ -4,11 +4,16 @@ SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
 BIN      := bin/telegraf-libvirt
+# Telegraf with inputs.libvirt_stats compiled in, and stock Telegraf for the
+# execd end-to-end test (see scripts/telegraf-build.sh)
+TELEGRAF       := bin/telegraf-libvirt-stats
+TELEGRAF_STOCK := bin/telegraf-stock
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS  := -X main.version=$(VERSION)
 GOFILES   = $(shell git ls-files '*.go')
 
-.PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean
+.PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
+        telegraf telegraf-stock influxdb e2e-deps
 
 all: build
 
@@ -21,6 +26,21 @@ build: deps
 ## demo: one gather from libvirt's embedded test driver, printed as line protocol
 demo: build
 	$(BIN) -once -config examples/demo.conf
+
+## telegraf: Telegraf (version from go.mod) with inputs.libvirt_stats compiled in
+telegraf: deps
+	scripts/telegraf-build.sh custom $(TELEGRAF)
+
+## telegraf-stock: stock Telegraf with inputs.execd + outputs.influxdb, cached in .cache/telegraf
+telegraf-stock:
+	scripts/telegraf-build.sh stock $(TELEGRAF_STOCK)
+
+## influxdb: Debian's influxdb package (the e2e tests start their own influxd)
+influxdb:
+	scripts/influxdb.sh install
+
+## e2e-deps: everything the end-to-end tests (e2e/) run
+e2e-deps: build telegraf telegraf-stock influxdb
 
 ## hypervisor: libvirtd + QEMU (TCG) test domains, see scripts/hypervisor-up.sh
 hypervisor:
@@ -42,9 +62,11 @@ lint:
 unit: deps
 	go test -count=1 ./...
 
-## test: everything, against the test driver and real QEMU domains under libvirtd
-test: build hypervisor lint
+## test: everything, against the test driver and real QEMU domains under libvirtd,
+## and end to end: Telegraf -> InfluxDB
+test: build e2e-deps hypervisor lint
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
 
+## clean: bin/ (the Telegraf cache .cache/telegraf stays; rm -rf .cache to rebuild it)
 clean:
 	rm -rf bin

@@ -1,0 +1,87 @@
+// Package examples holds the configuration files the README shows and the
+// end-to-end tests (e2e/) run; these tests keep the three in step.
+package examples
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+	"github.com/stretchr/testify/require"
+)
+
+// The files docs/telegraf.md ("Using with Telegraf") shows.
+var telegrafExamples = []string{"telegraf.conf", "libvirt_stats.conf", "telegraf-compiled.conf"}
+
+func allExamples(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.conf")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	return files
+}
+
+// tomlBlocks returns the contents of the ```toml fences of a Markdown file.
+func tomlBlocks(t *testing.T, path string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err, "%s must show the examples", path)
+	var blocks []string
+	var cur []string
+	in := false
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		switch {
+		case !in && strings.TrimSpace(line) == "```toml":
+			in, cur = true, nil
+		case in && strings.TrimSpace(line) == "```":
+			in = false
+			blocks = append(blocks, strings.Join(cur, "\n")+"\n")
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	return blocks
+}
+
+func requireShown(t *testing.T, doc string, files []string) {
+	t.Helper()
+	blocks := tomlBlocks(t, doc)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.Contains(t, blocks, string(raw), "%s must show examples/%s verbatim in a ```toml fence", doc, f)
+	}
+}
+
+// The README shows every example verbatim. README.md is written from
+// docs/telegraf.md (and the other docs); until it is, this test fails.
+func TestReadmeShowsExamples(t *testing.T) {
+	requireShown(t, "../README.md", allExamples(t))
+}
+
+func TestDocsTelegrafShowsExamples(t *testing.T) {
+	requireShown(t, "../docs/telegraf.md", telegrafExamples)
+}
+
+// Every example is valid TOML.
+func TestExamplesParse(t *testing.T) {
+	for _, f := range allExamples(t) {
+		var v map[string]any
+		_, err := toml.DecodeFile(f, &v)
+		require.NoError(t, err, f)
+	}
+}
+
+// The compiled-in Telegraf's config holds the execd binary's plugin table
+// unchanged, so both ways of running the plugin gather the same.
+func TestCompiledConfigHoldsPluginTable(t *testing.T) {
+	plugin, err := os.ReadFile("libvirt_stats.conf")
+	require.NoError(t, err)
+	compiled, err := os.ReadFile("telegraf-compiled.conf")
+	require.NoError(t, err)
+	i := strings.Index(string(plugin), "[[inputs.libvirt_stats]]")
+	require.GreaterOrEqual(t, i, 0, "libvirt_stats.conf has no [[inputs.libvirt_stats]] table")
+	require.Contains(t, string(compiled), string(plugin[i:]))
+}
