@@ -37,7 +37,7 @@ func (c *counters) record(err error, fellBack bool, domains, partial int) {
 // duration and domains, and running totals.
 func (l *LibvirtStats) collectorMetric(start time.Time) telegraf.Metric {
 	c := &l.counters
-	opens := l.conn.openCount()
+	_, reconnects := l.conn.counts()
 	return metric.New(measurement+"_collector", map[string]string{"libvirt_uri": l.URI}, map[string]any{
 		"gather_time_ns":  time.Since(start).Nanoseconds(),
 		"domains":         int64(c.domains),
@@ -47,6 +47,6 @@ func (l *LibvirtStats) collectorMetric(start time.Time) telegraf.Metric {
 		"timeouts":        c.timeouts,
 		"fallbacks":       c.fallbacks,
 		"stuck_calls":     l.caller.stuck.Load(),
-		"reconnects":      uint64(max(opens-1, 0)),
+		"reconnects":      uint64(reconnects),
 	}, start)
 }

@@ -41,8 +41,19 @@ func startEventLoop() error {
 	return eventLoopErr
 }
 
-// connection is one libvirt connection reused across gathers and opened
-// again at the first gather after it died.
+// pooled is one open connection and its liveness.
+type pooled struct {
+	conn *libvirt.Connect
+	dead *atomic.Bool // set by this connection's close callback
+}
+
+// connection hands out libvirt connections, one per call in flight. In
+// steady state that is one connection reused across gathers. A call stuck
+// in libvirt (a frozen guest) keeps its connection, and the next calls get
+// another one: libvirt's client sends a new call on a connection whose
+// other call waits for its reply only after a delay (measured: 1.5 s, until
+// a third call came), so two calls never share one. A connection that died
+// is dropped and a new one opened at the next call.
 type connection struct {
 	uri      string
 	readOnly bool
@@ -50,30 +61,73 @@ type connection struct {
 	password config.Secret
 	log      telegraf.Logger
 
-	mu    sync.Mutex
-	conn  *libvirt.Connect
-	dead  *atomic.Bool // set by this connection's close callback
-	opens int          // successful opens, the first included
+	mu         sync.Mutex
+	idle       *pooled // open, no call in flight
+	lost       bool    // a connection died since the last open
+	opens      int     // successful opens, the first included
+	reconnects int     // opens after a connection died
+	stopped    bool
 }
 
-// get returns the live connection, opening one if there is none.
-func (c *connection) get() (*libvirt.Connect, error) {
+// acquire returns a live connection with no call in flight, opening one if
+// there is none.
+func (c *connection) acquire() (*pooled, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.conn != nil && !c.dead.Load() {
-		return c.conn, nil
+	if pc := c.idle; pc != nil {
+		c.idle = nil
+		if !pc.dead.Load() {
+			return pc, nil
+		}
+		c.lost = true
+		c.closeConn(pc)
 	}
-	c.closeLocked()
+	pc, err := c.dial()
+	if err != nil {
+		return nil, &dialError{c.uri, err}
+	}
+	c.opens++
+	if c.lost {
+		c.lost = false
+		c.reconnects++
+		c.log.Infof("Reconnected to %q", c.uri)
+	}
+	return pc, nil
+}
+
+// release takes back a connection after its call; callErr is the call's
+// error. A connection that the error shows broken is closed, and so is one
+// beyond the single idle connection kept.
+func (c *connection) release(pc *pooled, callErr error) {
+	broken := pc.dead.Load() || brokenBy(callErr)
+	if !broken && callErr != nil {
+		alive, err := pc.conn.IsAlive()
+		broken = err != nil || !alive
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if broken {
+		c.lost = true
+	}
+	if broken || c.stopped || c.idle != nil {
+		c.closeConn(pc)
+		return
+	}
+	c.idle = pc
+}
+
+// dial opens a connection with keepalive and a close callback.
+func (c *connection) dial() (*pooled, error) {
 	if err := startEventLoop(); err != nil {
 		return nil, fmt.Errorf("starting libvirt's event loop: %w", err)
 	}
 	conn, err := c.open()
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %q: %w", c.uri, err)
+		return nil, err
 	}
-	dead := new(atomic.Bool)
-	if err := conn.RegisterCloseCallback(func(_ *libvirt.Connect, reason libvirt.ConnectCloseReason) {
-		dead.Store(true)
+	pc := &pooled{conn: conn, dead: new(atomic.Bool)}
+	if err := conn.RegisterCloseCallback(func(*libvirt.Connect, libvirt.ConnectCloseReason) {
+		pc.dead.Store(true)
 	}); err != nil {
 		c.log.Debugf("No close callback on %q: %v", c.uri, err)
 	}
@@ -81,13 +135,17 @@ func (c *connection) get() (*libvirt.Connect, error) {
 	if err := conn.SetKeepAlive(keepaliveInterval, keepaliveCount); err != nil {
 		c.log.Debugf("No keepalive on %q: %v", c.uri, err)
 	}
-	c.conn, c.dead = conn, dead
-	c.opens++
-	if c.opens > 1 {
-		c.log.Infof("Reconnected to %q", c.uri)
-	}
-	return conn, nil
+	return pc, nil
 }
+
+// dialError is a failed open: it names the URI.
+type dialError struct {
+	uri string
+	err error
+}
+
+func (e *dialError) Error() string { return fmt.Sprintf("connecting to %q: %v", e.uri, e.err) }
+func (e *dialError) Unwrap() error { return e.err }
 
 func (c *connection) open() (*libvirt.Connect, error) {
 	var flags libvirt.ConnectFlags
@@ -144,46 +202,36 @@ func (c *connection) credentials(creds []*libvirt.ConnectCredential) {
 	}
 }
 
-// check drops the connection after a failed call if the failure means the
-// connection is gone, so the next gather opens a new one.
-func (c *connection) check(conn *libvirt.Connect, err error) {
+// brokenBy tells the errors that mean the connection is gone.
+func brokenBy(err error) bool {
 	var lerr libvirt.Error
-	broken := errors.As(err, &lerr) && (lerr.Code == libvirt.ERR_SYSTEM_ERROR ||
+	return errors.As(err, &lerr) && (lerr.Code == libvirt.ERR_SYSTEM_ERROR ||
 		lerr.Code == libvirt.ERR_RPC || lerr.Code == libvirt.ERR_NO_CONNECT ||
 		lerr.Code == libvirt.ERR_INVALID_CONN)
-	if alive, aerr := conn.IsAlive(); aerr != nil || !alive {
-		broken = true
-	}
-	if !broken {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.conn == conn {
-		c.closeLocked()
-	}
 }
 
-// openCount is the number of successful opens, the first included.
-func (c *connection) openCount() int {
+// counts returns the successful opens and the reconnects among them.
+func (c *connection) counts() (opens, reconnects int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.opens
+	return c.opens, c.reconnects
 }
 
+// close closes the idle connection now, and a connection still in a call
+// when that call returns.
 func (c *connection) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closeLocked()
+	c.stopped = true
+	if c.idle != nil {
+		c.closeConn(c.idle)
+		c.idle = nil
+	}
 }
 
-func (c *connection) closeLocked() {
-	if c.conn == nil {
-		return
-	}
-	_ = c.conn.UnregisterCloseCallback()
-	if _, err := c.conn.Close(); err != nil {
+func (c *connection) closeConn(pc *pooled) {
+	_ = pc.conn.UnregisterCloseCallback()
+	if _, err := pc.conn.Close(); err != nil {
 		c.log.Debugf("Closing connection to %q: %v", c.uri, err)
 	}
-	c.conn, c.dead = nil, nil
 }

@@ -121,20 +121,23 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 	return nil
 }
 
-// fetch gets the records by the deadline, opening the connection if need be.
+// fetch gets the records by the deadline; each call takes a connection of
+// its own (see connection).
 func (l *LibvirtStats) fetch() ([]domstats.Record, bool, error) {
-	conn, err := l.conn.get()
-	if err != nil {
-		return nil, false, err
-	}
 	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), func(nowait bool) ([]domstats.Record, error) {
-		return l.query(conn, nowait)
+		pc, err := l.conn.acquire()
+		if err != nil {
+			return nil, err
+		}
+		recs, err := l.query(pc.conn, nowait)
+		l.conn.release(pc, err)
+		return recs, err
 	})
-	if err != nil {
-		l.conn.check(conn, err)
-		return nil, false, fmt.Errorf("getting domain stats from %q: %w", l.URI, err)
+	var derr *dialError
+	if err != nil && !errors.As(err, &derr) {
+		err = fmt.Errorf("getting domain stats from %q: %w", l.URI, err)
 	}
-	return recs, fellBack, nil
+	return recs, fellBack, err
 }
 
 // nameFilter compiles the domain globs, naming the pattern that does not
