@@ -39,6 +39,8 @@ PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-
 say() { printf '[hv-up] %s\n' "$*"; }
 die() { printf '[hv-up] ERROR: %s\n' "$*" >&2; exit 1; }
 virsh_() { timeout 60 virsh -q -c "$URI" "$@"; }
+# shellcheck source=scripts/hv-lib.sh
+. "$REPO_DIR/scripts/hv-lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 compgen -G "$XML_DIR/*.xml" >/dev/null || die "no domain templates in $XML_DIR"
@@ -133,27 +135,6 @@ if [ ! -c /dev/net/tun ]; then
 fi
 
 # ------------------------------------------------------------------ daemons
-# true while process PID exists and is not a zombie
-alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$s" ] && [ "$s" != Z ]; }
-# pid of a running daemon NAME (from /run/NAME.pid, else a /proc scan for
-# one run by root: not some user's session daemon), or ""
-daemon_pid() {
-  local name=$1 pid=""
-  if [ -r "/run/$name.pid" ]; then
-    pid=$(tr -dc '0-9' <"/run/$name.pid")
-    if [ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
-      echo "$pid"; return
-    fi
-  fi
-  # No pid file: the system instance is the one started without --config or
-  # --pid-file (a private instance of someone else's is left alone).
-  for d in /proc/[0-9]*; do
-    if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && [ "$(stat -c %u "$d" 2>/dev/null)" = 0 ] &&
-      alive "${d#/proc/}" && ! tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qE -- '--(config|pid-file)'; then
-      echo "${d#/proc/}"; return
-    fi
-  done
-}
 # Runs a daemon with no libvirt debug settings and none of this script's open
 # files: whatever a daemon inherits it keeps for its whole life, and a
 # caller's `flock FILE scripts/hypervisor-up.sh` lock would never be released.
@@ -256,11 +237,6 @@ for f in $disks; do
 done
 
 # ------------------------------------------------------------------ domains
-# Domain name from a template: first <name> element, XML entities decoded.
-xml_name() {
-  sed -n 's|^[[:space:]]*<name>\(.*\)</name>.*|\1|p' "$1" | head -n 1 |
-    sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&amp;/\&/g'
-}
 dom_state() { virsh_ domstate -- "$1" 2>/dev/null | head -n 1 || true; }
 
 # A guest whose QEMU got SIGSTOPped (fault tests) blocks every monitor call: resume it.

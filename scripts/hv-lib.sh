@@ -1,0 +1,29 @@
+# Shared by scripts/hypervisor-up.sh and scripts/hypervisor-down.sh (sourced).
+
+# true while process PID exists and is not a zombie
+alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$s" ] && [ "$s" != Z ]; }
+# pid of a running daemon NAME (from /run/NAME.pid, else a /proc scan for
+# one run by root: not some user's session daemon), or ""
+daemon_pid() {
+  local name=$1 pid=""
+  if [ -r "/run/$name.pid" ]; then
+    pid=$(tr -dc '0-9' <"/run/$name.pid")
+    if [ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
+      echo "$pid"; return
+    fi
+  fi
+  # No pid file: the system instance is the one started without --config or
+  # --pid-file (a private instance of someone else's is left alone).
+  for d in /proc/[0-9]*; do
+    if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && [ "$(stat -c %u "$d" 2>/dev/null)" = 0 ] &&
+      alive "${d#/proc/}" && ! tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qE -- '--(config|pid-file)'; then
+      echo "${d#/proc/}"; return
+    fi
+  done
+}
+
+# Domain name from a template: first <name> element, XML entities decoded.
+xml_name() {
+  sed -n 's|^[[:space:]]*<name>\(.*\)</name>.*|\1|p' "$1" | head -n 1 |
+    sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&amp;/\&/g'
+}
