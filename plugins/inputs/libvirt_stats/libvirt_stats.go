@@ -37,6 +37,7 @@ type LibvirtStats struct {
 	Username         config.Secret   `toml:"username"`
 	Password         config.Secret   `toml:"password"`
 	CollectorMetrics bool            `toml:"collector_metrics"`
+	StateNames       bool            `toml:"state_names"`
 	Log              telegraf.Logger `toml:"-"`
 
 	stats     uint32        // VIR_DOMAIN_STATS_* mask
@@ -105,9 +106,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 			if missing != nil {
 				partial++
 			}
-			if m := domainMetric(r, start, missing); m != nil {
-				acc.AddMetric(m)
-			}
+			l.emit(acc, r, start, missing)
 		}
 		l.complete.forgetUnseen()
 		if fellBack || partial > 0 {

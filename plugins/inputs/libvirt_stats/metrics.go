@@ -12,24 +12,59 @@ import (
 
 const measurement = "libvirt_stats"
 
-// domainMetric shapes one record into one metric: tags domain and uuid,
-// every parameter a field in libvirt's order with libvirt's type. A record
-// whose groups came back incomplete also gets partial=true and
-// partial_groups (dotless keys: libvirt's keys always have a dot). A record
-// with no parameters (every requested group empty) yields nil.
-func domainMetric(r domstats.Record, ts time.Time, missing []string) telegraf.Metric {
+// emit shapes one record and adds its metric.
+func (l *LibvirtStats) emit(acc telegraf.Accumulator, r domstats.Record, ts time.Time, missing []string) {
+	m := domainMetric(r, ts, l.domainTags(r))
+	if m == nil {
+		return
+	}
+	markPartial(m, missing)
+	if l.StateNames {
+		addStateNames(m, r)
+	}
+	acc.AddMetric(m)
+}
+
+// domainTags are the tags of every metric of a domain.
+func (*LibvirtStats) domainTags(r domstats.Record) map[string]string {
+	return map[string]string{"domain": r.Name, "uuid": r.UUID}
+}
+
+// domainMetric shapes one record into one metric: the domain's tags, every
+// parameter a field in libvirt's order with libvirt's type. A record with
+// no parameters (every requested group empty) yields nil.
+func domainMetric(r domstats.Record, ts time.Time, tags map[string]string) telegraf.Metric {
 	if len(r.Params) == 0 {
 		return nil
 	}
-	m := metric.New(measurement, map[string]string{"domain": r.Name, "uuid": r.UUID}, nil, ts)
+	m := metric.New(measurement, tags, nil, ts)
 	for _, p := range r.Params {
 		if v := p.Value(); v != nil {
 			m.AddField(p.Key, v)
 		}
 	}
+	return m
+}
+
+// markPartial adds partial=true and partial_groups to the metric of a
+// record whose groups came back incomplete (dotless keys: libvirt's keys
+// always have a dot).
+func markPartial(m telegraf.Metric, missing []string) {
 	if len(missing) > 0 {
 		m.AddField("partial", true)
 		m.AddField("partial_groups", strings.Join(missing, ","))
 	}
-	return m
+}
+
+// addStateNames adds state.state_name and state.reason_name for the
+// record's state.state and state.reason, when it has them and they are
+// known.
+func addStateNames(m telegraf.Metric, r domstats.Record) {
+	state, reason := stateNameFields(r)
+	if state != "" {
+		m.AddField(fieldStateName, state)
+	}
+	if reason != "" {
+		m.AddField(fieldReasonName, reason)
+	}
 }
