@@ -37,6 +37,7 @@ type LibvirtStats struct {
 	Username         config.Secret   `toml:"username"`
 	Password         config.Secret   `toml:"password"`
 	CollectorMetrics bool            `toml:"collector_metrics"`
+	Layout           string          `toml:"layout"`
 	StateNames       bool            `toml:"state_names"`
 	Log              telegraf.Logger `toml:"-"`
 
@@ -44,6 +45,7 @@ type LibvirtStats struct {
 	listFlags uint32        // state filters
 	callFlags uint32        // NOWAIT, BACKING, ENFORCE_STATS
 	nameMatch filter.Filter // nil: no name filter, one RPC per gather
+	device    bool          // layout = "device"
 
 	conv     *domstats.Converter
 	conn     *connection
@@ -87,6 +89,13 @@ func (l *LibvirtStats) Init() error {
 	if l.NoWait {
 		l.callFlags |= uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
 	}
+	if l.Layout == "" {
+		l.Layout = layoutDomain
+	}
+	if err := validLayout(l.Layout); err != nil {
+		return err
+	}
+	l.device = l.Layout == layoutDevice
 	l.conv = domstats.NewConverter()
 	l.conn = &connection{uri: l.URI, readOnly: l.ReadOnly, username: l.Username, password: l.Password, log: l.Log}
 	l.caller = newCaller(maxCallsInFlight, l.Log)
@@ -180,6 +189,7 @@ func init() {
 			NoWait:   true,
 			ReadOnly: true,
 			Timeout:  config.Duration(5 * time.Second),
+			Layout:   layoutDomain,
 		}
 	})
 }

@@ -12,9 +12,18 @@ import (
 
 const measurement = "libvirt_stats"
 
-// emit shapes one record and adds its metric.
+// emit shapes one record in the configured layout and adds its metrics.
 func (l *LibvirtStats) emit(acc telegraf.Accumulator, r domstats.Record, ts time.Time, missing []string) {
-	m := domainMetric(r, ts, l.domainTags(r))
+	var m telegraf.Metric
+	var devices []telegraf.Metric
+	tags := l.domainTags(r)
+	if l.device {
+		if len(r.Params) > 0 {
+			m, devices = deviceMetrics(r, ts, tags)
+		}
+	} else {
+		m = domainMetric(r, ts, tags)
+	}
 	if m == nil {
 		return
 	}
@@ -22,7 +31,12 @@ func (l *LibvirtStats) emit(acc telegraf.Accumulator, r domstats.Record, ts time
 	if l.StateNames {
 		addStateNames(m, r)
 	}
-	acc.AddMetric(m)
+	if len(m.FieldList()) > 0 {
+		acc.AddMetric(m)
+	}
+	for _, d := range devices {
+		acc.AddMetric(d)
+	}
 }
 
 // domainTags are the tags of every metric of a domain.
