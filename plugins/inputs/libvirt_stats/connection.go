@@ -49,11 +49,15 @@ type connection struct {
 	username config.Secret
 	password config.Secret
 	log      telegraf.Logger
+	// opened, if set, runs on every new connection; the function it
+	// returns runs before that connection is closed.
+	opened func(*libvirt.Connect) func()
 
-	mu    sync.Mutex
-	conn  *libvirt.Connect
-	dead  *atomic.Bool // set by this connection's close callback
-	opens int          // successful opens, the first included
+	mu      sync.Mutex
+	conn    *libvirt.Connect
+	dead    *atomic.Bool // set by this connection's close callback
+	closing func()       // what opened returned for conn
+	opens   int          // successful opens, the first included
 }
 
 // get returns the live connection, opening one if there is none.
@@ -82,6 +86,9 @@ func (c *connection) get() (*libvirt.Connect, error) {
 		c.log.Debugf("No keepalive on %q: %v", c.uri, err)
 	}
 	c.conn, c.dead = conn, dead
+	if c.opened != nil {
+		c.closing = c.opened(conn)
+	}
 	c.opens++
 	if c.opens > 1 {
 		c.log.Infof("Reconnected to %q", c.uri)
@@ -180,6 +187,10 @@ func (c *connection) close() {
 func (c *connection) closeLocked() {
 	if c.conn == nil {
 		return
+	}
+	if c.closing != nil {
+		c.closing()
+		c.closing = nil
 	}
 	_ = c.conn.UnregisterCloseCallback()
 	if _, err := c.conn.Close(); err != nil {

@@ -86,6 +86,10 @@ var (
 	}
 )
 
+// deviceTagNames are the tags the device layout sets; metadata tags may
+// not take these names.
+var deviceTagNames = []string{"device", "path", "backing_index", "interface", "vcpu", "iothread", "monitor", "vcpus", "bank", "node"}
+
 // familyOf finds the family whose prefix starts key, by its first byte
 // first so that most keys cost one comparison.
 func familyOf(key string) *family {

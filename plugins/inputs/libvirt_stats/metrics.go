@@ -39,9 +39,19 @@ func (l *LibvirtStats) emit(acc telegraf.Accumulator, r domstats.Record, ts time
 	}
 }
 
-// domainTags are the tags of every metric of a domain.
-func (*LibvirtStats) domainTags(r domstats.Record) map[string]string {
-	return map[string]string{"domain": r.Name, "uuid": r.UUID}
+// domainTags are the tags of every metric of a domain: its name and UUID,
+// and its metadata tags if configured.
+func (l *LibvirtStats) domainTags(r domstats.Record) map[string]string {
+	if l.meta == nil {
+		return map[string]string{"domain": r.Name, "uuid": r.UUID}
+	}
+	extra := l.meta.tags(r.UUID)
+	tags := make(map[string]string, 2+len(extra))
+	for _, t := range extra {
+		tags[t.Key] = t.Value
+	}
+	tags["domain"], tags["uuid"] = r.Name, r.UUID
+	return tags
 }
 
 // domainMetric shapes one record into one metric: the domain's tags, every
