@@ -83,6 +83,24 @@ func TestLoadInputLayoutAndTags(t *testing.T) {
 	require.NoError(t, ls.Init())
 }
 
+// sample.conf with every option uncommented loads and passes Init: its
+// examples are valid, the Nova recipe included.
+func TestSampleConfUncommented(t *testing.T) {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter((&libvirt_stats.LibvirtStats{}).SampleConfig(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "  # "); ok {
+			line = "  " + rest
+		}
+		b.WriteString(line)
+	}
+	in, err := loadInput(writeConf(t, b.String()))
+	require.NoError(t, err, b.String())
+	ls := in.(*libvirt_stats.LibvirtStats)
+	require.Len(t, ls.MetadataTags, 6)
+	require.Equal(t, "domain", ls.Layout)
+	require.NoError(t, ls.Init())
+}
+
 func TestLoadInputDurationAsNumber(t *testing.T) {
 	in, err := loadInput(writeConf(t, "[[inputs.libvirt_stats]]\n  timeout = 3\n"))
 	require.NoError(t, err)
