@@ -193,7 +193,10 @@ func (s *splitter) add(key string, v any) bool {
 	m := s.entities[s.entity(f, index, sub)].m
 	for _, t := range own.tags {
 		if t.key == rest {
-			m.AddTag(t.tag, tagValue(v))
+			// An empty tag value is dropped by the serializers anyway.
+			if tv := tagValue(v); tv != "" {
+				m.AddTag(t.tag, tv)
+			}
 			return true
 		}
 	}

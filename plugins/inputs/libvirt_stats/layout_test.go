@@ -140,12 +140,16 @@ func TestDeviceMetrics(t *testing.T) {
 }
 
 // An entity without its name key is named by its index; one with only tag
-// keys has no metric; a key that only looks indexed stays on the domain.
+// keys has no metric; an empty tag value is no tag; a key that only looks
+// indexed stays on the domain.
 func TestDeviceMetricsEdges(t *testing.T) {
 	ts := time.Unix(1, 0)
 	r := record(t, "d", "u",
 		syn("block.0.rd.reqs", uint64(1)),
 		syn("block.1.name", "hdc"),
+		syn("block.2.name", "sda"),
+		syn("block.2.path", ""),
+		syn("block.2.wr.reqs", uint64(2)),
 		syn("net.x.name", "odd"),
 		syn("net.0", uint64(1)),
 		syn("vcpu.0.", uint64(1)),
@@ -158,6 +162,8 @@ func TestDeviceMetricsEdges(t *testing.T) {
 			map[string]any{"net.x.name": "odd", "net.0": uint64(1), "vcpu.0.": uint64(1)}, ts),
 		metric.New("libvirt_stats_block", map[string]string{"domain": "d", "uuid": "u", "device": "0"},
 			map[string]any{"rd.reqs": uint64(1)}, ts),
+		metric.New("libvirt_stats_block", map[string]string{"domain": "d", "uuid": "u", "device": "sda"},
+			map[string]any{"wr.reqs": uint64(2)}, ts),
 		metric.New("libvirt_stats_cache_monitor", map[string]string{"domain": "d", "uuid": "u", "monitor": "3", "bank": "0"},
 			map[string]any{"bytes": uint64(8)}, ts),
 		metric.New("libvirt_stats_iothread", map[string]string{"domain": "d", "uuid": "u", "iothread": "7"},
