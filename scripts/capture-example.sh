@@ -7,6 +7,13 @@
 #
 #   scripts/capture-example.sh [DOMAIN]     (default: tlv-run1)
 #
+# With --device, the same in the device layout with state names and the
+# Nova recipe of docs/layout.md (docs/layout.md's Example Output):
+#
+#   testdata/DOMAIN.device.domstats.txt, testdata/DOMAIN.device.lp
+#
+#   scripts/capture-example.sh --device [DOMAIN]   (default: tlv-run3)
+#
 # Needs the hypervisor of scripts/hypervisor-up.sh. virsh runs first, the
 # plugin right after, so counters in the .lp are >= those in the .txt
 # (plugins/inputs/libvirt_stats/example_test.go checks the pair).
@@ -14,7 +21,10 @@ set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 URI=qemu:///system
+device=0
+if [ "${1:-}" = --device ]; then device=1; shift; fi
 DOM=${1:-tlv-run1}
+if [ "$device" = 1 ]; then DOM=${1:-tlv-run3}; fi
 BIN=$REPO_DIR/bin/telegraf-libvirt
 export PATH=/usr/local/go/bin:$PATH
 
@@ -26,12 +36,33 @@ die() { printf '[capture] ERROR: %s\n' "$*" >&2; exit 1; }
 conf=$(mktemp)
 trap 'rm -f "$conf"' EXIT
 printf '[[inputs.libvirt_stats]]\n  libvirt_uri = "%s"\n  domains = ["%s"]\n' "$URI" "$DOM" >"$conf"
+suffix=""
+if [ "$device" = 1 ]; then
+  suffix=.device
+  cat >>"$conf" <<'EOF'
+  layout = "device"
+  state_names = true
+  [inputs.libvirt_stats.metadata_namespaces]
+    nova = "http://openstack.org/xmlns/libvirt/nova/1.1"
+  [inputs.libvirt_stats.metadata_tags]
+    instance_name = "/domain/metadata/nova:instance/nova:name"
+    flavor = "/domain/metadata/nova:instance/nova:flavor/@name"
+    project = "/domain/metadata/nova:instance/nova:owner/nova:project"
+    project_id = "/domain/metadata/nova:instance/nova:owner/nova:project/@uuid"
+    user = "/domain/metadata/nova:instance/nova:owner/nova:user"
+    user_id = "/domain/metadata/nova:instance/nova:owner/nova:user/@uuid"
+EOF
+fi
 
-txt=$REPO_DIR/testdata/$DOM.domstats.txt
-lp=$REPO_DIR/testdata/$DOM.lp
+txt=$REPO_DIR/testdata/$DOM$suffix.domstats.txt
+lp=$REPO_DIR/testdata/$DOM$suffix.lp
 LC_ALL=C timeout 60 virsh -r -c "$URI" domstats -- "$DOM" >"$txt.tmp" || die "virsh domstats $DOM failed"
 timeout 60 "$BIN" -once -config "$conf" >"$lp.tmp" || die "telegraf-libvirt -once failed"
-[ "$(wc -l <"$lp.tmp")" -eq 1 ] || die "expected one line of line protocol for $DOM, got $(wc -l <"$lp.tmp")"
+# one line; in the device layout one more per disk, NIC, vCPU and iothread
+lines=$((1 + $(sed -n 's/^  \(block\|net\|vcpu\|iothread\)\.\([0-9]*\)\..*/\1.\2/p' "$txt.tmp" | sort -u | wc -l)))
+[ "$device" = 1 ] || lines=1
+[ "$(wc -l <"$lp.tmp")" -eq "$lines" ] ||
+  die "expected $lines lines of line protocol for $DOM, got $(wc -l <"$lp.tmp") (another client held its job? run again)"
 mv "$txt.tmp" "$txt"
 mv "$lp.tmp" "$lp"
 printf '[capture] wrote %s (%d keys) and %s\n' "${txt#"$REPO_DIR"/}" "$(grep -c '^  ' "$txt")" "${lp#"$REPO_DIR"/}"

@@ -4,7 +4,7 @@
 # Debian 12, run as root, no systemd needed (daemons are started with -d).
 # Idempotent: re-running changes nothing once everything is up; it only
 # fills in what is missing (packages, users, config, daemons, disks, domains,
-# domain states).
+# domain states) and defines again a domain whose template changed.
 #
 #   scripts/hypervisor-up.sh          # set up / repair
 #   scripts/hypervisor-down.sh        # remove the tlv-* domains and disks
@@ -239,6 +239,38 @@ done
 # ------------------------------------------------------------------ domains
 dom_state() { virsh_ domstate -- "$1" 2>/dev/null | head -n 1 || true; }
 
+# A domain remembers the template it was defined from: a checksum in its
+# persistent configuration, as metadata of our own namespace. A template
+# that changed is defined again; a running domain then takes the new
+# <metadata> live (no restart), or is restarted if anything else changed.
+TEMPLATE_NS=urn:telegraf-libvirt:hypervisor-up
+template_sum() { sha256sum <"$1" | cut -c1-16; }
+defined_sum() {
+  virsh_ metadata --config --uri "$TEMPLATE_NS" -- "$1" 2>/dev/null |
+    sed -n "s/.*sum=[\"']\([0-9a-f]*\)[\"'].*/\1/p" || true
+}
+mark_template() { # name sum
+  virsh_ metadata --config --uri "$TEMPLATE_NS" --key tlv --set "<template sum='$2'/>" -- "$1" >/dev/null
+}
+# the persistent configuration without <metadata>, as libvirt formats it
+config_sans_metadata() { virsh_ dumpxml --inactive -- "$1" | sed '/<metadata>/,/<\/metadata>/d'; }
+# "prefix uri" of each namespace declared in a template's <metadata>
+template_namespaces() {
+  sed -n '/<metadata>/,/<\/metadata>/p' "$1" |
+    grep -o "xmlns:[A-Za-z0-9_.-]*=[\"'][^\"']*[\"']" |
+    sed -E "s/^xmlns:([^=]*)=[\"'](.*)[\"']\$/\1 \2/" | sort -u || true
+}
+# copies the configuration's elements of the template's namespaces to the live XML
+sync_live_metadata() { # name template
+  local prefix uri el
+  while read -r prefix uri; do
+    [ -n "$uri" ] || continue
+    el=$(virsh_ metadata --config --uri "$uri" -- "$1")
+    say "'$1': <$prefix:…> metadata applied live"
+    virsh_ metadata --live --uri "$uri" --key "$prefix" --set "$el" -- "$1" >/dev/null
+  done < <(template_namespaces "$2")
+}
+
 # A guest whose QEMU got SIGSTOPped (fault tests) blocks every monitor call: resume it.
 for pidf in /run/libvirt/qemu/tlv-*.pid; do
   [ -e "$pidf" ] || continue
@@ -263,9 +295,24 @@ for xml in "${ordered[@]}"; do
     *) want=running ;;
   esac
 
+  sum=$(template_sum "$xml")
   if ! virsh_ domuuid -- "$name" >/dev/null 2>&1; then
     say "define '$name' from ${xml#"$REPO_DIR"/}"
     virsh_ define "$xml" >/dev/null
+    mark_template "$name" "$sum"
+  elif [ "$(defined_sum "$name")" != "$sum" ]; then
+    say "define '$name' again from ${xml#"$REPO_DIR"/} (changed, or defined before templates had checksums)"
+    before=$(config_sans_metadata "$name")
+    virsh_ define "$xml" >/dev/null
+    mark_template "$name" "$sum"
+    if virsh_ domid -- "$name" 2>/dev/null | grep -q '[0-9]'; then
+      if [ "$(config_sans_metadata "$name")" != "$before" ]; then
+        say "restart '$name': more than its <metadata> changed"
+        virsh_ destroy -- "$name" >/dev/null
+      else
+        sync_live_metadata "$name" "$xml"
+      fi
+    fi
   fi
   state=$(dom_state "$name")
   if [ "$want" != "shut off" ]; then

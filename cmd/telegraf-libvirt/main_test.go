@@ -56,6 +56,51 @@ func TestLoadInputReadsTelegrafTypes(t *testing.T) {
 	require.Equal(t, `pa"ss`, pw.String())
 }
 
+// The sub-tables of docs/layout.md's Nova recipe belong to the
+// [[inputs.libvirt_stats]] table above them.
+func TestLoadInputLayoutAndTags(t *testing.T) {
+	in, err := loadInput(writeConf(t, `
+[[inputs.libvirt_stats]]
+  layout = "device"
+  state_names = true
+  metadata_refresh_interval = "10m"
+  [inputs.libvirt_stats.metadata_namespaces]
+    nova = "http://openstack.org/xmlns/libvirt/nova/1.1"
+  [inputs.libvirt_stats.metadata_tags]
+    instance_name = "/domain/metadata/nova:instance/nova:name"
+    flavor = "/domain/metadata/nova:instance/nova:flavor/@name"
+`))
+	require.NoError(t, err)
+	ls := in.(*libvirt_stats.LibvirtStats)
+	require.Equal(t, "device", ls.Layout)
+	require.True(t, ls.StateNames)
+	require.Equal(t, config.Duration(10*time.Minute), ls.MetadataRefreshInterval)
+	require.Equal(t, map[string]string{"nova": "http://openstack.org/xmlns/libvirt/nova/1.1"}, ls.MetadataNamespaces)
+	require.Equal(t, map[string]string{
+		"instance_name": "/domain/metadata/nova:instance/nova:name",
+		"flavor":        "/domain/metadata/nova:instance/nova:flavor/@name",
+	}, ls.MetadataTags)
+	require.NoError(t, ls.Init())
+}
+
+// sample.conf with every option uncommented loads and passes Init: its
+// examples are valid, the Nova recipe included.
+func TestSampleConfUncommented(t *testing.T) {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter((&libvirt_stats.LibvirtStats{}).SampleConfig(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "  # "); ok {
+			line = "  " + rest
+		}
+		b.WriteString(line)
+	}
+	in, err := loadInput(writeConf(t, b.String()))
+	require.NoError(t, err, b.String())
+	ls := in.(*libvirt_stats.LibvirtStats)
+	require.Len(t, ls.MetadataTags, 6)
+	require.Equal(t, "domain", ls.Layout)
+	require.NoError(t, ls.Init())
+}
+
 func TestLoadInputDurationAsNumber(t *testing.T) {
 	in, err := loadInput(writeConf(t, "[[inputs.libvirt_stats]]\n  timeout = 3\n"))
 	require.NoError(t, err)

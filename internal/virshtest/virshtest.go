@@ -157,6 +157,53 @@ var Want = map[string]int{
 	"tlv-off":    Shutoff,
 }
 
+// NovaNS is the namespace of Nova's metadata in the test domains.
+const NovaNS = "http://openstack.org/xmlns/libvirt/nova/1.1"
+
+// Nova is the Nova metadata of the test domains (testdata/qemu/*.xml) as
+// the tags of docs/layout.md's Nova recipe; tlv-paused has no owner and
+// the odd-named domain no metadata at all.
+var Nova = map[string]map[string]string{
+	"tlv-run1": {"instance_name": "web-1", "flavor": "m1.small",
+		"project": "shop", "project_id": "5b0b0000-7100-4000-8000-000000000001",
+		"user": "alice", "user_id": "a11ce000-7100-4000-8000-0000000000a1"},
+	"tlv-run2": {"instance_name": "web-2", "flavor": "m1.small",
+		"project": "shop", "project_id": "5b0b0000-7100-4000-8000-000000000001",
+		"user": "bob", "user_id": "b0b00000-7100-4000-8000-0000000000b0"},
+	"tlv-run3": {"instance_name": "db-1", "flavor": "m1.large",
+		"project": "ledger", "project_id": "1ed6e200-7100-4000-8000-000000000002",
+		"user": "alice", "user_id": "a11ce000-7100-4000-8000-0000000000a1"},
+	"tlv-paused": {"instance_name": "batch-1", "flavor": "m1.tiny"},
+	"tlv-off": {"instance_name": "spare-1", "flavor": "m1.tiny",
+		"project": "ledger", "project_id": "1ed6e200-7100-4000-8000-000000000002",
+		"user": "carol", "user_id": "ca201000-7100-4000-8000-0000000000c0"},
+	OddName: {},
+}
+
+// SetLiveNovaName renames a running test domain's Nova instance in its live
+// XML only (virsh metadata --live: the configuration, and so
+// hypervisor-up.sh's template checksum, stay as they are) and returns the
+// function that puts the old metadata back.
+func SetLiveNovaName(domain, name string) (restore func() error, err error) {
+	old, err := Virsh("metadata", "--live", "--uri", NovaNS, "--", domain)
+	if err != nil {
+		return nil, err
+	}
+	oldXML := strings.TrimSpace(string(old))
+	set := func(xml string) error {
+		_, err := Virsh("metadata", "--live", "--uri", NovaNS, "--key", "nova", "--set", xml, "--", domain)
+		return err
+	}
+	start, end := strings.Index(oldXML, "<name>"), strings.Index(oldXML, "</name>")
+	if start < 0 || end < start {
+		return nil, fmt.Errorf("%s: no <name> in its Nova metadata: %s", domain, oldXML)
+	}
+	if err := set(oldXML[:start] + "<name>" + name + oldXML[end:]); err != nil {
+		return nil, err
+	}
+	return func() error { return set(oldXML) }, nil
+}
+
 // WantNames returns the test domains whose state passes keep, sorted.
 func WantNames(keep func(state int) bool) []string {
 	var names []string

@@ -43,8 +43,9 @@ func startEventLoop() error {
 
 // pooled is one open connection and its liveness.
 type pooled struct {
-	conn *libvirt.Connect
-	dead *atomic.Bool // set by this connection's close callback
+	conn    *libvirt.Connect
+	dead    *atomic.Bool // set by this connection's close callback
+	closing func()       // what connection.opened returned for it
 }
 
 // connection hands out libvirt connections, one per call in flight. In
@@ -60,6 +61,9 @@ type connection struct {
 	username config.Secret
 	password config.Secret
 	log      telegraf.Logger
+	// opened, if set, runs on every new connection; the function it
+	// returns runs before that connection is closed.
+	opened func(*libvirt.Connect) func()
 
 	mu         sync.Mutex
 	idle       *pooled // open, no call in flight
@@ -134,6 +138,9 @@ func (c *connection) dial() (*pooled, error) {
 	// Local drivers (test:///, qemu:///embed) have no keepalive.
 	if err := conn.SetKeepAlive(keepaliveInterval, keepaliveCount); err != nil {
 		c.log.Debugf("No keepalive on %q: %v", c.uri, err)
+	}
+	if c.opened != nil {
+		pc.closing = c.opened(conn)
 	}
 	return pc, nil
 }
@@ -230,6 +237,9 @@ func (c *connection) close() {
 }
 
 func (c *connection) closeConn(pc *pooled) {
+	if pc.closing != nil {
+		pc.closing()
+	}
 	_ = pc.conn.UnregisterCloseCallback()
 	if _, err := pc.conn.Close(); err != nil {
 		c.log.Debugf("Closing connection to %q: %v", c.uri, err)

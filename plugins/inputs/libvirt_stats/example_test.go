@@ -54,3 +54,69 @@ func TestCapturedExample(t *testing.T) {
 	}
 	require.Equal(t, want.Keys, keys)
 }
+
+// docs/layout.md's Example Output is a real capture
+// (scripts/capture-example.sh --device), quoted verbatim: the device
+// layout of the keys virsh printed just before, each entity with its tags,
+// its fields the entity's keys, stable values virsh's, counters not below
+// them; the Nova recipe's tags and the state names on every metric.
+func TestCapturedDeviceExample(t *testing.T) {
+	txt, err := os.Open("../../../testdata/tlv-run3.device.domstats.txt")
+	require.NoError(t, err)
+	defer txt.Close()
+	doms, err := virshtest.Parse(txt)
+	require.NoError(t, err)
+	require.Len(t, doms, 1)
+	d := doms[0]
+
+	lp, err := os.ReadFile("../../../testdata/tlv-run3.device.lp")
+	require.NoError(t, err)
+	doc, err := os.ReadFile("../../../docs/layout.md")
+	require.NoError(t, err)
+	require.Contains(t, string(doc), "```text\n"+string(lp)+"```")
+
+	parser := &influx.Parser{}
+	require.NoError(t, parser.Init())
+	ms, err := parser.Parse(lp)
+	require.NoError(t, err)
+
+	domKeys, entities := predict(d)
+	want := map[string]*wantEntity{}
+	for _, e := range entities {
+		want[entityID(e.measurement, e.tags)] = e
+	}
+	nova := virshtest.Nova[d.Name]
+	require.NotEmpty(t, nova)
+	var seen []string
+	for _, m := range ms {
+		for k, v := range nova {
+			require.Equal(t, v, m.Tags()[k], "%s: tag %s", m.Name(), k)
+		}
+		require.Equal(t, d.Name, m.Tags()["domain"])
+		if m.Name() == measurement {
+			require.Equal(t, append(domKeys, fieldStateName, fieldReasonName), fieldKeys(m))
+			continue
+		}
+		id := entityID(m.Name(), m.Tags())
+		e := want[id]
+		require.NotNil(t, e, id)
+		seen = append(seen, id)
+		require.ElementsMatch(t, mapKeys(e.fields), fieldKeys(m), id)
+		for field, key := range e.fields {
+			v, _ := m.GetField(field)
+			require.NoError(t, checkType(key, v), id)
+			spec, err := specFor(key)
+			require.NoError(t, err)
+			switch spec.motion {
+			case stable:
+				require.Equal(t, d.Values[key], virshtest.Format(v), "%s %s", id, field)
+			case counter:
+				before, err := strconv.ParseUint(d.Values[key], 10, 64)
+				require.NoError(t, err, key)
+				require.GreaterOrEqual(t, v, before, "%s %s", id, field)
+			case gauge:
+			}
+		}
+	}
+	require.ElementsMatch(t, mapKeys(want), seen)
+}

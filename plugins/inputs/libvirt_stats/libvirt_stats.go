@@ -37,12 +37,21 @@ type LibvirtStats struct {
 	Username         config.Secret   `toml:"username"`
 	Password         config.Secret   `toml:"password"`
 	CollectorMetrics bool            `toml:"collector_metrics"`
-	Log              telegraf.Logger `toml:"-"`
 
-	stats     uint32        // VIR_DOMAIN_STATS_* mask
-	listFlags uint32        // state filters
-	callFlags uint32        // NOWAIT, BACKING, ENFORCE_STATS
-	nameMatch filter.Filter // nil: no name filter, one RPC per gather
+	Layout                  string            `toml:"layout"`
+	MetadataTags            map[string]string `toml:"metadata_tags"`
+	MetadataNamespaces      map[string]string `toml:"metadata_namespaces"`
+	MetadataRefreshInterval config.Duration   `toml:"metadata_refresh_interval"`
+	StateNames              bool              `toml:"state_names"`
+
+	Log telegraf.Logger `toml:"-"`
+
+	stats     uint32         // VIR_DOMAIN_STATS_* mask
+	listFlags uint32         // state filters
+	callFlags uint32         // NOWAIT, BACKING, ENFORCE_STATS
+	nameMatch filter.Filter  // nil: no name filter, one RPC per gather
+	device    bool           // layout = "device"
+	meta      *metadataCache // nil: no metadata_tags
 
 	conv     *domstats.Converter
 	conn     *connection
@@ -86,10 +95,39 @@ func (l *LibvirtStats) Init() error {
 	if l.NoWait {
 		l.callFlags |= uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
 	}
+	if err := l.initTags(); err != nil {
+		return err
+	}
 	l.conv = domstats.NewConverter()
 	l.conn = &connection{uri: l.URI, readOnly: l.ReadOnly, username: l.Username, password: l.Password, log: l.Log}
+	if l.meta != nil {
+		l.conn.opened = l.meta.connected
+	}
 	l.caller = newCaller(maxCallsInFlight, l.Log)
 	l.complete = newCompleteness()
+	return nil
+}
+
+// initTags checks and prepares layout, metadata_tags and their options.
+func (l *LibvirtStats) initTags() error {
+	if l.Layout == "" {
+		l.Layout = layoutDomain
+	}
+	if err := validLayout(l.Layout); err != nil {
+		return err
+	}
+	l.device = l.Layout == layoutDevice
+	if l.MetadataRefreshInterval < 0 {
+		return fmt.Errorf("metadata_refresh_interval %s must not be negative", time.Duration(l.MetadataRefreshInterval))
+	}
+	if len(l.MetadataTags) == 0 {
+		return nil
+	}
+	queries, err := compileMetadataTags(l.MetadataTags, l.MetadataNamespaces)
+	if err != nil {
+		return err
+	}
+	l.meta = newMetadataCache(queries, time.Duration(l.MetadataRefreshInterval), l.Log)
 	return nil
 }
 
@@ -105,11 +143,12 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 			if missing != nil {
 				partial++
 			}
-			if m := domainMetric(r, start, missing); m != nil {
-				acc.AddMetric(m)
-			}
+			l.emit(acc, r, start, missing)
 		}
 		l.complete.forgetUnseen()
+		if l.meta != nil {
+			l.meta.forgetUnseen()
+		}
 		if fellBack || partial > 0 {
 			l.Log.Warnf("%d of %d domains came back partial (fields partial, partial_groups)", partial, len(recs))
 		}
@@ -153,9 +192,19 @@ func nameFilter(include, exclude []string) (filter.Filter, error) {
 	return filter.NewIncludeExcludeFilter(include, exclude)
 }
 
-// query makes the bulk call; nowait forces VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
-// for the fallback call that answers when the first one overruns.
+// query makes the bulk call, then reads the XML of the domains whose
+// metadata tags are not cached, all within the gather's deadline.
 func (l *LibvirtStats) query(conn *libvirt.Connect, nowait bool) ([]domstats.Record, error) {
+	recs, err := l.bulk(conn, nowait)
+	if err == nil && l.meta != nil {
+		l.meta.resolve(conn, recs)
+	}
+	return recs, err
+}
+
+// bulk makes the bulk call; nowait forces VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
+// for the fallback call that answers when the first one overruns.
+func (l *LibvirtStats) bulk(conn *libvirt.Connect, nowait bool) ([]domstats.Record, error) {
 	flags := l.callFlags
 	if nowait {
 		flags |= uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
@@ -184,6 +233,7 @@ func init() {
 			NoWait:   true,
 			ReadOnly: true,
 			Timeout:  config.Duration(5 * time.Second),
+			Layout:   layoutDomain,
 		}
 	})
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
-func record(t *testing.T, name, uuid string, in ...domstats.Synthetic) domstats.Record {
+func record(t testing.TB, name, uuid string, in ...domstats.Synthetic) domstats.Record {
 	t.Helper()
 	cp, err := domstats.BuildParams(in)
 	require.NoError(t, err)
@@ -46,7 +46,7 @@ func TestDomainMetric(t *testing.T) {
 			"vm.some.future.key":             1.5,
 			"iothread.count":                 uint64(2),
 		}, ts)}
-	got := []telegraf.Metric{domainMetric(r, ts, nil)}
+	got := []telegraf.Metric{domainMetric(r, ts, (&LibvirtStats{}).domainTags(r))}
 	testutil.RequireMetricsEqual(t, want, got)
 
 	// Fields keep libvirt's order.
@@ -59,5 +59,6 @@ func TestDomainMetric(t *testing.T) {
 }
 
 func TestDomainMetricWithoutParams(t *testing.T) {
-	require.Nil(t, domainMetric(domstats.Record{Name: "off", UUID: "u"}, time.Now(), nil))
+	off := domstats.Record{Name: "off", UUID: "u"}
+	require.Nil(t, domainMetric(off, time.Now(), (&LibvirtStats{}).domainTags(off)))
 }

@@ -14,6 +14,14 @@ func syn(key string, v any) domstats.Synthetic {
 		return domstats.Synthetic{Key: key, Type: domstats.TypeInt, Value: v}
 	case string:
 		return domstats.Synthetic{Key: key, Type: domstats.TypeString, Value: v}
+	case bool:
+		b := int64(0)
+		if v.(bool) {
+			b = 1
+		}
+		return domstats.Synthetic{Key: key, Type: domstats.TypeBoolean, Value: b}
+	case float64:
+		return domstats.Synthetic{Key: key, Type: domstats.TypeDouble, Value: v}
 	}
 	return domstats.Synthetic{Key: key, Type: domstats.TypeULLong, Value: v}
 }

@@ -54,19 +54,6 @@ func byDomain(t *testing.T, ms []telegraf.Metric) map[string]telegraf.Metric {
 	return out
 }
 
-// fieldKeys lists a metric's fields in the order the plugin added them; a
-// missing metric (a record with no parameters) has none.
-func fieldKeys(m telegraf.Metric) []string {
-	if m == nil {
-		return nil
-	}
-	var keys []string
-	for _, f := range m.FieldList() {
-		keys = append(keys, f.Key)
-	}
-	return keys
-}
-
 func domainNames[V any](m map[string]V) []string {
 	names := make([]string, 0, len(m))
 	for n := range m {

@@ -1,0 +1,263 @@
+package libvirt_stats
+
+import (
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/metric"
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+)
+
+const testUUID = "c0ffee00-7100-4000-8000-000000000001"
+
+// fullRecord has a key of every family in libvirt's order, with the
+// backing chain of vda, a second NIC, hypervisor-specific vCPU keys, the
+// dirty rate of each vCPU, cache and memory bandwidth monitors, and keys no
+// version of libvirt has sent yet.
+func fullRecord(t testing.TB) domstats.Record {
+	t.Helper()
+	return record(t, "web 1", testUUID,
+		syn("state.state", int64(1)),
+		syn("state.reason", int64(1)),
+		syn("cpu.time", uint64(100)),
+		syn("cpu.cache.monitor.count", uint64(1)),
+		syn("cpu.cache.monitor.0.name", "mon0"),
+		syn("cpu.cache.monitor.0.vcpus", "0-1"),
+		syn("cpu.cache.monitor.0.bank.count", uint64(2)),
+		syn("cpu.cache.monitor.0.bank.0.id", uint64(0)),
+		syn("cpu.cache.monitor.0.bank.0.bytes", uint64(4096)),
+		syn("cpu.cache.monitor.0.bank.1.id", uint64(1)),
+		syn("cpu.cache.monitor.0.bank.1.bytes", uint64(8192)),
+		syn("balloon.current", uint64(65536)),
+		syn("vcpu.current", uint64(2)),
+		syn("vcpu.maximum", uint64(2)),
+		syn("vcpu.0.state", int64(1)),
+		syn("vcpu.0.time", uint64(10)),
+		syn("vcpu.0.halted", true),
+		syn("vcpu.0.exits.sum", uint64(7)),
+		syn("vcpu.1.state", int64(1)),
+		syn("vcpu.1.time", uint64(20)),
+		syn("net.count", uint64(2)),
+		syn("net.0.name", "tap0"),
+		syn("net.0.rx.bytes", uint64(90)),
+		syn("net.1.name", "tap1"),
+		syn("net.1.tx.pkts", uint64(3)),
+		syn("block.count", uint64(2)),
+		syn("block.0.name", "vda"),
+		syn("block.0.path", "/img/top.qcow2"),
+		syn("block.0.backingIndex", uint64(1)),
+		syn("block.0.rd.reqs", uint64(5)),
+		syn("block.0.capacity", uint64(1<<26)),
+		syn("block.0.future_key", 0.5),
+		syn("block.1.name", "vda"),
+		syn("block.1.path", "/img/base.qcow2"),
+		syn("block.1.backingIndex", uint64(2)),
+		syn("block.1.allocation", uint64(0)),
+		syn("perf.cmt", uint64(0)),
+		syn("iothread.count", uint64(2)),
+		syn("iothread.2.poll-max-ns", uint64(32768)),
+		syn("iothread.1.poll-max-ns", uint64(16384)),
+		syn("memory.bandwidth.monitor.count", uint64(1)),
+		syn("memory.bandwidth.monitor.0.name", "mbm0"),
+		syn("memory.bandwidth.monitor.0.vcpus", "0"),
+		syn("memory.bandwidth.monitor.0.node.count", uint64(1)),
+		syn("memory.bandwidth.monitor.0.node.0.id", uint64(0)),
+		syn("memory.bandwidth.monitor.0.node.0.bytes.local", uint64(11)),
+		syn("memory.bandwidth.monitor.0.node.0.bytes.total", uint64(22)),
+		syn("dirtyrate.calc_status", int64(2)),
+		syn("dirtyrate.megabytes_per_second", int64(4)),
+		syn("dirtyrate.vcpu.0.megabytes_per_second", uint64(3)),
+		syn("dirtyrate.vcpu.1.megabytes_per_second", uint64(1)),
+		syn("vm.remote_tlb_flush.sum", uint64(9)),
+		syn("gpu.0.util", uint64(50)),
+	)
+}
+
+func TestDeviceMetrics(t *testing.T) {
+	ts := time.Unix(1700000000, 0)
+	tags := func(extra ...string) map[string]string {
+		m := map[string]string{"domain": "web 1", "uuid": testUUID}
+		for i := 0; i < len(extra); i += 2 {
+			m[extra[i]] = extra[i+1]
+		}
+		return m
+	}
+	want := []telegraf.Metric{
+		metric.New("libvirt_stats", tags(), map[string]any{
+			"state.state":                    int64(1),
+			"state.reason":                   int64(1),
+			"cpu.time":                       uint64(100),
+			"cpu.cache.monitor.count":        uint64(1),
+			"balloon.current":                uint64(65536),
+			"vcpu.current":                   uint64(2),
+			"vcpu.maximum":                   uint64(2),
+			"net.count":                      uint64(2),
+			"block.count":                    uint64(2),
+			"perf.cmt":                       uint64(0),
+			"iothread.count":                 uint64(2),
+			"memory.bandwidth.monitor.count": uint64(1),
+			"dirtyrate.calc_status":          int64(2),
+			"dirtyrate.megabytes_per_second": int64(4),
+			"vm.remote_tlb_flush.sum":        uint64(9),
+			"gpu.0.util":                     uint64(50),
+		}, ts),
+		metric.New("libvirt_stats_cache_monitor", tags("monitor", "mon0", "vcpus", "0-1"),
+			map[string]any{"bank.count": uint64(2)}, ts),
+		metric.New("libvirt_stats_cache_monitor", tags("monitor", "mon0", "vcpus", "0-1", "bank", "0"),
+			map[string]any{"bytes": uint64(4096)}, ts),
+		metric.New("libvirt_stats_cache_monitor", tags("monitor", "mon0", "vcpus", "0-1", "bank", "1"),
+			map[string]any{"bytes": uint64(8192)}, ts),
+		metric.New("libvirt_stats_vcpu", tags("vcpu", "0"), map[string]any{
+			"state": int64(1), "time": uint64(10), "halted": true, "exits.sum": uint64(7),
+			"dirtyrate.megabytes_per_second": uint64(3),
+		}, ts),
+		metric.New("libvirt_stats_vcpu", tags("vcpu", "1"), map[string]any{
+			"state": int64(1), "time": uint64(20), "dirtyrate.megabytes_per_second": uint64(1),
+		}, ts),
+		metric.New("libvirt_stats_net", tags("interface", "tap0"), map[string]any{"rx.bytes": uint64(90)}, ts),
+		metric.New("libvirt_stats_net", tags("interface", "tap1"), map[string]any{"tx.pkts": uint64(3)}, ts),
+		metric.New("libvirt_stats_block", tags("device", "vda", "path", "/img/top.qcow2", "backing_index", "1"),
+			map[string]any{"rd.reqs": uint64(5), "capacity": uint64(1 << 26), "future_key": 0.5}, ts),
+		metric.New("libvirt_stats_block", tags("device", "vda", "path", "/img/base.qcow2", "backing_index", "2"),
+			map[string]any{"allocation": uint64(0)}, ts),
+		metric.New("libvirt_stats_iothread", tags("iothread", "2"), map[string]any{"poll-max-ns": uint64(32768)}, ts),
+		metric.New("libvirt_stats_iothread", tags("iothread", "1"), map[string]any{"poll-max-ns": uint64(16384)}, ts),
+		metric.New("libvirt_stats_memory_bandwidth_monitor", tags("monitor", "mbm0", "vcpus", "0"),
+			map[string]any{"node.count": uint64(1)}, ts),
+		metric.New("libvirt_stats_memory_bandwidth_monitor", tags("monitor", "mbm0", "vcpus", "0", "node", "0"),
+			map[string]any{"bytes.local": uint64(11), "bytes.total": uint64(22)}, ts),
+	}
+	r := fullRecord(t)
+	dom, devices := deviceMetrics(r, ts, tags())
+	got := append([]telegraf.Metric{dom}, devices...)
+	// In the order of first appearance, the domain first.
+	testutil.RequireMetricsEqual(t, want, got)
+
+}
+
+// An entity without its name key is named by its index; one with only tag
+// keys has no metric; an empty tag value is no tag; a key that only looks
+// indexed stays on the domain.
+func TestDeviceMetricsEdges(t *testing.T) {
+	ts := time.Unix(1, 0)
+	r := record(t, "d", "u",
+		syn("block.0.rd.reqs", uint64(1)),
+		syn("block.1.name", "hdc"),
+		syn("block.2.name", "sda"),
+		syn("block.2.path", ""),
+		syn("block.2.wr.reqs", uint64(2)),
+		syn("net.x.name", "odd"),
+		syn("net.0", uint64(1)),
+		syn("vcpu.0.", uint64(1)),
+		syn("cpu.cache.monitor.3.bank.0.bytes", uint64(8)),
+		syn("iothread.7.poll-grow", uint64(0)),
+	)
+	dom, devices := deviceMetrics(r, ts, map[string]string{"domain": "d", "uuid": "u"})
+	want := []telegraf.Metric{
+		metric.New("libvirt_stats", map[string]string{"domain": "d", "uuid": "u"},
+			map[string]any{"net.x.name": "odd", "net.0": uint64(1), "vcpu.0.": uint64(1)}, ts),
+		metric.New("libvirt_stats_block", map[string]string{"domain": "d", "uuid": "u", "device": "0"},
+			map[string]any{"rd.reqs": uint64(1)}, ts),
+		metric.New("libvirt_stats_block", map[string]string{"domain": "d", "uuid": "u", "device": "sda"},
+			map[string]any{"wr.reqs": uint64(2)}, ts),
+		metric.New("libvirt_stats_cache_monitor", map[string]string{"domain": "d", "uuid": "u", "monitor": "3", "bank": "0"},
+			map[string]any{"bytes": uint64(8)}, ts),
+		metric.New("libvirt_stats_iothread", map[string]string{"domain": "d", "uuid": "u", "iothread": "7"},
+			map[string]any{"poll-grow": uint64(0)}, ts),
+	}
+	testutil.RequireMetricsEqual(t, want, append([]telegraf.Metric{dom}, devices...))
+}
+
+func TestCutIndex(t *testing.T) {
+	tests := []struct {
+		in, index, rest string
+		ok              bool
+	}{
+		{"0.rd.bytes", "0", "rd.bytes", true},
+		{"12.name", "12", "name", true},
+		{"count", "", "", false},
+		{"0", "", "", false},
+		{"0.", "", "", false},
+		{".name", "", "", false},
+		{"1x.name", "", "", false},
+	}
+	for _, tt := range tests {
+		index, rest, ok := cutIndex(tt.in)
+		require.Equal(t, tt.ok, ok, tt.in)
+		require.Equal(t, tt.index, index, tt.in)
+		require.Equal(t, tt.rest, rest, tt.in)
+	}
+}
+
+// The plugin in the device layout: the domain metric carries the partial
+// marker and state names, every metric the domain's tags.
+func TestEmitDeviceLayout(t *testing.T) {
+	p := newPlugin(t, "test:///default")
+	p.Layout = "device"
+	p.StateNames = true
+	require.NoError(t, p.Init())
+	ts := time.Unix(1, 0)
+	r := record(t, "d", "u",
+		syn("state.state", int64(3)),
+		syn("state.reason", int64(1)),
+		syn("net.count", uint64(1)),
+		syn("net.0.name", "tap0"),
+		syn("net.0.rx.bytes", uint64(1)),
+	)
+	var acc testutil.Accumulator
+	p.emit(&acc, r, ts, []string{"block"})
+	tags := map[string]string{"domain": "d", "uuid": "u"}
+	want := []telegraf.Metric{
+		metric.New("libvirt_stats", tags, map[string]any{
+			"state.state": int64(3), "state.reason": int64(1), "net.count": uint64(1),
+			"partial": true, "partial_groups": "block",
+			"state.state_name": "paused", "state.reason_name": "user",
+		}, ts),
+		metric.New("libvirt_stats_net", map[string]string{"domain": "d", "uuid": "u", "interface": "tap0"},
+			map[string]any{"rx.bytes": uint64(1)}, ts),
+	}
+	testutil.RequireMetricsEqual(t, want, acc.GetTelegrafMetrics())
+}
+
+// The test driver through the whole plugin: its domain has no devices, so
+// the device layout is the domain layout.
+func TestGatherDeviceLayoutTestDriver(t *testing.T) {
+	p := newPlugin(t, "test:///default")
+	p.Layout = "device"
+	got := gather(t, p)
+	want := metric.New("libvirt_stats",
+		map[string]string{"domain": "test", "uuid": "6695eb01-f6a4-8304-79aa-97f2502e193f"},
+		map[string]any{"state.state": int64(1), "state.reason": int64(0)},
+		time.Unix(0, 0))
+	testutil.RequireMetricsEqual(t, []telegraf.Metric{want}, got, testutil.IgnoreTime())
+}
+
+func TestLayoutInitError(t *testing.T) {
+	p := newPlugin(t, "test:///default")
+	p.Layout = "devices"
+	require.EqualError(t, p.Init(), `layout "devices": valid: domain, device`)
+}
+
+func BenchmarkDeviceMetrics(b *testing.B) {
+	r := fullRecord(b)
+	ts := time.Now()
+	tags := map[string]string{"domain": "web 1", "uuid": testUUID}
+	b.ReportAllocs()
+	for b.Loop() {
+		deviceMetrics(r, ts, tags)
+	}
+}
+
+func BenchmarkDomainMetric(b *testing.B) {
+	r := fullRecord(b)
+	ts := time.Now()
+	tags := map[string]string{"domain": "web 1", "uuid": testUUID}
+	b.ReportAllocs()
+	for b.Loop() {
+		domainMetric(r, ts, tags)
+	}
+}
