@@ -55,7 +55,7 @@ func TestCapturedExample(t *testing.T) {
 	require.Equal(t, want.Keys, keys)
 }
 
-// docs/layout.md's Example Output is a real capture
+// README.md's Example Output is a real capture
 // (scripts/capture-example.sh --device), quoted verbatim: the device
 // layout of the keys virsh printed just before, each entity with its tags,
 // its fields the entity's keys, stable values virsh's, counters not below
@@ -71,7 +71,7 @@ func TestCapturedDeviceExample(t *testing.T) {
 
 	lp, err := os.ReadFile("../../../testdata/tlv-run3.device.lp")
 	require.NoError(t, err)
-	doc, err := os.ReadFile("../../../docs/layout.md")
+	doc, err := os.ReadFile("../../../README.md")
 	require.NoError(t, err)
 	require.Contains(t, string(doc), "```text\n"+string(lp)+"```")
 
