@@ -27,6 +27,24 @@ static int tlvGetAllDomainStats(virConnectPtr conn, unsigned int stats,
     return n;
 }
 
+// The floor: the call and its free, nothing read; params gets the number of
+// typed parameters the records held.
+static int tlvFloor(virConnectPtr conn, unsigned int stats, unsigned int flags,
+                    long long *params, virErrorPtr err)
+{
+    virDomainStatsRecordPtr *recs = NULL;
+    int i, n = virConnectGetAllDomainStats(conn, stats, &recs, flags);
+    if (n < 0) {
+        virCopyLastError(err);
+        return n;
+    }
+    *params = 0;
+    for (i = 0; i < n; i++)
+        *params += recs[i]->nparams;
+    virDomainStatsRecordListFree(recs);
+    return n;
+}
+
 static int tlvListAllDomains(virConnectPtr conn, unsigned int flags,
                              virDomainPtr **doms, virErrorPtr err)
 {
@@ -108,6 +126,26 @@ func (c *Converter) GetAll(conn *libvirt.Connect, stats, flags uint32) ([]Record
 	}
 	defer C.virDomainStatsRecordListFree(recs)
 	return c.records(recs, int(n)), nil
+}
+
+// Floor makes the same virConnectGetAllDomainStats call as GetAll and frees
+// the records without reading them, in one cgo call: the cost of the call
+// alone, for the benchmarks to hold the plugin against. It returns the
+// number of records and of typed parameters in them.
+func Floor(conn *libvirt.Connect, stats, flags uint32) (records, params int, err error) {
+	cconn, release, err := rawConn(conn)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer release()
+
+	var np C.longlong
+	var cerr C.virError
+	n := C.tlvFloor(cconn, C.uint(stats), C.uint(flags), &np, &cerr)
+	if n < 0 {
+		return 0, 0, goError(&cerr)
+	}
+	return int(n), int(np), nil
 }
 
 // GetMatching lists the domains selected by listFlags

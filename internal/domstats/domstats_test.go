@@ -94,3 +94,27 @@ func TestGetAllClosedConnectionErrors(t *testing.T) {
 	_, err = NewConverter().GetAll(conn, 0, 0)
 	require.Error(t, err)
 }
+
+// Floor makes the same call as GetAll and counts what it would convert.
+func TestFloorCountsWhatGetAllConverts(t *testing.T) {
+	conn := open(t, nodeURI(t))
+	recs, err := NewConverter().GetAll(conn, 0, 0)
+	require.NoError(t, err)
+	params := 0
+	for _, r := range recs {
+		params += len(r.Params)
+	}
+	n, np, err := Floor(conn, 0, 0)
+	require.NoError(t, err)
+	require.Equal(t, len(recs), n)
+	require.Equal(t, params, np)
+}
+
+func TestFloorClosedConnectionErrors(t *testing.T) {
+	conn, err := libvirt.NewConnect("test:///default")
+	require.NoError(t, err)
+	_, err = conn.Close()
+	require.NoError(t, err)
+	_, _, err = Floor(conn, 0, 0)
+	require.Error(t, err)
+}

@@ -119,3 +119,69 @@ func (cp *CParams) Free() {
 		cp.ps, cp.n = nil, 0
 	}
 }
+
+// SyntheticDomain describes the n parameters of domain i as libvirt's QEMU
+// driver lays them out (state, cpu, balloon, vcpu, net, block, ...; block
+// devices repeat until n is reached), with values that differ per domain.
+// Keys repeat across domains, as they do on a real host; the string values
+// (device names and paths) are the domain's own.
+func SyntheticDomain(i, n int) []Synthetic {
+	out := make([]Synthetic, 0, n)
+	seq := uint64(i)*1_000_003 + (1 << 20)
+	add := func(key string, t Type, v any) {
+		if len(out) < n {
+			out = append(out, Synthetic{key, t, v})
+		}
+	}
+	u := func(key string) { seq += 7919; add(key, TypeULLong, seq) }
+	add("state.state", TypeInt, int64(1))
+	add("state.reason", TypeInt, int64(1))
+	for _, k := range []string{"time", "user", "system", "haltpoll.success.time", "haltpoll.fail.time"} {
+		u("cpu." + k)
+	}
+	for _, k := range []string{"current", "maximum", "swap_in", "swap_out", "major_fault", "minor_fault",
+		"unused", "available", "usable", "last-update", "disk_caches", "hugetlb_pgalloc", "hugetlb_pgfail", "rss"} {
+		u("balloon." + k)
+	}
+	add("vcpu.current", TypeUint, uint64(2))
+	add("vcpu.maximum", TypeUint, uint64(2))
+	for v := range 2 {
+		p := fmt.Sprintf("vcpu.%d.", v)
+		add(p+"state", TypeInt, int64(1))
+		u(p + "time")
+		u(p + "wait")
+		u(p + "delay")
+		add(p+"halted", TypeBoolean, int64(v))
+	}
+	add("net.count", TypeUint, uint64(2))
+	for d := range 2 {
+		p := fmt.Sprintf("net.%d.", d)
+		add(p+"name", TypeString, fmt.Sprintf("tap%d-%d", i, d))
+		for _, k := range []string{"rx.bytes", "rx.pkts", "rx.errs", "rx.drop", "tx.bytes", "tx.pkts", "tx.errs", "tx.drop"} {
+			u(p + k)
+		}
+	}
+	add("iothread.count", TypeUint, uint64(1))
+	add("iothread.1.poll-max-ns", TypeULLong, uint64(32768))
+	add("iothread.1.poll-grow", TypeUint, uint64(0))
+	add("iothread.1.poll-shrink", TypeUint, uint64(0))
+	add("dirtyrate.calc_status", TypeInt, int64(0))
+	add("dirtyrate.calc_start_time", TypeLLong, int64(1700000000+i))
+	add("dirtyrate.calc_period", TypeInt, int64(1))
+	add("dirtyrate.megabytes_per_second", TypeLLong, int64(i%100))
+	add("dirtyrate.calc_mode", TypeString, "page-sampling")
+	disks := (n - len(out) + 15) / 17 // block.count itself is one of the rest
+	add("block.count", TypeUint, uint64(disks))
+	for d := 0; len(out) < n; d++ {
+		p := fmt.Sprintf("block.%d.", d)
+		add(p+"name", TypeString, fmt.Sprintf("vd%c", 'a'+rune(d%26)))
+		add(p+"path", TypeString, fmt.Sprintf("/var/lib/libvirt/images/dom-%04d-%d.qcow2", i, d))
+		add(p+"backingIndex", TypeUint, uint64(1))
+		for _, k := range []string{"rd.reqs", "rd.bytes", "rd.times", "wr.reqs", "wr.bytes", "wr.times",
+			"fl.reqs", "fl.times", "allocation", "capacity", "physical"} {
+			u(p + k)
+		}
+		add(p+"threshold", TypeULLong, uint64(0))
+	}
+	return out
+}
