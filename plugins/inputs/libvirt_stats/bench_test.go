@@ -1,9 +1,17 @@
 package libvirt_stats
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/agent"
+	"github.com/influxdata/telegraf/plugins/inputs"
+	"github.com/influxdata/telegraf/testutil"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
@@ -24,14 +32,13 @@ func BenchmarkShape(b *testing.B) {
 		cp.Free()
 	}
 	complete := newCompleteness()
+	var d draft
 	shape := func() {
 		ts := time.Now()
 		for _, r := range recs {
-			m := domainMetric(r, ts, map[string]string{"domain": r.Name, "uuid": r.UUID})
-			if m == nil {
+			if m := d.domainMetric(r, ts, nil, complete.missing(r), false); m == nil {
 				b.Fatal("no metric")
 			}
-			markPartial(m, complete.missing(r))
 		}
 		complete.forgetUnseen()
 	}
@@ -49,3 +56,44 @@ func BenchmarkShape(b *testing.B) {
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/param")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/param")
 }
+
+// A whole Gather over 1000 test-driver domains in this process (no daemon,
+// no RPC): the call, the conversion, the shaping and Telegraf's accumulator.
+func BenchmarkGatherTestDriver1000(b *testing.B) {
+	node := filepath.Join(b.TempDir(), "node-1000.xml")
+	out, err := exec.Command("../../../scripts/gen-node-xml.sh", "1000").Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(node, out, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	p := inputs.Inputs["libvirt_stats"]().(*LibvirtStats)
+	p.URI = "test://" + node
+	p.Log = testutil.Logger{}
+	if err := p.Init(); err != nil {
+		b.Fatal(err)
+	}
+	defer p.Stop()
+	ch := make(chan telegraf.Metric, 2000)
+	acc := agent.NewAccumulator(benchMaker{p.Log}, ch)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Gather(acc); err != nil {
+			b.Fatal(err)
+		}
+		if len(ch) != 1000 {
+			b.Fatalf("%d metrics", len(ch))
+		}
+		for len(ch) > 0 {
+			<-ch
+		}
+	}
+}
+
+// benchMaker is the MetricMaker Telegraf's accumulator needs, adding nothing.
+type benchMaker struct{ log telegraf.Logger }
+
+func (benchMaker) LogName() string                              { return "inputs.libvirt_stats" }
+func (benchMaker) MakeMetric(m telegraf.Metric) telegraf.Metric { return m }
+func (m benchMaker) Log() telegraf.Logger                       { return m.log }

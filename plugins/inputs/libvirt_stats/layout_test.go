@@ -255,9 +255,9 @@ func BenchmarkDeviceMetrics(b *testing.B) {
 func BenchmarkDomainMetric(b *testing.B) {
 	r := fullRecord(b)
 	ts := time.Now()
-	tags := map[string]string{"domain": "web 1", "uuid": testUUID}
+	var d draft
 	b.ReportAllocs()
 	for b.Loop() {
-		domainMetric(r, ts, tags)
+		d.domainMetric(r, ts, nil, nil, false)
 	}
 }

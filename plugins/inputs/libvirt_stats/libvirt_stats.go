@@ -54,6 +54,7 @@ type LibvirtStats struct {
 	meta      *metadataCache // nil: no metadata_tags
 
 	conv     *domstats.Converter
+	draft    draft // reused for every domain's metric
 	conn     *connection
 	caller   *caller
 	complete *completeness

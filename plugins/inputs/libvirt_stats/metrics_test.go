@@ -46,7 +46,7 @@ func TestDomainMetric(t *testing.T) {
 			"vm.some.future.key":             1.5,
 			"iothread.count":                 uint64(2),
 		}, ts)}
-	got := []telegraf.Metric{domainMetric(r, ts, (&LibvirtStats{}).domainTags(r))}
+	got := []telegraf.Metric{new(draft).domainMetric(r, ts, nil, nil, false)}
 	testutil.RequireMetricsEqual(t, want, got)
 
 	// Fields keep libvirt's order.
@@ -60,5 +60,55 @@ func TestDomainMetric(t *testing.T) {
 
 func TestDomainMetricWithoutParams(t *testing.T) {
 	off := domstats.Record{Name: "off", UUID: "u"}
-	require.Nil(t, domainMetric(off, time.Now(), (&LibvirtStats{}).domainTags(off)))
+	require.Nil(t, new(draft).domainMetric(off, time.Now(), nil, nil, false))
+}
+
+// One draft builds metric after metric: each must hold its own record's
+// tags and fields only, with the metadata tags sorted in among domain and
+// uuid, the partial marker and the state names after libvirt's keys, and
+// must not change when the draft moves on.
+func TestDraftReusedAcrossDomains(t *testing.T) {
+	ts := time.Unix(1700000000, 0)
+	running := record(t, "a", "u-a",
+		domstats.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(1)},
+		domstats.Synthetic{Key: "state.reason", Type: domstats.TypeInt, Value: int64(1)},
+		domstats.Synthetic{Key: "cpu.time", Type: domstats.TypeULLong, Value: uint64(7)},
+		domstats.Synthetic{Key: "block.0.name", Type: domstats.TypeString, Value: "vda"},
+	)
+	paused := record(t, "b", "u-b",
+		domstats.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(3)},
+		domstats.Synthetic{Key: "state.reason", Type: domstats.TypeInt, Value: int64(1)},
+	)
+	meta := []telegraf.Tag{{Key: "project", Value: "p1"}, {Key: "az", Value: "nova"}, {Key: "domain", Value: "ignored"}}
+
+	var d draft
+	got := []telegraf.Metric{
+		d.domainMetric(running, ts, meta, []string{"block"}, true),
+		d.domainMetric(paused, ts, nil, nil, false),
+		d.domainMetric(running, ts, nil, nil, true),
+	}
+	want := []telegraf.Metric{
+		metric.New("libvirt_stats",
+			map[string]string{"az": "nova", "domain": "a", "project": "p1", "uuid": "u-a"},
+			map[string]any{"state.state": int64(1), "state.reason": int64(1), "cpu.time": uint64(7),
+				"block.0.name": "vda", "partial": true, "partial_groups": "block",
+				"state.state_name": "running", "state.reason_name": "booted"}, ts),
+		metric.New("libvirt_stats", map[string]string{"domain": "b", "uuid": "u-b"},
+			map[string]any{"state.state": int64(3), "state.reason": int64(1)}, ts),
+		metric.New("libvirt_stats", map[string]string{"domain": "a", "uuid": "u-a"},
+			map[string]any{"state.state": int64(1), "state.reason": int64(1), "cpu.time": uint64(7),
+				"block.0.name": "vda", "state.state_name": "running", "state.reason_name": "booted"}, ts),
+	}
+	testutil.RequireMetricsEqual(t, want, got)
+
+	var tags, keys []string
+	for _, tg := range got[0].TagList() {
+		tags = append(tags, tg.Key)
+	}
+	for _, f := range got[0].FieldList() {
+		keys = append(keys, f.Key)
+	}
+	require.Equal(t, []string{"az", "domain", "project", "uuid"}, tags)
+	require.Equal(t, []string{"state.state", "state.reason", "cpu.time", "block.0.name",
+		"partial", "partial_groups", "state.state_name", "state.reason_name"}, keys)
 }

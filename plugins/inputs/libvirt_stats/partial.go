@@ -1,7 +1,6 @@
 package libvirt_stats
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
@@ -22,28 +21,31 @@ type groupCount struct {
 type shape struct {
 	groups  []groupCount
 	devices [3]uint64 // block.count, net.count, vcpu.current: changed means hot-plug
+	gather  uint64    // the last gather the domain was in
 }
 
 // completeness tells a domain whose stats came back incomplete (its job
 // lock busy under NOWAIT, its monitor frozen) from one that simply has
 // fewer devices: it compares each active domain with its last complete
-// record, keyed by UUID.
+// record, keyed by UUID. In a steady state it allocates nothing: each
+// record's shape is counted into scratch and copied into the domain's
+// stored shape.
 type completeness struct {
-	last map[string]*shape
-	seen map[string]bool
+	last    map[string]*shape
+	gather  uint64
+	scratch shape
 }
 
 func newCompleteness() *completeness {
-	return &completeness{last: map[string]*shape{}, seen: map[string]bool{}}
+	return &completeness{last: map[string]*shape{}}
 }
 
 // missing returns the key prefixes that lost keys since the domain's last
 // complete record, or nil if the record is complete or cannot be judged
 // (first sight, shut off, devices added or removed).
 func (c *completeness) missing(r domstats.Record) []string {
-	c.seen[r.UUID] = true
-	cur := shapeOf(r)
-	if cur == nil {
+	cur := &c.scratch
+	if !cur.count(r) {
 		delete(c.last, r.UUID)
 		return nil
 	}
@@ -51,31 +53,48 @@ func (c *completeness) missing(r domstats.Record) []string {
 	var lost []string
 	if prev != nil && prev.devices == cur.devices {
 		for _, g := range prev.groups {
-			if i := slices.IndexFunc(cur.groups, func(x groupCount) bool { return x.group == g.group }); i < 0 || cur.groups[i].keys < g.keys {
+			if n, ok := cur.keys(g.group); !ok || n < g.keys {
 				lost = append(lost, g.group)
 			}
 		}
 	}
+	if prev == nil {
+		prev = &shape{}
+		c.last[r.UUID] = prev
+	}
+	prev.gather = c.gather
 	if lost == nil {
-		c.last[r.UUID] = cur
+		prev.groups = append(prev.groups[:0], cur.groups...)
+		prev.devices = cur.devices
 	}
 	return lost
 }
 
+// keys is the number of keys the shape has under group.
+func (s *shape) keys(group string) (int, bool) {
+	for _, g := range s.groups {
+		if g.group == group {
+			return g.keys, true
+		}
+	}
+	return 0, false
+}
+
 // forgetUnseen drops the domains that were not in this gather.
 func (c *completeness) forgetUnseen() {
-	for uuid := range c.last {
-		if !c.seen[uuid] {
+	for uuid, s := range c.last {
+		if s.gather != c.gather {
 			delete(c.last, uuid)
 		}
 	}
-	clear(c.seen)
+	c.gather++
 }
 
-// shapeOf counts keys per prefix; nil for a shut-off domain or one without
-// a state (the state group not requested).
-func shapeOf(r domstats.Record) *shape {
-	s := &shape{}
+// count counts r's keys per prefix into s; false for a shut-off domain or
+// one without a state (the state group not requested).
+func (s *shape) count(r domstats.Record) bool {
+	s.groups = s.groups[:0]
+	s.devices = [3]uint64{}
 	active := false
 	for _, p := range r.Params {
 		group, _, _ := strings.Cut(p.Key, ".")
@@ -95,10 +114,7 @@ func shapeOf(r domstats.Record) *shape {
 			s.devices[2] = number(p)
 		}
 	}
-	if !active {
-		return nil
-	}
-	return s
+	return active
 }
 
 // number reads an integer parameter whatever its signedness.
