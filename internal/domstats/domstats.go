@@ -11,6 +11,7 @@ package domstats
 /*
 #cgo pkg-config: libvirt
 #include <stdlib.h>
+#include <string.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -64,13 +65,24 @@ static int tlvDomainListGetStats(virDomainPtr *doms, unsigned int stats,
     return n;
 }
 
-// The name and UUID live in the virDomain object the record holds: reading
-// them sends no RPC.
-static const char *tlvDomainName(virDomainPtr dom, char *uuid)
+// One record's domain name and raw UUID.
+typedef struct {
+    const char *name;
+    unsigned char uuid[VIR_UUID_BUFLEN];
+} tlvDomainID;
+
+// The names and UUIDs live in the virDomain objects the records hold:
+// reading them sends no RPC. One cgo call reads them all into ids (Go
+// memory, n entries); the names stay owned by the records. The raw UUID
+// is read rather than virDomainGetUUIDString, which formats it twice.
+static void tlvDomainIDs(virDomainStatsRecordPtr *recs, int n, tlvDomainID *ids)
 {
-    if (virDomainGetUUIDString(dom, uuid) < 0)
-        uuid[0] = '\0';
-    return virDomainGetName(dom);
+    int i;
+    for (i = 0; i < n; i++) {
+        ids[i].name = virDomainGetName(recs[i]->dom);
+        if (virDomainGetUUID(recs[i]->dom, ids[i].uuid) < 0)
+            memset(ids[i].uuid, 0, sizeof(ids[i].uuid));
+    }
 }
 
 static void tlvFreeDomains(virDomainPtr *doms, int n)
@@ -124,7 +136,7 @@ func (c *Converter) GetAll(conn *libvirt.Connect, stats, flags uint32) ([]Record
 	if n < 0 {
 		return nil, goError(&cerr)
 	}
-	defer C.virDomainStatsRecordListFree(recs)
+	defer freeRecords(recs, int(n))
 	return c.records(recs, int(n)), nil
 }
 
@@ -193,27 +205,59 @@ func (c *Converter) GetMatching(conn *libvirt.Connect, listFlags, stats, flags u
 	if m < 0 {
 		return nil, goError(&cerr)
 	}
-	defer C.virDomainStatsRecordListFree(recs)
+	defer freeRecords(recs, int(m))
 	return c.records(recs, int(m)), nil
 }
 
-// records converts a record list; the caller frees it.
+// idBuffer receives the names and raw UUIDs of a call's records.
+type idBuffer []C.tlvDomainID
+
+// offPathRecords is the size from which a converted record list is freed on
+// a goroutine of its own: virDomainStatsRecordListFree costs ~1 us per
+// record (libvirt formats each domain's UUID while disposing of it), which
+// the gather need not wait for. A short list is freed at once, cheaper than
+// starting the goroutine.
+const offPathRecords = 32
+
+// freeRecords frees a record list whose contents have been copied.
+func freeRecords(recs *C.virDomainStatsRecordPtr, n int) {
+	if n < offPathRecords {
+		C.virDomainStatsRecordListFree(recs)
+		return
+	}
+	go func() { C.virDomainStatsRecordListFree(recs) }()
+}
+
+// records converts a record list; the caller frees it. It makes one cgo
+// call for the names and UUIDs and none per record or parameter; one
+// allocation holds every record's parameters.
 func (c *Converter) records(recs *C.virDomainStatsRecordPtr, n int) []Record {
 	if n == 0 {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]Record, n)
-	var uuid [C.VIR_UUID_STRING_BUFLEN]C.char
-	for i, r := range unsafe.Slice(recs, n) {
-		name := C.tlvDomainName(r.dom, &uuid[0])
-		out[i] = Record{
-			Name:   c.intern(cBytes(name)),
-			UUID:   c.intern(cBytes(&uuid[0])),
-			Params: c.params(r.params, int(r.nparams)),
-		}
+	if cap(c.idBuf) < n {
+		c.idBuf = make(idBuffer, n)
 	}
+	ids := c.idBuf[:n]
+	C.tlvDomainIDs(recs, C.int(n), &ids[0])
+	list := unsafe.Slice(recs, n)
+	total := 0
+	for _, r := range list {
+		total += int(r.nparams)
+	}
+	slab := make([]Param, 0, total)
+	out := make([]Record, n)
+	for i, r := range list {
+		raw := *(*[C.VIR_UUID_BUFLEN]byte)(unsafe.Pointer(&ids[i].uuid[0]))
+		name, uuid := c.id(i, raw, cBytes(ids[i].name))
+		np := int(r.nparams)
+		params := c.params(slab[len(slab):len(slab):len(slab)+np], r.params, np)
+		slab = slab[:len(slab)+len(params)]
+		out[i] = Record{Name: name, UUID: uuid, Params: params}
+	}
+	clear(ids) // no C pointers kept past the free
 	return out
 }
 

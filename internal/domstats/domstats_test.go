@@ -118,3 +118,56 @@ func TestFloorClosedConnectionErrors(t *testing.T) {
 	_, _, err = Floor(conn, 0, 0)
 	require.Error(t, err)
 }
+
+// Names and UUIDs come from one C pass over the records (raw UUIDs
+// formatted in Go): they must equal what libvirt's own accessors return,
+// for every domain of the node.
+func TestNamesAndUUIDsEqualLibvirts(t *testing.T) {
+	conn := open(t, nodeURI(t))
+	doms, err := conn.ListAllDomains(0)
+	require.NoError(t, err)
+	want := map[string]string{}
+	for _, d := range doms {
+		name, err := d.GetName()
+		require.NoError(t, err)
+		uuid, err := d.GetUUIDString()
+		require.NoError(t, err)
+		want[uuid] = name
+		require.NoError(t, d.Free())
+	}
+	recs, err := NewConverter().GetAll(conn, uint32(libvirt.DOMAIN_STATS_STATE), 0)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, r := range recs {
+		got[r.UUID] = r.Name
+	}
+	require.Equal(t, want, got)
+}
+
+// The converter compares names, UUIDs and keys with those at the same
+// position of its last call first: one converter used on two different
+// hosts, in turn, must still return each host's own names, UUIDs and keys.
+func TestConverterPositionCachesAcrossHosts(t *testing.T) {
+	node := open(t, nodeURI(t))
+	def := open(t, "test:///default")
+	c := NewConverter()
+	fresh := func(conn *libvirt.Connect, stats uint32) []Record {
+		recs, err := NewConverter().GetAll(conn, stats, 0)
+		require.NoError(t, err)
+		return recs
+	}
+	all := uint32(0)
+	state := uint32(libvirt.DOMAIN_STATS_STATE)
+	wantNode, wantDef, wantNodeState := fresh(node, all), fresh(def, all), fresh(node, state)
+	for range 3 {
+		for _, step := range []struct {
+			conn  *libvirt.Connect
+			stats uint32
+			want  []Record
+		}{{node, all, wantNode}, {def, all, wantDef}, {node, state, wantNodeState}} {
+			got, err := c.GetAll(step.conn, step.stats, 0)
+			require.NoError(t, err)
+			require.Equal(t, step.want, got)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"bytes"
+	"encoding/hex"
 	"math"
 	"sync"
 	"unsafe"
@@ -61,15 +62,29 @@ const maxInterned = 1 << 16
 
 // Converter turns libvirt records into Go records. It keeps the strings it
 // has seen (keys, domain names, UUIDs) so a steady-state gather allocates
-// none of them again. Safe for concurrent use.
+// none of them again. A host's domains come back in the same order call
+// after call, and its records list mostly the same keys in the same order,
+// so the name, UUID and keys at the same position of the last call are
+// compared first: cheaper than hashing them for the maps. Safe for
+// concurrent use.
 type Converter struct {
 	mu      sync.Mutex
 	strings map[string]string
+	uuids   map[[C.VIR_UUID_BUFLEN]byte]string
+	keys    []string   // the last record's keys by position
+	ids     []domainID // the last call's domains by position
+	idBuf   idBuffer   // filled by C for each call
 }
 
-// NewConverter returns a Converter with an empty string cache.
+// domainID is a domain's name and UUID as a call listed them.
+type domainID struct {
+	raw        [C.VIR_UUID_BUFLEN]byte
+	name, uuid string
+}
+
+// NewConverter returns a Converter with empty caches.
 func NewConverter() *Converter {
-	return &Converter{strings: make(map[string]string)}
+	return &Converter{strings: make(map[string]string), uuids: make(map[[C.VIR_UUID_BUFLEN]byte]string)}
 }
 
 func (c *Converter) intern(b []byte) string {
@@ -84,12 +99,47 @@ func (c *Converter) intern(b []byte) string {
 	return s
 }
 
-// params converts a virTypedParameter array; the caller holds c.mu.
-func (c *Converter) params(ps C.virTypedParameterPtr, n int) []Param {
+// id returns the name and UUID of the i-th record of a call.
+func (c *Converter) id(i int, raw [C.VIR_UUID_BUFLEN]byte, name []byte) (string, string) {
+	if i < len(c.ids) && c.ids[i].raw == raw && c.ids[i].name == string(name) {
+		return c.ids[i].name, c.ids[i].uuid
+	}
+	cur := domainID{raw: raw, name: c.intern(name), uuid: c.uuid(raw)}
+	if i < len(c.ids) {
+		c.ids[i] = cur
+	} else {
+		c.ids = append(c.ids, cur)
+	}
+	return cur.name, cur.uuid
+}
+
+// uuid formats a raw UUID as libvirt does (lower-case hex, 8-4-4-4-12),
+// once per UUID seen.
+func (c *Converter) uuid(raw [C.VIR_UUID_BUFLEN]byte) string {
+	if s, ok := c.uuids[raw]; ok {
+		return s
+	}
+	if len(c.uuids) >= maxInterned {
+		clear(c.uuids)
+	}
+	var b [C.VIR_UUID_STRING_BUFLEN - 1]byte
+	hex.Encode(b[0:8], raw[0:4])
+	hex.Encode(b[9:13], raw[4:6])
+	hex.Encode(b[14:18], raw[6:8])
+	hex.Encode(b[19:23], raw[8:10])
+	hex.Encode(b[24:36], raw[10:16])
+	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
+	s := string(b[:])
+	c.uuids[raw] = s
+	return s
+}
+
+// params converts a virTypedParameter array, appending to out (which has
+// the room); the caller holds c.mu.
+func (c *Converter) params(out []Param, ps C.virTypedParameterPtr, n int) []Param {
 	if n <= 0 {
 		return nil
 	}
-	out := make([]Param, 0, n)
 	arr := unsafe.Slice(ps, n)
 	for i := range arr {
 		p := &arr[i]
@@ -97,9 +147,24 @@ func (c *Converter) params(ps C.virTypedParameterPtr, n int) []Param {
 		if end := bytes.IndexByte(field, 0); end >= 0 {
 			field = field[:end]
 		}
-		out = append(out, convert(c.intern(field), Type(p._type), unsafe.Pointer(&p.value)))
+		out = append(out, convert(c.key(i, field), Type(p._type), unsafe.Pointer(&p.value)))
 	}
 	return out
+}
+
+// key returns the interned key at position i of a record, trying the key
+// at the same position of the previous record first.
+func (c *Converter) key(i int, field []byte) string {
+	if i < len(c.keys) && c.keys[i] == string(field) {
+		return c.keys[i]
+	}
+	k := c.intern(field)
+	if i < len(c.keys) {
+		c.keys[i] = k
+	} else {
+		c.keys = append(c.keys, k)
+	}
+	return k
 }
 
 // convert reads the union by the parameter's type.
@@ -128,10 +193,16 @@ func convert(key string, t Type, v unsafe.Pointer) Param {
 	return p
 }
 
-// cBytes views a NUL-terminated C string without copying it.
+// cBytes views a NUL-terminated C string without copying it. It finds the
+// end in Go: C.strlen would be a cgo call per string.
 func cBytes(s *C.char) []byte {
 	if s == nil {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(s)), C.strlen(s))
+	p := unsafe.Pointer(s)
+	n := 0
+	for *(*byte)(unsafe.Add(p, n)) != 0 {
+		n++
+	}
+	return unsafe.Slice((*byte)(p), n)
 }

@@ -109,7 +109,7 @@ func BuildParams(in []Synthetic) (*CParams, error) {
 func (c *Converter) Convert(cp *CParams) []Param {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.params(cp.ps, int(cp.n))
+	return c.params(make([]Param, 0, int(cp.n)), cp.ps, int(cp.n))
 }
 
 // Free releases the array with virTypedParamsFree.
