@@ -13,7 +13,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 GOFILES   = $(shell git ls-files '*.go')
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps
+        telegraf telegraf-stock influxdb e2e-deps bench
 
 all: build
 
@@ -67,6 +67,13 @@ unit: deps
 test: build e2e-deps hypervisor lint
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
 
+## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and
+## per-domain calls side by side on real QEMU guests and 1000 test-driver
+## domains; writes BENCHMARKS.md and docs/performance.md (~15 min, root,
+## not part of test)
+bench: deps
+	scripts/bench.sh
+
 ## clean: bin/ (the Telegraf cache .cache/telegraf stays; rm -rf .cache to rebuild it)
 clean:
-	rm -rf bin
+	rm -rf bin bench/out

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	golibvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/agent"
+	"github.com/influxdata/telegraf/logger"
+	"github.com/influxdata/telegraf/plugins/inputs"
+	tglibvirt "github.com/influxdata/telegraf/plugins/inputs/libvirt"
+	"libvirt.org/go/libvirt"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
+)
+
+// A contender is one way of getting a host's domain statistics.
+type contender interface {
+	open() error
+	// gather is what is measured: one collection of every domain.
+	gather() error
+	// tally is what the last gather delivered; it runs outside the timed
+	// part but inside the CPU and allocation window (it only counts).
+	tally() tally
+	close()
+}
+
+type tally struct {
+	Domains int `json:"domains"` // records or domains covered
+	Params  int `json:"params"`  // typed parameters or values
+	Metrics int `json:"metrics"` // Telegraf metrics (0 where none are made)
+	Fields  int `json:"fields"`
+	Errors  int `json:"errors"` // per-domain call failures (legacy)
+}
+
+var contenders = map[string]func(uri string) contender{
+	"floor":     func(uri string) contender { return &floor{uri: uri, stats: allGroups, flags: nowait} },
+	"floor-tg":  func(uri string) contender { return &floor{uri: uri, stats: telegrafGroups, flags: telegrafFlags} },
+	"plugin":    func(uri string) contender { return &plugin{uri: uri} },
+	"telegraf":  func(uri string) contender { return &telegrafLibvirt{uri: uri} },
+	"golibvirt": func(uri string) contender { return &goLibvirt{uri: uri} },
+	"legacy":    func(uri string) contender { return &legacy{uri: uri} },
+}
+
+// flags of the plugin's default call, used by floor and golibvirt too:
+// every group the hypervisor supports (0), NOWAIT.
+const (
+	allGroups = 0
+	nowait    = uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
+)
+
+// What Telegraf's inputs.libvirt asks for: the groups it knows (state ...
+// dirtyrate, 1023: not vm), every state, no NOWAIT.
+const (
+	telegrafGroups = 1023
+	telegrafFlags  = uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_RUNNING | libvirt.CONNECT_GET_ALL_DOMAINS_STATS_PAUSED |
+		libvirt.CONNECT_GET_ALL_DOMAINS_STATS_SHUTOFF | libvirt.CONNECT_GET_ALL_DOMAINS_STATS_OTHER)
+)
+
+// floor: the bare virConnectGetAllDomainStats call and its free (floor-tg:
+// the same with inputs.libvirt's groups and flags).
+type floor struct {
+	uri          string
+	stats, flags uint32
+	conn         *libvirt.Connect
+	last         tally
+}
+
+func (f *floor) open() (err error) {
+	f.conn, err = libvirt.NewConnect(f.uri)
+	return err
+}
+
+func (f *floor) gather() error {
+	n, params, err := domstats.Floor(f.conn, f.stats, f.flags)
+	f.last = tally{Domains: n, Params: params}
+	return err
+}
+
+func (f *floor) tally() tally { return f.last }
+func (f *floor) close()       { _, _ = f.conn.Close() }
+
+// sink is Telegraf's own accumulator (agent.NewAccumulator, as inputs run
+// inside Telegraf) feeding a buffered channel that tally drains.
+type sink struct {
+	ch        chan telegraf.Metric
+	acc       telegraf.Accumulator
+	errs      []error
+	perDomain string // the measurement every domain has one metric of
+}
+
+type maker struct{ log telegraf.Logger }
+
+func (maker) LogName() string                              { return "inputs.bench" }
+func (maker) MakeMetric(m telegraf.Metric) telegraf.Metric { return m }
+func (m maker) Log() telegraf.Logger                       { return m.log }
+
+type errAcc struct {
+	telegraf.Accumulator
+	s *sink
+}
+
+func (a errAcc) AddError(err error) {
+	if err != nil {
+		a.s.errs = append(a.s.errs, err)
+	}
+}
+
+func newSink(log telegraf.Logger, perDomain string) *sink {
+	s := &sink{ch: make(chan telegraf.Metric, 1<<17), perDomain: perDomain}
+	acc := agent.NewAccumulator(maker{log}, s.ch)
+	acc.SetPrecision(time.Nanosecond)
+	s.acc = errAcc{acc, s}
+	return s
+}
+
+func (s *sink) drain() tally {
+	var t tally
+	for {
+		select {
+		case m := <-s.ch:
+			t.Metrics++
+			t.Fields += len(m.FieldList())
+			if m.Name() == s.perDomain {
+				t.Domains++
+			}
+		default:
+			t.Params = t.Fields
+			return t
+		}
+	}
+}
+
+func (s *sink) err() error {
+	if len(s.errs) == 0 {
+		return nil
+	}
+	err := s.errs[0]
+	s.errs = nil
+	return err
+}
+
+// plugin: this module's libvirt_stats Gather, as Telegraf creates it, on
+// the same socket as the others (read_only = false: Telegraf's inputs.libvirt
+// and go-libvirt use the read-write socket).
+type plugin struct {
+	uri  string
+	p    *libvirt_stats.LibvirtStats
+	sink *sink
+}
+
+func (p *plugin) open() error {
+	log := logger.New("inputs", "libvirt_stats", "")
+	p.p = inputs.Inputs["libvirt_stats"]().(*libvirt_stats.LibvirtStats)
+	p.p.URI = p.uri
+	p.p.ReadOnly = false
+	p.p.Log = log
+	p.sink = newSink(log, "libvirt_stats")
+	return p.p.Init()
+}
+
+func (p *plugin) gather() error {
+	if err := p.p.Gather(p.sink.acc); err != nil {
+		return err
+	}
+	return p.sink.err()
+}
+
+func (p *plugin) tally() tally { return p.sink.drain() }
+func (p *plugin) close()       { p.p.Stop() }
+
+// telegraf: Telegraf's own inputs.libvirt (go-libvirt underneath), every
+// statistics group it knows, no vcpu_mapping.
+type telegrafLibvirt struct {
+	uri  string
+	p    *tglibvirt.Libvirt
+	sink *sink
+}
+
+func (t *telegrafLibvirt) open() error {
+	log := logger.New("inputs", "libvirt", "")
+	t.p = inputs.Inputs["libvirt"]().(*tglibvirt.Libvirt)
+	t.p.LibvirtURI = t.uri
+	t.p.Log = log
+	t.sink = newSink(log, "libvirt_state")
+	return t.p.Init()
+}
+
+func (t *telegrafLibvirt) gather() error {
+	if err := t.p.Gather(t.sink.acc); err != nil {
+		return err
+	}
+	return t.sink.err()
+}
+
+func (t *telegrafLibvirt) tally() tally {
+	tl := t.sink.drain()
+	tl.Params = 0 // its fields are derived, not libvirt's parameters one for one
+	return tl
+}
+
+func (t *telegrafLibvirt) close() {}
+
+// golibvirt: go-libvirt's own ConnectGetAllDomainStats (Telegraf's
+// transport) with the plugin's flags, over the same socket; the records are
+// decoded by go-libvirt and not turned into metrics.
+type goLibvirt struct {
+	uri  string
+	l    *golibvirt.Libvirt
+	last tally
+}
+
+func (g *goLibvirt) open() error {
+	sock, name, err := goURI(g.uri)
+	if err != nil {
+		return err
+	}
+	g.l = golibvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(sock)))
+	return g.l.ConnectToURI(golibvirt.ConnectURI(name))
+}
+
+func (g *goLibvirt) gather() error {
+	recs, err := g.l.ConnectGetAllDomainStats(nil, allGroups, nowait)
+	g.last = tally{Domains: len(recs)}
+	for _, r := range recs {
+		g.last.Params += len(r.Params)
+	}
+	return err
+}
+
+func (g *goLibvirt) tally() tally { return g.last }
+func (g *goLibvirt) close()       { _ = g.l.Disconnect() }
+
+// goURI turns a libvirt client URI (driver+unix:///path?socket=S) into the
+// socket go-libvirt dials and the URI it asks the daemon to open.
+func goURI(uri string) (socket, name string, err error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "", "", err
+	}
+	driver, transport, _ := strings.Cut(u.Scheme, "+")
+	if transport != "" && transport != "unix" {
+		return "", "", fmt.Errorf("%s: only local unix sockets are supported", uri)
+	}
+	socket = "/var/run/libvirt/libvirt-sock"
+	if s := u.Query().Get("socket"); s != "" {
+		socket = s
+	}
+	return socket, driver + "://" + u.Host + u.Path, nil
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// gatherResult is one process's measurement of one contender: n gathers
+// after warm-up, back to back. CPU (getrusage RUSAGE_SELF, every thread)
+// and allocations are deltas over the n gathers.
+type gatherResult struct {
+	Contender string  `json:"contender"`
+	Round     int     `json:"round"`
+	Warmup    int     `json:"warmup"`
+	N         int     `json:"n"`
+	WallNs    []int64 `json:"wall_ns"` // each gather
+	BlockNs   int64   `json:"block_ns"`
+	UserNs    int64   `json:"user_ns"`
+	SysNs     int64   `json:"sys_ns"`
+	GoMallocs uint64  `json:"go_mallocs"`
+	GoBytes   uint64  `json:"go_bytes"`
+	CMallocs  int64   `json:"c_mallocs"` // -1: bench/cmalloc not preloaded
+	NumGC     uint32  `json:"num_gc"`
+	CtxSw     int64   `json:"ctx_switches"` // voluntary + involuntary, every thread
+	Tally     tally   `json:"tally"`        // of the last gather
+}
+
+func gatherMain(args []string) error {
+	fs := flag.NewFlagSet("gather", flag.ExitOnError)
+	name := fs.String("contender", "", "floor, plugin, telegraf, golibvirt or legacy")
+	uri := fs.String("uri", "", "libvirt URI")
+	warmup := fs.Int("warmup", 2, "gathers before measuring (discarded)")
+	n := fs.Int("n", 5, "gathers measured")
+	round := fs.Int("round", 0, "round number, copied to the output")
+	settle := fs.Duration("settle", 100*time.Millisecond, "pause after the measured gathers before reading CPU and allocations, so that work a gather leaves to other threads (records freed in the background, GC) is counted")
+	sync := fs.Bool("sync", false, "print 'warm' and 'done' around the measured gathers and wait for a line on stdin after each (RPC counting)")
+	_ = fs.Parse(args)
+	mk, ok := contenders[*name]
+	if !ok || *uri == "" {
+		return fmt.Errorf("need -contender (floor, plugin, telegraf, golibvirt, legacy) and -uri")
+	}
+	c := mk(*uri)
+	if err := c.open(); err != nil {
+		return fmt.Errorf("%s: open %s: %w", *name, *uri, err)
+	}
+	defer c.close()
+	for i := range *warmup {
+		if err := c.gather(); err != nil {
+			return fmt.Errorf("%s: warm-up gather %d: %w", *name, i, err)
+		}
+		c.tally()
+	}
+	stdin := bufio.NewReader(os.Stdin)
+	handshake := func(say string) {
+		if *sync {
+			fmt.Println(say)
+			_, _ = stdin.ReadString('\n')
+		}
+	}
+	handshake("warm")
+
+	res := gatherResult{Contender: *name, Round: *round, Warmup: *warmup, N: *n, WallNs: make([]int64, *n)}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	c0 := cMallocs()
+	u0, s0, x0 := rusage()
+	start := time.Now()
+	for i := range *n {
+		t0 := time.Now()
+		err := c.gather()
+		res.WallNs[i] = time.Since(t0).Nanoseconds()
+		if err != nil {
+			return fmt.Errorf("%s: gather %d: %w", *name, i, err)
+		}
+		res.Tally = c.tally()
+	}
+	res.BlockNs = time.Since(start).Nanoseconds()
+	time.Sleep(*settle)
+	u1, s1, x1 := rusage()
+	c1 := cMallocs()
+	runtime.ReadMemStats(&ms1)
+	handshake("done")
+
+	res.UserNs, res.SysNs, res.CtxSw = u1-u0, s1-s0, x1-x0
+	res.GoMallocs = ms1.Mallocs - ms0.Mallocs
+	res.GoBytes = ms1.TotalAlloc - ms0.TotalAlloc
+	res.NumGC = ms1.NumGC - ms0.NumGC
+	res.CMallocs = -1
+	if c0 >= 0 {
+		res.CMallocs = c1 - c0
+	}
+	if *sync {
+		return nil
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// rusage returns this process's user and system CPU time and its context
+// switches, all threads.
+func rusage() (user, sys, ctxsw int64) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return ru.Utime.Nano(), ru.Stime.Nano(), ru.Nvcsw + ru.Nivcsw
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// scenarioResult is one scenario's rounds, RPC counts and host load.
+type scenarioResult struct {
+	Scenario   string              `json:"scenario"`
+	Title      string              `json:"title"`
+	URI        string              `json:"uri"`
+	Contenders []string            `json:"contenders"`
+	Rounds     int                 `json:"rounds"`
+	Warmup     int                 `json:"warmup"`
+	N          int                 `json:"n"`
+	Samples    []gatherResult      `json:"samples"`
+	RPC        map[string]rpcCount `json:"rpc"`
+	IdleBefore float64             `json:"host_idle_before"` // % of all CPUs idle before the rounds, nothing measured running
+	IdleDuring float64             `json:"host_idle_during"` // % idle over the rounds
+	Revision   string              `json:"revision"`         // git describe of the code measured
+	Started    time.Time           `json:"started"`
+	Took       time.Duration       `json:"took"`
+}
+
+func runMain(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	scenario := fs.String("scenario", "", "scenario id (file name in the results)")
+	title := fs.String("title", "", "scenario title for the report")
+	uri := fs.String("uri", "", "libvirt URI, the same for every contender")
+	list := fs.String("contenders", "floor,plugin,telegraf,legacy", "comma-separated")
+	rounds := fs.Int("rounds", 10, "rounds; each runs every contender once, in a rotated order")
+	warmup := fs.Int("warmup", 2, "warm-up gathers per process")
+	n := fs.Int("n", 5, "measured gathers per process")
+	out := fs.String("out", "", "results JSON file")
+	preload := fs.String("preload", "", "bench/cmalloc shared object to LD_PRELOAD into the gather processes (C allocation counts)")
+	idleSecs := fs.Int("idle", 5, "seconds of host CPU idle measured before the rounds")
+	_ = fs.Parse(args)
+	if *scenario == "" || *uri == "" || *out == "" {
+		return fmt.Errorf("need -scenario, -uri and -out")
+	}
+	names := strings.Split(*list, ",")
+	for _, c := range names {
+		if _, ok := contenders[c]; !ok {
+			return fmt.Errorf("unknown contender %q", c)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	res := scenarioResult{Scenario: *scenario, Title: *title, URI: *uri, Contenders: names,
+		Rounds: *rounds, Warmup: *warmup, N: *n, RPC: map[string]rpcCount{}, Started: time.Now(),
+		Revision: cmdOut("git", "describe", "--always", "--dirty")}
+
+	res.IdleBefore, err = hostIdle(time.Duration(*idleSecs) * time.Second)
+	if err != nil {
+		return err
+	}
+	logf("%s: host CPU idle before: %.1f%%", *scenario, res.IdleBefore)
+
+	cpu0, err := readCPUStat()
+	if err != nil {
+		return err
+	}
+	for r := range *rounds {
+		for i := range names {
+			c := names[(r+i)%len(names)] // rotated: no contender always first
+			g, err := runGather(self, *preload, c, *uri, *warmup, *n, r)
+			if err != nil {
+				return err
+			}
+			res.Samples = append(res.Samples, g)
+			logf("%s round %d %-9s wall %7.2f ms/gather  cpu %7.2f ms/gather  domains %d", *scenario, r, c,
+				float64(g.BlockNs)/float64(g.N)/1e6, float64(g.UserNs+g.SysNs)/float64(g.N)/1e6, g.Tally.Domains)
+		}
+	}
+	cpu1, err := readCPUStat()
+	if err != nil {
+		return err
+	}
+	res.IdleDuring = cpu1.idleSince(cpu0)
+
+	for _, c := range names {
+		rc, err := countRPCs(self, c, *uri)
+		if err != nil {
+			return fmt.Errorf("counting RPCs of %s: %w", c, err)
+		}
+		res.RPC[c] = rc
+		logf("%s %-9s %.1f RPCs per gather %v", *scenario, c, rc.PerGather, rc.ByProc)
+	}
+	res.Took = time.Since(res.Started)
+	return writeJSON(*out, res)
+}
+
+// runGather runs one contender in its own process.
+func runGather(self, preload, c, uri string, warmup, n, round int) (gatherResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, "gather", "-contender", c, "-uri", uri,
+		"-warmup", fmt.Sprint(warmup), "-n", fmt.Sprint(n), "-round", fmt.Sprint(round))
+	cmd.Env = os.Environ()
+	if preload != "" {
+		cmd.Env = append(cmd.Env, "LD_PRELOAD="+preload)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var g gatherResult
+	if err := cmd.Run(); err != nil {
+		return g, fmt.Errorf("%s round %d: %w\n%s", c, round, err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &g); err != nil {
+		return g, fmt.Errorf("%s round %d: output %q: %w", c, round, stdout.String(), err)
+	}
+	return g, nil
+}
+
+// countRPCs runs one contender through the counting proxy: a warm-up
+// gather, then rpcGathers gathers whose RPCs are counted.
+const rpcGathers = 3
+
+func countRPCs(self, c, uri string) (rpcCount, error) {
+	dir, err := os.MkdirTemp("", "tlvbench-rpc-")
+	if err != nil {
+		return rpcCount{}, err
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "proxy.sock")
+	p, err := startProxy(sock, "/var/run/libvirt/libvirt-sock")
+	if err != nil {
+		return rpcCount{}, err
+	}
+	defer p.close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, "gather", "-contender", c, "-uri", withSocket(uri, sock),
+		"-warmup", "1", "-n", fmt.Sprint(rpcGathers), "-sync")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return rpcCount{}, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return rpcCount{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return rpcCount{}, err
+	}
+	lines := bufio.NewScanner(stdout)
+	expect := func(want string) error {
+		if !lines.Scan() || lines.Text() != want {
+			return fmt.Errorf("expected %q from the gather process, got %q: %s", want, lines.Text(), stderr.String())
+		}
+		return nil
+	}
+	var before, after map[string]int
+	if err := expect("warm"); err != nil {
+		return rpcCount{}, err
+	}
+	before = p.snapshot()
+	fmt.Fprintln(stdin)
+	if err := expect("done"); err != nil {
+		return rpcCount{}, err
+	}
+	after = p.snapshot()
+	fmt.Fprintln(stdin)
+	if err := cmd.Wait(); err != nil {
+		return rpcCount{}, fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	rc := rpcCount{ByProc: map[string]float64{}}
+	total := 0
+	for proc, n := range after {
+		if d := n - before[proc]; d > 0 {
+			rc.ByProc[proc] = float64(d) / rpcGathers
+			total += d
+		}
+	}
+	rc.PerGather = float64(total) / rpcGathers
+	return rc, nil
+}
+
+// withSocket adds ?socket=PATH to a local libvirt URI, making it explicit
+// unix transport (qemu:///system -> qemu+unix:///system?socket=PATH).
+func withSocket(uri, sock string) string {
+	scheme, rest, _ := strings.Cut(uri, "://")
+	if !strings.Contains(scheme, "+") {
+		scheme += "+unix"
+	}
+	sep := "?"
+	if strings.Contains(rest, "?") {
+		sep = "&"
+	}
+	return scheme + "://" + rest + sep + "socket=" + sock
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "[bench] "+format+"\n", args...)
+}

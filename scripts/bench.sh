@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# make bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt,
+# go-libvirt and collectd-style per-domain calls side by side; writes
+# BENCHMARKS.md and docs/performance.md (the README's Performance section). Needs root and the test hypervisor (scripts/hypervisor-up.sh,
+# which it runs first); ~10-15 minutes on 2 cores.
+#
+# Each scenario holds `flock -x /tmp/tlv-hv.lock` for itself only (a few
+# minutes at most), so tests that share the hypervisor neither run beside it
+# nor wait long; the extra guests exist only inside that hold.
+#
+#   TLV_BENCH_ROUNDS  rounds per scenario (default 12, at least 10 for the report)
+#   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT=${TLV_BENCH_OUT:-$REPO_DIR/bench/out}
+LOCK=/tmp/tlv-hv.lock
+ROUNDS=${TLV_BENCH_ROUNDS:-12}
+QEMU_GATHERS=5   # measured gathers per process, QEMU scenarios
+TEST_GATHERS=30  # per process, 1000 test-driver domains (short gathers: more of them)
+EXECD_GATHERS=${TLV_BENCH_EXECD_GATHERS:-1000}
+URI=qemu:///system
+
+say() { printf '[bench] %s\n' "$*" >&2; }
+# One scenario under the exclusive lock, killed (and its guests removed) if
+# it outlives 9 minutes.
+locked() { flock -x "$LOCK" timeout 9m "$@"; }
+
+cd "$REPO_DIR"
+[ "$(id -u)" -eq 0 ] || { say "must run as root (it starts guests)"; exit 1; }
+export PATH=/usr/local/go/bin:$PATH
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -f "$OUT"/*.json "$OUT/gobench.txt"
+
+say "building the harness, the C allocation counter and the execd binary into $OUT"
+scripts/deps.sh
+(cd bench && go build -o "$OUT/tlvbench" .)
+gcc -shared -fPIC -O2 -o "$OUT/cmalloc.so" bench/cmalloc/cmalloc.c
+go build -o "$OUT/telegraf-libvirt" ./cmd/telegraf-libvirt
+scripts/gen-node-xml.sh 1000 >"$OUT/node-1000.xml"
+TEST_URI="test+unix://$OUT/node-1000.xml"
+cat >"$OUT/execd.conf" <<EOF
+[[inputs.libvirt_stats]]
+  libvirt_uri = "$TEST_URI"
+  collector_metrics = true
+EOF
+
+say "test hypervisor (scripts/hypervisor-up.sh)"
+locked scripts/hypervisor-up.sh >/dev/null
+
+run() { # scenario title guests uri contenders gathers
+  local scenario=$1 title=$2 guests=$3 uri=$4 contenders=$5 n=$6
+  local cmd=("$OUT/tlvbench" run -scenario "$scenario" -title "$title" -uri "$uri"
+    -contenders "$contenders" -rounds "$ROUNDS" -warmup 2 -n "$n"
+    -preload "$OUT/cmalloc.so" -out "$OUT/$scenario.json")
+  say "scenario $scenario: $title"
+  if [ "$guests" -gt 0 ]; then
+    locked scripts/bench-guests.sh "$guests" "${cmd[@]}"
+  else
+    locked "${cmd[@]}"
+  fi
+}
+
+say "3. conversion alone: go test -bench"
+locked go test -run '^$' -bench . -benchmem -count 10 ./internal/domstats ./plugins/inputs/libvirt_stats \
+  | tee "$OUT/gobench.txt" | grep '^Benchmark' >&2
+
+run qemu-10 "10 QEMU domains" 4 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
+run qemu-30 "30 QEMU domains" 24 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
+run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
+
+say "4. execd binary, $EXECD_GATHERS gathers"
+locked "$OUT/tlvbench" execd -bin "$OUT/telegraf-libvirt" -config "$OUT/execd.conf" \
+  -gathers "$EXECD_GATHERS" -out "$OUT/execd.json"
+
+"$OUT/tlvbench" report -results "$OUT" -out "$REPO_DIR/BENCHMARKS.md" -command "make bench" \
+  -perf "$REPO_DIR/docs/performance.md"
+say "wrote BENCHMARKS.md and docs/performance.md (raw results in $OUT)"
