@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -40,6 +41,7 @@ func gatherMain(args []string) error {
 	round := fs.Int("round", 0, "round number, copied to the output")
 	settle := fs.Duration("settle", 100*time.Millisecond, "pause after the measured gathers before reading CPU and allocations, so that work a gather leaves to other threads (records freed in the background, GC) is counted")
 	sync := fs.Bool("sync", false, "print 'warm' and 'done' around the measured gathers and wait for a line on stdin after each (RPC counting)")
+	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile of the measured gathers to this file (for looking into a result, not used by make bench)")
 	_ = fs.Parse(args)
 	mk, ok := contenders[*name]
 	if !ok || *uri == "" {
@@ -69,6 +71,16 @@ func gatherMain(args []string) error {
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	c0 := cMallocs()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	u0, s0, x0 := rusage()
 	start := time.Now()
 	for i := range *n {
@@ -83,6 +95,9 @@ func gatherMain(args []string) error {
 	res.BlockNs = time.Since(start).Nanoseconds()
 	time.Sleep(*settle)
 	u1, s1, x1 := rusage()
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	c1 := cMallocs()
 	runtime.ReadMemStats(&ms1)
 	handshake("done")
