@@ -57,6 +57,7 @@ example: deps hypervisor
 lint:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet -tags qemu ./...
+	cd bench && go vet ./... && go test -count=1 ./...
 
 ## unit: the tests that need no daemon (test driver in-process)
 unit: deps

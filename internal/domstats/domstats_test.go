@@ -174,7 +174,6 @@ func TestConverterPositionCachesAcrossHosts(t *testing.T) {
 	}
 }
 
-
 // Calls made from many threads at once still share at most two malloc
 // arenas (malloc.go); uncapped, glibc gives each thread one of its own.
 func TestMallocArenasCapped(t *testing.T) {
