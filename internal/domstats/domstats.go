@@ -6,30 +6,24 @@
 // The binding's own GetAllDomainStats is not used on purpose: it parses into
 // fixed structs and silently drops keys it does not know, while this package
 // passes every key through as libvirt names it.
+//
+// The calls run on worker threads of this package (calls.c): the goroutine
+// that waits for one is parked in Go's network poller, not blocked in C, and
+// the records are freed on a worker thread once converted.
 package domstats
 
 /*
 #cgo pkg-config: libvirt
 #include <stdlib.h>
-#include <string.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include "calls.h"
 
 // libvirt keeps the last error per thread: each helper makes its call and
-// copies the error on the same thread, inside one cgo call.
+// copies the error on the same thread.
 
-static int tlvGetAllDomainStats(virConnectPtr conn, unsigned int stats,
-                                unsigned int flags,
-                                virDomainStatsRecordPtr **recs, virErrorPtr err)
-{
-    int n = virConnectGetAllDomainStats(conn, stats, recs, flags);
-    if (n < 0)
-        virCopyLastError(err);
-    return n;
-}
-
-// The floor: the call and its free, nothing read; params gets the number of
-// typed parameters the records held.
+// The floor: the call and its free, nothing read, on the calling thread;
+// params gets the number of typed parameters the records held.
 static int tlvFloor(virConnectPtr conn, unsigned int stats, unsigned int flags,
                     long long *params, virErrorPtr err)
 {
@@ -44,54 +38,6 @@ static int tlvFloor(virConnectPtr conn, unsigned int stats, unsigned int flags,
         *params += recs[i]->nparams;
     virDomainStatsRecordListFree(recs);
     return n;
-}
-
-static int tlvListAllDomains(virConnectPtr conn, unsigned int flags,
-                             virDomainPtr **doms, virErrorPtr err)
-{
-    int n = virConnectListAllDomains(conn, doms, flags);
-    if (n < 0)
-        virCopyLastError(err);
-    return n;
-}
-
-static int tlvDomainListGetStats(virDomainPtr *doms, unsigned int stats,
-                                 unsigned int flags,
-                                 virDomainStatsRecordPtr **recs, virErrorPtr err)
-{
-    int n = virDomainListGetStats(doms, stats, recs, flags);
-    if (n < 0)
-        virCopyLastError(err);
-    return n;
-}
-
-// One record's domain name and raw UUID.
-typedef struct {
-    const char *name;
-    unsigned char uuid[VIR_UUID_BUFLEN];
-} tlvDomainID;
-
-// The names and UUIDs live in the virDomain objects the records hold:
-// reading them sends no RPC. One cgo call reads them all into ids (Go
-// memory, n entries); the names stay owned by the records. The raw UUID
-// is read rather than virDomainGetUUIDString, which formats it twice.
-static void tlvDomainIDs(virDomainStatsRecordPtr *recs, int n, tlvDomainID *ids)
-{
-    int i;
-    for (i = 0; i < n; i++) {
-        ids[i].name = virDomainGetName(recs[i]->dom);
-        if (virDomainGetUUID(recs[i]->dom, ids[i].uuid) < 0)
-            memset(ids[i].uuid, 0, sizeof(ids[i].uuid));
-    }
-}
-
-static void tlvFreeDomains(virDomainPtr *doms, int n)
-{
-    int i;
-    for (i = 0; i < n; i++)
-        if (doms[i])
-            virDomainFree(doms[i]);
-    free(doms);
 }
 */
 import "C"
@@ -109,47 +55,45 @@ type Record struct {
 	Params []Param
 }
 
-// rawConn takes a reference on the binding's connection for the duration
-// of one call; release drops it again.
-func rawConn(conn *libvirt.Connect) (C.virConnectPtr, func(), error) {
+// rawConn takes a reference on the binding's connection.
+func rawConn(conn *libvirt.Connect) (C.virConnectPtr, error) {
 	p, err := conn.RawPtr()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	release := func() { _, _ = libvirt.CloseRawPtr(p) }
-	return C.virConnectPtr(unsafe.Pointer(p)), release, nil
+	return C.virConnectPtr(unsafe.Pointer(p)), nil
 }
 
 // GetAll makes one virConnectGetAllDomainStats call (one RPC on a remote
 // connection). stats is the VIR_DOMAIN_STATS_* mask (0 = all the hypervisor
-// supports), flags the VIR_CONNECT_GET_ALL_DOMAINS_STATS_* flags.
+// supports), flags the VIR_CONNECT_GET_ALL_DOMAINS_STATS_* flags. The call
+// runs on a worker thread; GetAll returns when it has returned.
 func (c *Converter) GetAll(conn *libvirt.Connect, stats, flags uint32) ([]Record, error) {
-	cconn, release, err := rawConn(conn)
+	cconn, err := rawConn(conn)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-
-	var recs *C.virDomainStatsRecordPtr
-	var cerr C.virError
-	n := C.tlvGetAllDomainStats(cconn, C.uint(stats), C.uint(flags), &recs, &cerr)
-	if n < 0 {
-		return nil, goError(&cerr)
+	j, err := submit(newJob(C.TLV_GET_ALL, stats, flags), cconn)
+	if err != nil {
+		return nil, err
 	}
-	defer freeRecords(recs, int(n))
-	return c.records(recs, int(n)), nil
+	defer j.free()
+	if err := j.wait(); err != nil {
+		return nil, err
+	}
+	return c.records(j.c.recs, j.c.ids, int(j.c.n)), nil
 }
 
 // Floor makes the same virConnectGetAllDomainStats call as GetAll and frees
-// the records without reading them, in one cgo call: the cost of the call
-// alone, for the benchmarks to hold the plugin against. It returns the
-// number of records and of typed parameters in them.
+// the records without reading them, in one cgo call on the calling thread:
+// the cost of the call alone, for the benchmarks to hold the plugin
+// against. It returns the number of records and of typed parameters in them.
 func Floor(conn *libvirt.Connect, stats, flags uint32) (records, params int, err error) {
-	cconn, release, err := rawConn(conn)
+	cconn, err := rawConn(conn)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer release()
+	defer releaseConn(cconn)
 
 	var np C.longlong
 	var cerr C.virError
@@ -163,85 +107,63 @@ func Floor(conn *libvirt.Connect, stats, flags uint32) (records, params int, err
 // GetMatching lists the domains selected by listFlags
 // (VIR_CONNECT_LIST_DOMAINS_* state filters), keeps those whose name passes
 // keep, and makes one virDomainListGetStats call for them alone, so the
-// daemon never queries the others. Two RPCs in all on a remote connection.
-// A domain that vanishes between the two calls is simply absent.
+// daemon never queries the others. Two RPCs in all on a remote connection,
+// each on a worker thread. A domain that vanishes between the two calls is
+// simply absent.
 func (c *Converter) GetMatching(conn *libvirt.Connect, listFlags, stats, flags uint32, keep func(name string) bool) ([]Record, error) {
-	cconn, release, err := rawConn(conn)
+	cconn, err := rawConn(conn)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-
-	var doms *C.virDomainPtr
-	var cerr C.virError
-	n := int(C.tlvListAllDomains(cconn, C.uint(listFlags), &doms, &cerr))
-	if n < 0 {
-		return nil, goError(&cerr)
+	list, err := submit(newJob(C.TLV_LIST, 0, listFlags), cconn)
+	if err != nil {
+		return nil, err
 	}
-	all := unsafe.Slice(doms, n)
-	defer C.tlvFreeDomains(doms, C.int(n))
+	defer list.free()
+	if err := list.wait(); err != nil {
+		return nil, err
+	}
+	n := int(list.c.n)
+	all := unsafe.Slice(list.c.doms, n)
 
-	// Move the kept domains to the front of a NULL-terminated array of our
-	// own; the list array keeps every pointer so the deferred free sees all.
-	sel := (*C.virDomainPtr)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(*doms))))
-	if sel == nil {
+	// The kept domains, NULL-terminated; the list job keeps the references.
+	get := newJob(C.TLV_LIST_GET_STATS, stats, flags)
+	get.sel = (*C.virDomainPtr)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(*list.c.doms))))
+	if get.sel == nil {
+		C.tlvJobFree(get)
 		return nil, errOutOfMemory
 	}
-	defer C.free(unsafe.Pointer(sel))
-	picked := unsafe.Slice(sel, n+1)
+	picked := unsafe.Slice(get.sel, n+1)
 	kept := 0
-	for _, d := range all {
-		if keep(C.GoString(C.virDomainGetName(d))) {
-			picked[kept] = d
+	for i, name := range unsafe.Slice(list.c.names, n) {
+		if keep(string(cBytes(name))) {
+			picked[kept] = all[i]
 			kept++
 		}
 	}
 	if kept == 0 {
+		C.tlvJobFree(get)
 		return nil, nil
 	}
-
-	var recs *C.virDomainStatsRecordPtr
-	m := C.tlvDomainListGetStats(sel, C.uint(stats), C.uint(flags), &recs, &cerr)
-	if m < 0 {
-		return nil, goError(&cerr)
+	j, err := submit(get, nil)
+	if err != nil {
+		return nil, err
 	}
-	defer freeRecords(recs, int(m))
-	return c.records(recs, int(m)), nil
+	defer j.free()
+	if err := j.wait(); err != nil {
+		return nil, err
+	}
+	return c.records(j.c.recs, j.c.ids, int(j.c.n)), nil
 }
 
-// idBuffer receives the names and raw UUIDs of a call's records.
-type idBuffer []C.tlvDomainID
-
-// offPathRecords is the size from which a converted record list is freed on
-// a goroutine of its own: virDomainStatsRecordListFree costs ~1 us per
-// record (libvirt formats each domain's UUID while disposing of it), which
-// the gather need not wait for. A short list is freed at once, cheaper than
-// starting the goroutine.
-const offPathRecords = 32
-
-// freeRecords frees a record list whose contents have been copied.
-func freeRecords(recs *C.virDomainStatsRecordPtr, n int) {
-	if n < offPathRecords {
-		C.virDomainStatsRecordListFree(recs)
-		return
-	}
-	go func() { C.virDomainStatsRecordListFree(recs) }()
-}
-
-// records converts a record list; the caller frees it. It makes one cgo
-// call for the names and UUIDs and none per record or parameter; one
-// allocation holds every record's parameters.
-func (c *Converter) records(recs *C.virDomainStatsRecordPtr, n int) []Record {
+// records converts a record list without calling C; the caller frees it.
+// One allocation holds every record's parameters.
+func (c *Converter) records(recs *C.virDomainStatsRecordPtr, ids *C.tlvDomainID, n int) []Record {
 	if n == 0 {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cap(c.idBuf) < n {
-		c.idBuf = make(idBuffer, n)
-	}
-	ids := c.idBuf[:n]
-	C.tlvDomainIDs(recs, C.int(n), &ids[0])
 	list := unsafe.Slice(recs, n)
 	total := 0
 	for _, r := range list {
@@ -249,16 +171,32 @@ func (c *Converter) records(recs *C.virDomainStatsRecordPtr, n int) []Record {
 	}
 	slab := make([]Param, 0, total)
 	out := make([]Record, n)
+	idList := unsafe.Slice(ids, n)
 	for i, r := range list {
-		raw := *(*[C.VIR_UUID_BUFLEN]byte)(unsafe.Pointer(&ids[i].uuid[0]))
-		name, uuid := c.id(i, raw, cBytes(ids[i].name))
+		name, uuid := c.id(i, &idList[i])
 		np := int(r.nparams)
-		params := c.params(slab[len(slab):len(slab):len(slab)+np], r.params, np)
-		slab = slab[:len(slab)+len(params)]
-		out[i] = Record{Name: name, UUID: uuid, Params: params}
+		out[i] = Record{Name: name, UUID: uuid, Params: c.params(slab[len(slab):len(slab):len(slab)+np], r.params, np)}
+		slab = slab[:len(slab)+len(out[i].Params)]
 	}
-	clear(ids) // no C pointers kept past the free
 	return out
+}
+
+// id returns the name and UUID of the i-th record's domain. A host's
+// domains come back in the same order call after call, so the i-th domain
+// of the last call is tried first.
+func (c *Converter) id(i int, d *C.tlvDomainID) (name, uuid string) {
+	raw := *(*[16]byte)(unsafe.Pointer(&d.uuid[0]))
+	nb := cBytes(d.name)
+	if i < len(c.ids) && c.ids[i].raw == raw && c.ids[i].name == string(nb) {
+		return c.ids[i].name, c.ids[i].uuid
+	}
+	cur := id{raw: raw, name: c.intern(nb), uuid: c.uuid(raw)}
+	if i < len(c.ids) {
+		c.ids[i] = cur
+	} else {
+		c.ids = append(c.ids, cur)
+	}
+	return cur.name, cur.uuid
 }
 
 func goError(e *C.virError) error {

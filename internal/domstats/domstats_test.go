@@ -3,8 +3,6 @@ package domstats
 import (
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -172,34 +170,4 @@ func TestConverterPositionCachesAcrossHosts(t *testing.T) {
 			require.Equal(t, step.want, got)
 		}
 	}
-}
-
-// Calls made from many threads at once still share at most two malloc
-// arenas (malloc.go); uncapped, glibc gives each thread one of its own.
-func TestMallocArenasCapped(t *testing.T) {
-	if os.Getenv("MALLOC_ARENA_MAX") != "" {
-		t.Fatalf("MALLOC_ARENA_MAX=%s is set: it overrides the cap under test", os.Getenv("MALLOC_ARENA_MAX"))
-	}
-	uri := nodeURI(t)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runtime.LockOSThread() // a thread of its own, never given back
-			conn, err := libvirt.NewConnect(uri)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer conn.Close()
-			if _, err := NewConverter().GetAll(conn, 0, 0); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	n := arenas()
-	require.Positive(t, n)
-	require.LessOrEqual(t, n, 2)
 }

@@ -1,7 +1,6 @@
 package domstats
 
 /*
-#include <string.h>
 #include <libvirt/libvirt.h>
 */
 import "C"
@@ -62,29 +61,45 @@ const maxInterned = 1 << 16
 
 // Converter turns libvirt records into Go records. It keeps the strings it
 // has seen (keys, domain names, UUIDs) so a steady-state gather allocates
-// none of them again. A host's domains come back in the same order call
-// after call, and its records list mostly the same keys in the same order,
-// so the name, UUID and keys at the same position of the last call are
-// compared first: cheaper than hashing them for the maps. Safe for
-// concurrent use.
+// none of them again. Safe for concurrent use.
 type Converter struct {
 	mu      sync.Mutex
 	strings map[string]string
-	uuids   map[[C.VIR_UUID_BUFLEN]byte]string
-	keys    []string   // the last record's keys by position
-	ids     []domainID // the last call's domains by position
-	idBuf   idBuffer   // filled by C for each call
+	uuids   map[[16]byte]string
+	prev    []string // the last record's keys by position
+	ids     []id     // the last call's domains by position
 }
 
-// domainID is a domain's name and UUID as a call listed them.
-type domainID struct {
-	raw        [C.VIR_UUID_BUFLEN]byte
+// id is a domain's name and UUID as the last call listed them.
+type id struct {
+	raw        [16]byte
 	name, uuid string
 }
 
 // NewConverter returns a Converter with empty caches.
 func NewConverter() *Converter {
-	return &Converter{strings: make(map[string]string), uuids: make(map[[C.VIR_UUID_BUFLEN]byte]string)}
+	return &Converter{strings: make(map[string]string), uuids: make(map[[16]byte]string)}
+}
+
+// uuid formats a raw UUID as libvirt does (lower-case hex, 8-4-4-4-12),
+// once per UUID seen.
+func (c *Converter) uuid(raw [16]byte) string {
+	if s, ok := c.uuids[raw]; ok {
+		return s
+	}
+	if len(c.uuids) >= maxInterned {
+		clear(c.uuids)
+	}
+	var b [36]byte
+	hex.Encode(b[0:8], raw[0:4])
+	hex.Encode(b[9:13], raw[4:6])
+	hex.Encode(b[14:18], raw[6:8])
+	hex.Encode(b[19:23], raw[8:10])
+	hex.Encode(b[24:36], raw[10:16])
+	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
+	s := string(b[:])
+	c.uuids[raw] = s
+	return s
 }
 
 func (c *Converter) intern(b []byte) string {
@@ -96,41 +111,6 @@ func (c *Converter) intern(b []byte) string {
 	}
 	s := string(b)
 	c.strings[s] = s
-	return s
-}
-
-// id returns the name and UUID of the i-th record of a call.
-func (c *Converter) id(i int, raw [C.VIR_UUID_BUFLEN]byte, name []byte) (string, string) {
-	if i < len(c.ids) && c.ids[i].raw == raw && c.ids[i].name == string(name) {
-		return c.ids[i].name, c.ids[i].uuid
-	}
-	cur := domainID{raw: raw, name: c.intern(name), uuid: c.uuid(raw)}
-	if i < len(c.ids) {
-		c.ids[i] = cur
-	} else {
-		c.ids = append(c.ids, cur)
-	}
-	return cur.name, cur.uuid
-}
-
-// uuid formats a raw UUID as libvirt does (lower-case hex, 8-4-4-4-12),
-// once per UUID seen.
-func (c *Converter) uuid(raw [C.VIR_UUID_BUFLEN]byte) string {
-	if s, ok := c.uuids[raw]; ok {
-		return s
-	}
-	if len(c.uuids) >= maxInterned {
-		clear(c.uuids)
-	}
-	var b [C.VIR_UUID_STRING_BUFLEN - 1]byte
-	hex.Encode(b[0:8], raw[0:4])
-	hex.Encode(b[9:13], raw[4:6])
-	hex.Encode(b[14:18], raw[6:8])
-	hex.Encode(b[19:23], raw[8:10])
-	hex.Encode(b[24:36], raw[10:16])
-	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
-	s := string(b[:])
-	c.uuids[raw] = s
 	return s
 }
 
@@ -152,17 +132,19 @@ func (c *Converter) params(out []Param, ps C.virTypedParameterPtr, n int) []Para
 	return out
 }
 
-// key returns the interned key at position i of a record, trying the key
-// at the same position of the previous record first.
+// key returns the interned key at position i of a record. Records of one
+// host mostly list the same keys in the same order, so the key at the same
+// position of the previous record is tried first: comparing it costs less
+// than hashing the key for the map.
 func (c *Converter) key(i int, field []byte) string {
-	if i < len(c.keys) && c.keys[i] == string(field) {
-		return c.keys[i]
+	if i < len(c.prev) && c.prev[i] == string(field) {
+		return c.prev[i]
 	}
 	k := c.intern(field)
-	if i < len(c.keys) {
-		c.keys[i] = k
+	if i < len(c.prev) {
+		c.prev[i] = k
 	} else {
-		c.keys = append(c.keys, k)
+		c.prev = append(c.prev, k)
 	}
 	return k
 }
@@ -194,7 +176,7 @@ func convert(key string, t Type, v unsafe.Pointer) Param {
 }
 
 // cBytes views a NUL-terminated C string without copying it. It finds the
-// end in Go: C.strlen would be a cgo call per string.
+// end in Go: a C.strlen would be a cgo call per string.
 func cBytes(s *C.char) []byte {
 	if s == nil {
 		return nil

@@ -9,6 +9,8 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/config"
 	"libvirt.org/go/libvirt"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
 // Keepalive: a probe every 5 s, the connection declared dead after 3
@@ -25,18 +27,12 @@ var (
 )
 
 // startEventLoop registers libvirt's default event loop once per process,
-// before the first connection, and runs it for good: keepalive and the
-// close callback need it.
+// before the first connection, and runs it for good (in a C thread, see
+// domstats.StartEventLoop): keepalive, the close callback and the domain
+// events of metadata_tags need it.
 func startEventLoop() error {
 	eventLoopOnce.Do(func() {
-		if eventLoopErr = libvirt.EventRegisterDefaultImpl(); eventLoopErr != nil {
-			return
-		}
-		go func() {
-			for {
-				_ = libvirt.EventRunDefaultImpl()
-			}
-		}()
+		eventLoopErr = domstats.StartEventLoop()
 	})
 	return eventLoopErr
 }
