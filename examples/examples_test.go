@@ -80,3 +80,20 @@ func TestCompiledConfigHoldsPluginTable(t *testing.T) {
 	require.GreaterOrEqual(t, i, 0, "libvirt_stats.conf has no [[inputs.libvirt_stats]] table")
 	require.Contains(t, string(compiled), string(plugin[i:]))
 }
+
+// The README's Performance section is the one make bench wrote last
+// (docs/performance.md, without its leading comment), verbatim.
+func TestReadmeShowsPerformance(t *testing.T) {
+	raw, err := os.ReadFile("../docs/performance.md")
+	require.NoError(t, err)
+	body := string(raw)
+	if strings.HasPrefix(body, "<!--") {
+		_, body, _ = strings.Cut(body, "-->\n")
+	}
+	body = strings.TrimSpace(body)
+	require.NotEmpty(t, body)
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	require.True(t, strings.Contains(string(readme), body),
+		"README.md must hold docs/performance.md (make bench writes it) verbatim, from its heading %q on", strings.SplitN(body, "\n", 2)[0])
+}
