@@ -73,7 +73,13 @@ func (c *Converter) GetAll(conn *libvirt.Connect, stats, flags uint32) ([]Record
 	if err != nil {
 		return nil, err
 	}
-	j, err := submit(newJob(C.TLV_GET_ALL, stats, flags), cconn)
+	return c.collect(newJob(C.TLV_GET_ALL, stats, flags), cconn)
+}
+
+// collect makes a stats job's call on a worker thread, converts its records
+// and frees it; cconn, if not nil, is a reference the job releases.
+func (c *Converter) collect(job *C.tlvJob, cconn C.virConnectPtr) ([]Record, error) {
+	j, err := submit(job, cconn)
 	if err != nil {
 		return nil, err
 	}
@@ -145,15 +151,7 @@ func (c *Converter) GetMatching(conn *libvirt.Connect, listFlags, stats, flags u
 		C.tlvJobFree(get)
 		return nil, nil
 	}
-	j, err := submit(get, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer j.free()
-	if err := j.wait(); err != nil {
-		return nil, err
-	}
-	return c.records(j.c.recs, j.c.ids, int(j.c.n)), nil
+	return c.collect(get, nil)
 }
 
 // records converts a record list without calling C; the caller frees it.
