@@ -3,10 +3,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,33 +12,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-// saslEnv reads testdata/sasl.env (the test-only SASL user that
-// scripts/hypervisor-up.sh creates) and fails, never skips, when libvirtd's
-// SASL listener is not reachable.
-func saslEnv(t *testing.T) (uri, user, pass string) {
-	t.Helper()
-	f, err := os.Open("../../testdata/sasl.env")
-	require.NoError(t, err)
-	defer f.Close()
-	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok && !strings.HasPrefix(k, "#") {
-			kv[k] = v
-		}
-	}
-	require.NoError(t, sc.Err())
-	uri, user, pass = kv["TLV_SASL_URI"], kv["TLV_SASL_USERNAME"], kv["TLV_SASL_PASSWORD"]
-	require.NotEmpty(t, uri)
-	require.NotEmpty(t, user)
-	require.NotEmpty(t, pass)
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:16509", 3*time.Second)
-	require.NoError(t, err, "libvirtd does not listen on 127.0.0.1:16509: run scripts/hypervisor-up.sh")
-	conn.Close()
-	return uri, user, pass
-}
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
+)
 
 // runEnv runs the binary with extra environment variables and, like
 // Telegraf's execd, a stdin pipe that stays open and silent; it kills the
@@ -68,8 +42,21 @@ func runEnv(t *testing.T, bin string, env []string, args ...string) (stdout, std
 	return so.String(), se.String(), 0, took
 }
 
+// requireAuthFailed checks a run that could not log in: it failed, well
+// within the timeout, printed nothing on stdout, and logged the connect
+// error (wantErr) and libvirt's authentication failure.
+func requireAuthFailed(t *testing.T, out, errOut string, code int, took time.Duration, wantErr string) {
+	t.Helper()
+	t.Logf("stderr: %s", errOut)
+	require.NotEqual(t, 0, code)
+	require.Less(t, took, 10*time.Second)
+	require.Empty(t, out)
+	require.Contains(t, errOut, wantErr)
+	require.Contains(t, errOut, "authentication failed")
+}
+
 func TestBinarySASL(t *testing.T) {
-	uri, user, pass := saslEnv(t)
+	uri, user, pass := virshtest.SASL(t)
 	bin := binary(t)
 	// The password comes from the environment, never from the file.
 	conf := writeConf(t, fmt.Sprintf(`
@@ -100,35 +87,20 @@ func TestBinarySASL(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		const wrong = "wrong-T3st-pw.x9"
 		out, errOut, code, took := runEnv(t, bin, []string{"TLV_SASL_PASSWORD=" + wrong, noAuthFile}, "-once", "-config", conf)
-		t.Logf("stderr: %s", errOut)
-		require.NotEqual(t, 0, code)
-		require.Less(t, took, 10*time.Second)
-		require.Empty(t, out)
-		require.Contains(t, errOut, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
-		require.Contains(t, errOut, "authentication failed")
+		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
 		require.NotContains(t, out+errOut, wrong)
 		require.NotContains(t, out+errOut, pass)
 	})
 	t.Run("password variable unset", func(t *testing.T) {
 		out, errOut, code, took := runEnv(t, bin, []string{"TLV_SASL_PASSWORD=", noAuthFile}, "-once", "-config", conf)
-		t.Logf("stderr: %s", errOut)
-		require.NotEqual(t, 0, code)
-		require.Less(t, took, 10*time.Second)
-		require.Empty(t, out)
-		require.Contains(t, errOut, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
-		require.Contains(t, errOut, "authentication failed")
+		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
 	})
 	t.Run("no credentials", func(t *testing.T) {
 		// Nothing may be prompted for on stdout (the line protocol stream)
 		// or read from stdin (execd's signal channel).
 		out, errOut, code, took := runEnv(t, bin, []string{noAuthFile}, "-once", "-config",
 			writeConf(t, fmt.Sprintf("[[inputs.libvirt_stats]]\n  libvirt_uri = %q\n", uri)))
-		t.Logf("stderr: %s", errOut)
-		require.NotEqual(t, 0, code)
-		require.Less(t, took, 10*time.Second)
-		require.Empty(t, out)
-		require.Contains(t, errOut, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: "+
+		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: "+
 			"the daemon asks for a user name and password (SASL), and username and password are not set: ", uri))
-		require.Contains(t, errOut, "authentication failed")
 	})
 }

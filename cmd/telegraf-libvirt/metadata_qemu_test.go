@@ -4,10 +4,7 @@ package main
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,30 +48,19 @@ func TestQEMURPCsWithMetadataTags(t *testing.T) {
 	require.NoError(t, err)
 	domains := len(all)
 
-	logPath := filepath.Join(t.TempDir(), "libvirt-client.log")
-	cmd := exec.Command(bin, "-poll_interval_disabled", "-config", qemuConf(t, novaConf))
-	cmd.Env = debugEnv(logPath)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	next := lineReader(stdout)
+	run := startPolled(t, bin, qemuConf(t, novaConf))
 
 	// gather returns tlv-run3's instance_name tag in one gather's output.
 	gathers := 0
 	gather := func() string {
 		t.Helper()
-		_, err := stdin.Write([]byte("\n"))
+		_, err := run.stdin.Write([]byte("\n"))
 		require.NoError(t, err)
 		gathers++
 		name := ""
 		for i := range domains {
-			line, ok := next(30 * time.Second)
-			require.True(t, ok, "gather %d: line %d of %d missing; stderr: %s", gathers, i+1, domains, stderr.String())
+			line, ok := run.next(30 * time.Second)
+			require.True(t, ok, "gather %d: line %d of %d missing; stderr: %s", gathers, i+1, domains, run.stderr.String())
 			ms := parseLP(t, line)
 			require.Len(t, ms, 1)
 			if d, _ := ms[0].GetTag("domain"); d == "tlv-run3" {
@@ -104,10 +90,10 @@ func TestQEMURPCsWithMetadataTags(t *testing.T) {
 	for range 2 {
 		require.Equal(t, "db-1-rpc", gather())
 	}
-	require.NoError(t, stdin.Close())
-	require.NoError(t, cmd.Wait(), stderr.String())
+	require.NoError(t, run.stdin.Close())
+	require.NoError(t, run.cmd.Wait(), run.stderr.String())
 
-	log, err := os.ReadFile(logPath)
+	log, err := os.ReadFile(run.logPath)
 	require.NoError(t, err)
 	calls, _ := remoteCalls(t, log)
 	procs := procsOf(calls)

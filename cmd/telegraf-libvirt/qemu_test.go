@@ -115,6 +115,35 @@ func lineReader(r io.Reader) func(time.Duration) (string, bool) {
 	}
 }
 
+// polled is the binary as startPolled runs it.
+type polled struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser // a line asks for a gather
+	stderr  *strings.Builder
+	next    func(time.Duration) (string, bool) // reads stdout lines (lineReader)
+	logPath string                             // libvirt's client debug log
+}
+
+// startPolled starts the binary in -poll_interval_disabled mode with the
+// config conf and libvirt's client debug log, and kills it when the test
+// ends.
+func startPolled(t *testing.T, bin, conf string) *polled {
+	t.Helper()
+	p := &polled{stderr: &strings.Builder{}, logPath: filepath.Join(t.TempDir(), "libvirt-client.log")}
+	p.cmd = exec.Command(bin, "-poll_interval_disabled", "-config", conf)
+	p.cmd.Env = debugEnv(p.logPath)
+	p.cmd.Stderr = p.stderr
+	var err error
+	p.stdin, err = p.cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := p.cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, p.cmd.Start())
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
+	p.next = lineReader(stdout)
+	return p
+}
+
 // In poll mode each gather sends exactly one GET_ALL_DOMAIN_STATS and no
 // other call; with a domains filter, exactly one LIST_ALL_DOMAINS and one
 // GET_ALL_DOMAIN_STATS carrying the matches. Counted after the connection
@@ -142,36 +171,25 @@ func TestQEMURPCsPerGather(t *testing.T) {
 	statsLen := map[string][]int{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logPath := filepath.Join(t.TempDir(), "libvirt-client.log")
-			cmd := exec.Command(bin, "-poll_interval_disabled", "-config", qemuConf(t, tt.conf))
-			cmd.Env = debugEnv(logPath)
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-			next := lineReader(stdout)
+			run := startPolled(t, bin, qemuConf(t, tt.conf))
 
 			for g := range gathers {
 				if g == gathers-1 {
 					time.Sleep(tt.idle)
 				}
-				_, err := stdin.Write([]byte("\n"))
+				_, err := run.stdin.Write([]byte("\n"))
 				require.NoError(t, err)
 				for i := range tt.metrics {
-					line, ok := next(30 * time.Second)
-					require.True(t, ok, "gather %d: line %d of %d missing; stderr: %s", g, i+1, tt.metrics, stderr.String())
+					line, ok := run.next(30 * time.Second)
+					require.True(t, ok, "gather %d: line %d of %d missing; stderr: %s", g, i+1, tt.metrics, run.stderr.String())
 					require.True(t, strings.HasPrefix(line, "libvirt_stats,domain="), line)
 				}
 			}
 			// Every call of the N gathers was queued before its answer printed.
-			log, err := os.ReadFile(logPath)
+			log, err := os.ReadFile(run.logPath)
 			require.NoError(t, err)
-			require.NoError(t, stdin.Close())
-			require.NoError(t, cmd.Wait(), stderr.String())
+			require.NoError(t, run.stdin.Close())
+			require.NoError(t, run.cmd.Wait(), run.stderr.String())
 
 			calls, keepalives := remoteCalls(t, log)
 			first := slices.IndexFunc(calls, func(c rpc) bool { return c.proc == tt.perGather[0] })

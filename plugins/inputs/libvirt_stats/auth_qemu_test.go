@@ -3,12 +3,9 @@
 package libvirt_stats
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +14,8 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirt"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
 )
 
 // The SASL listener that scripts/hypervisor-up.sh sets up: libvirtd on
@@ -31,24 +30,8 @@ type saslCreds struct{ uri, user, pass string }
 // SASL listener is not reachable.
 func saslTestCreds(t *testing.T) saslCreds {
 	t.Helper()
-	f, err := os.Open("../../../testdata/sasl.env")
-	require.NoError(t, err)
-	defer f.Close()
-	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), "="); ok && !strings.HasPrefix(k, "#") {
-			kv[k] = v
-		}
-	}
-	require.NoError(t, sc.Err())
-	c := saslCreds{kv["TLV_SASL_URI"], kv["TLV_SASL_USERNAME"], kv["TLV_SASL_PASSWORD"]}
-	require.NotEmpty(t, c.uri)
-	require.NotEmpty(t, c.user)
-	require.NotEmpty(t, c.pass)
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:16509", 3*time.Second)
-	require.NoError(t, err, "libvirtd does not listen on 127.0.0.1:16509: run scripts/hypervisor-up.sh")
-	conn.Close()
+	var c saslCreds
+	c.uri, c.user, c.pass = virshtest.SASL(t)
 	// libvirt fills in SASL answers from an auth.conf before it asks the
 	// callback: an empty one, so none of the machine's counts. (Not a
 	// missing one: libvirt then fails with "An error occurred, but the

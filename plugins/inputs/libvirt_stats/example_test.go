@@ -11,18 +11,24 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
 )
 
-// The example the README quotes (scripts/capture-example.sh) is a real pair:
-// the plugin's line has exactly the keys virsh printed, in libvirt's order,
-// each with its documented type; stable values are virsh's and counters,
-// captured just after virsh, are not below them.
-func TestCapturedExample(t *testing.T) {
-	txt, err := os.Open("../../../testdata/tlv-run1.domstats.txt")
+// capturedDomain parses a `virsh domstats` capture of one domain.
+func capturedDomain(t *testing.T, path string) virshtest.Domain {
+	t.Helper()
+	txt, err := os.Open(path)
 	require.NoError(t, err)
 	defer txt.Close()
 	doms, err := virshtest.Parse(txt)
 	require.NoError(t, err)
 	require.Len(t, doms, 1)
-	want := doms[0]
+	return doms[0]
+}
+
+// The example the README quotes (scripts/capture-example.sh) is a real pair:
+// the plugin's line has exactly the keys virsh printed, in libvirt's order,
+// each with its documented type; stable values are virsh's and counters,
+// captured just after virsh, are not below them.
+func TestCapturedExample(t *testing.T) {
+	want := capturedDomain(t, "../../../testdata/tlv-run1.domstats.txt")
 	require.Equal(t, "tlv-run1", want.Name)
 
 	lp, err := os.ReadFile("../../../testdata/tlv-run1.lp")
@@ -61,13 +67,7 @@ func TestCapturedExample(t *testing.T) {
 // its fields the entity's keys, stable values virsh's, counters not below
 // them; the Nova recipe's tags and the state names on every metric.
 func TestCapturedDeviceExample(t *testing.T) {
-	txt, err := os.Open("../../../testdata/tlv-run3.device.domstats.txt")
-	require.NoError(t, err)
-	defer txt.Close()
-	doms, err := virshtest.Parse(txt)
-	require.NoError(t, err)
-	require.Len(t, doms, 1)
-	d := doms[0]
+	d := capturedDomain(t, "../../../testdata/tlv-run3.device.domstats.txt")
 
 	lp, err := os.ReadFile("../../../testdata/tlv-run3.device.lp")
 	require.NoError(t, err)

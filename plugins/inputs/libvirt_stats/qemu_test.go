@@ -72,9 +72,10 @@ func virshNames(doms []virshtest.Domain) []string {
 	return names
 }
 
-// Every domain's field set is the key set virsh prints for it, in libvirt's
-// order, with the default flags and with backing chains.
-func TestQEMUKeysMatchVirsh(t *testing.T) {
+// forBacking runs test twice, with the default flags and with backing
+// chains: on the QEMU plugin with Backing set to match, and with the virsh
+// arguments that go with it.
+func forBacking(t *testing.T, test func(t *testing.T, p *LibvirtStats, virsh []string)) {
 	tests := []struct {
 		name    string
 		backing bool
@@ -87,29 +88,37 @@ func TestQEMUKeysMatchVirsh(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := qemuPlugin(t)
 			p.Backing = tt.backing
-			got := byDomain(t, gather(t, p))
-			want := virshStats(t, tt.virsh...)
-
-			require.Equal(t, virshNames(want), domainNames(got), "domains")
-			for _, d := range want {
-				keys := fieldKeys(got[d.Name])
-				require.ElementsMatch(t, d.Keys, keys, "domain %q", d.Name)
-				require.Equal(t, d.Keys, keys, "domain %q: libvirt's order", d.Name)
-			}
-
-			// tlv-run2's vda is an overlay: with backing, its base is a layer of its own.
-			run2 := got["tlv-run2"].Fields()
-			if tt.backing {
-				require.Equal(t, uint64(2), run2["block.count"])
-				require.Equal(t, "vda", run2["block.1.name"])
-				require.Equal(t, "/var/lib/libvirt/images/tlv/base.qcow2", run2["block.1.path"])
-				require.Equal(t, uint64(2), run2["block.1.backingIndex"])
-			} else {
-				require.Equal(t, uint64(1), run2["block.count"])
-				require.NotContains(t, run2, "block.1.name")
-			}
+			test(t, p, tt.virsh)
 		})
 	}
+}
+
+// Every domain's field set is the key set virsh prints for it, in libvirt's
+// order, with the default flags and with backing chains.
+func TestQEMUKeysMatchVirsh(t *testing.T) {
+	forBacking(t, func(t *testing.T, p *LibvirtStats, virsh []string) {
+		got := byDomain(t, gather(t, p))
+		want := virshStats(t, virsh...)
+
+		require.Equal(t, virshNames(want), domainNames(got), "domains")
+		for _, d := range want {
+			keys := fieldKeys(got[d.Name])
+			require.ElementsMatch(t, d.Keys, keys, "domain %q", d.Name)
+			require.Equal(t, d.Keys, keys, "domain %q: libvirt's order", d.Name)
+		}
+
+		// tlv-run2's vda is an overlay: with backing, its base is a layer of its own.
+		run2 := got["tlv-run2"].Fields()
+		if p.Backing {
+			require.Equal(t, uint64(2), run2["block.count"])
+			require.Equal(t, "vda", run2["block.1.name"])
+			require.Equal(t, "/var/lib/libvirt/images/tlv/base.qcow2", run2["block.1.path"])
+			require.Equal(t, uint64(2), run2["block.1.backingIndex"])
+		} else {
+			require.Equal(t, uint64(1), run2["block.count"])
+			require.NotContains(t, run2, "block.1.name")
+		}
+	})
 }
 
 // With the plugin's default flags (NOWAIT on) a gather never has a key
@@ -146,49 +155,37 @@ func TestQEMUDefaultFlagsComplete(t *testing.T) {
 // gather and one after it; gauges are only present. The motion of each key
 // comes from documentedKeys.
 func TestQEMUValuesBetweenVirshRuns(t *testing.T) {
-	tests := []struct {
-		name    string
-		backing bool
-		virsh   []string
-	}{
-		{"default", false, nil},
-		{"backing", true, []string{"--backing"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := qemuPlugin(t)
-			p.Backing = tt.backing
-			before := virshtest.ByName(virshStats(t, tt.virsh...))
-			got := byDomain(t, gather(t, p))
-			after := virshtest.ByName(virshStats(t, tt.virsh...))
-			require.Equal(t, domainNames(before), domainNames(after), "domains changed during the test")
-			require.Equal(t, domainNames(before), domainNames(got))
+	forBacking(t, func(t *testing.T, p *LibvirtStats, virsh []string) {
+		before := virshtest.ByName(virshStats(t, virsh...))
+		got := byDomain(t, gather(t, p))
+		after := virshtest.ByName(virshStats(t, virsh...))
+		require.Equal(t, domainNames(before), domainNames(after), "domains changed during the test")
+		require.Equal(t, domainNames(before), domainNames(got))
 
-			checked := map[motion]int{}
-			for name, m := range got {
-				b, a := before[name], after[name]
-				for _, f := range m.FieldList() {
-					spec, err := specFor(f.Key)
-					require.NoError(t, err, "domain %q", name)
-					bv, inB := b.Values[f.Key]
-					av, inA := a.Values[f.Key]
-					require.True(t, inB && inA, "domain %q: %s missing from a virsh run", name, f.Key)
-					checked[spec.motion]++
-					switch spec.motion {
-					case stable:
-						require.Equal(t, bv, av, "domain %q: stable key %s changed between the virsh runs", name, f.Key)
-						require.Equal(t, bv, virshtest.Format(f.Value), "domain %q: %s", name, f.Key)
-					case counter:
-						requireBetween(t, name+" "+f.Key, bv, f.Value, av)
-					case gauge:
-					}
+		checked := map[motion]int{}
+		for name, m := range got {
+			b, a := before[name], after[name]
+			for _, f := range m.FieldList() {
+				spec, err := specFor(f.Key)
+				require.NoError(t, err, "domain %q", name)
+				bv, inB := b.Values[f.Key]
+				av, inA := a.Values[f.Key]
+				require.True(t, inB && inA, "domain %q: %s missing from a virsh run", name, f.Key)
+				checked[spec.motion]++
+				switch spec.motion {
+				case stable:
+					require.Equal(t, bv, av, "domain %q: stable key %s changed between the virsh runs", name, f.Key)
+					require.Equal(t, bv, virshtest.Format(f.Value), "domain %q: %s", name, f.Key)
+				case counter:
+					requireBetween(t, name+" "+f.Key, bv, f.Value, av)
+				case gauge:
 				}
 			}
-			t.Logf("checked %d stable, %d counter, %d gauge values", checked[stable], checked[counter], checked[gauge])
-			require.Positive(t, checked[stable])
-			require.Positive(t, checked[counter])
-		})
-	}
+		}
+		t.Logf("checked %d stable, %d counter, %d gauge values", checked[stable], checked[counter], checked[gauge])
+		require.Positive(t, checked[stable])
+		require.Positive(t, checked[counter])
+	})
 }
 
 // requireBetween checks lo <= v <= hi, lo and hi as virsh printed them.
