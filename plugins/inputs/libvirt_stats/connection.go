@@ -70,22 +70,28 @@ type connection struct {
 }
 
 // acquire returns a live connection with no call in flight, opening one if
-// there is none.
+// there is none. The open runs outside the lock: it can take as long as the
+// daemon or the network makes it (a host that drops packets), and neither
+// a second call nor Stop may wait for it.
 func (c *connection) acquire() (*pooled, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if pc := c.idle; pc != nil {
-		c.idle = nil
-		if !pc.dead.Load() {
-			return pc, nil
-		}
+	pc := c.idle
+	c.idle = nil
+	if pc != nil && pc.dead.Load() {
 		c.lost = true
 		c.closeConn(pc)
+		pc = nil
+	}
+	c.mu.Unlock()
+	if pc != nil {
+		return pc, nil
 	}
 	pc, err := c.dial()
 	if err != nil {
 		return nil, &dialError{c.uri, err}
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.opens++
 	if c.lost {
 		c.lost = false

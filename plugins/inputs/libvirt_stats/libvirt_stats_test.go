@@ -2,6 +2,7 @@ package libvirt_stats
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -305,4 +306,54 @@ func TestReadmeQuotesSampleConf(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	require.Contains(t, string(readme), "```toml\n"+sampleConfig+"```")
+}
+
+// A daemon that accepts the connection and never answers keeps the open
+// hanging: the gather still returns at its deadline, and Stop (Telegraf
+// shutting down) returns at once instead of waiting for the open.
+func TestStopDoesNotWaitForHangingOpen(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "silent.sock")
+	ln, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // kept open, never answered
+		}
+	}()
+	// Closing the listener and the accepted connections ends the hanging
+	// open, so no goroutine outlives the test.
+	t.Cleanup(func() {
+		ln.Close()
+		for {
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+
+	p := newPlugin(t, "qemu+unix:///system?socket="+sock)
+	p.Timeout = config.Duration(time.Second)
+	require.NoError(t, p.Init())
+	var acc testutil.Accumulator
+	start := time.Now()
+	require.NoError(t, p.Gather(&acc))
+	require.Less(t, time.Since(start), 3*time.Second)
+	require.Len(t, acc.Errors, 1)
+	require.ErrorContains(t, acc.Errors[0], "no answer within the timeout")
+
+	stopped := make(chan struct{})
+	go func() { p.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Stop waited for a connection that is still opening")
+	}
 }

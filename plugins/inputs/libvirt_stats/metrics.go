@@ -29,9 +29,8 @@ func (l *LibvirtStats) emit(acc telegraf.Accumulator, r domstats.Record, ts time
 		return
 	}
 	m, devices := deviceMetrics(r, ts, domainTags(r, extra))
-	markPartial(m, missing)
-	if l.StateNames {
-		addStateNames(m, r)
+	for _, f := range appendDerived(nil, r, missing, l.StateNames) {
+		m.AddField(f.Key, f.Value)
 	}
 	if len(m.FieldList()) > 0 {
 		acc.AddMetric(m)
@@ -104,20 +103,7 @@ func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.T
 			d.fields = append(d.fields, telegraf.Field{Key: p.Key, Value: v})
 		}
 	}
-	if len(missing) > 0 {
-		d.fields = append(d.fields,
-			telegraf.Field{Key: "partial", Value: true},
-			telegraf.Field{Key: "partial_groups", Value: strings.Join(missing, ",")})
-	}
-	if stateNames {
-		state, reason := stateNameFields(r)
-		if state != "" {
-			d.fields = append(d.fields, telegraf.Field{Key: fieldStateName, Value: state})
-		}
-		if reason != "" {
-			d.fields = append(d.fields, telegraf.Field{Key: fieldReasonName, Value: reason})
-		}
-	}
+	d.fields = appendDerived(d.fields, r, missing, stateNames)
 	if len(d.fields) == 0 {
 		return nil
 	}
@@ -135,25 +121,26 @@ func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.T
 	return m
 }
 
-// markPartial adds partial=true and partial_groups to the metric of a
-// record whose groups came back incomplete (dotless keys: libvirt's keys
-// always have a dot).
-func markPartial(m telegraf.Metric, missing []string) {
+// appendDerived appends the fields the plugin adds to a domain's own
+// metric after libvirt's keys, in either layout: partial=true and
+// partial_groups for a record whose groups came back incomplete (dotless
+// keys: libvirt's keys always have a dot), then, if stateNames,
+// state.state_name and state.reason_name when the record has them and they
+// are known.
+func appendDerived(fields []telegraf.Field, r domstats.Record, missing []string, stateNames bool) []telegraf.Field {
 	if len(missing) > 0 {
-		m.AddField("partial", true)
-		m.AddField("partial_groups", strings.Join(missing, ","))
+		fields = append(fields,
+			telegraf.Field{Key: "partial", Value: true},
+			telegraf.Field{Key: "partial_groups", Value: strings.Join(missing, ",")})
 	}
-}
-
-// addStateNames adds state.state_name and state.reason_name for the
-// record's state.state and state.reason, when it has them and they are
-// known.
-func addStateNames(m telegraf.Metric, r domstats.Record) {
-	state, reason := stateNameFields(r)
-	if state != "" {
-		m.AddField(fieldStateName, state)
+	if stateNames {
+		state, reason := stateNameFields(r)
+		if state != "" {
+			fields = append(fields, telegraf.Field{Key: fieldStateName, Value: state})
+		}
+		if reason != "" {
+			fields = append(fields, telegraf.Field{Key: fieldReasonName, Value: reason})
+		}
 	}
-	if reason != "" {
-		m.AddField(fieldReasonName, reason)
-	}
+	return fields
 }

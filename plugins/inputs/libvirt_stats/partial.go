@@ -3,12 +3,10 @@ package libvirt_stats
 import (
 	"strings"
 
+	"libvirt.org/go/libvirt"
+
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
-
-// libvirt's VIR_DOMAIN_SHUTOFF: a domain in that state has no monitor, so
-// its shape says nothing about completeness.
-const stateShutoff = 5
 
 // groupCount is one key prefix (cpu, balloon, block, ...) and how many keys
 // a record had under it.
@@ -105,7 +103,9 @@ func (s *shape) count(r domstats.Record) bool {
 		}
 		switch p.Key {
 		case "state.state":
-			active = number(p) != stateShutoff
+			// A shut-off domain has no monitor: its shape says nothing
+			// about completeness.
+			active = number(p) != uint64(libvirt.DOMAIN_SHUTOFF)
 		case "block.count":
 			s.devices[0] = number(p)
 		case "net.count":
