@@ -13,7 +13,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 GOFILES   = $(shell git ls-files '*.go')
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps bench
+        telegraf telegraf-stock influxdb e2e-deps bench golangci-lint
 
 all: build
 
@@ -54,10 +54,21 @@ hypervisor-down:
 example: deps hypervisor
 	scripts/capture-example.sh
 
-lint:
+lint: golangci-lint
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet -tags qemu ./...
 	cd bench && go vet ./... && go test -count=1 ./...
+
+## golangci-lint: .golangci.yml over the main module (qemu tests included) and
+## bench/; the linter is built from tools/lint (its own module) into .cache/bin
+GOLANGCI := .cache/bin/golangci-lint
+$(GOLANGCI): tools/lint/go.mod tools/lint/go.sum
+	cd tools/lint && GOBIN=$(CURDIR)/.cache/bin go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+	@touch $@
+
+golangci-lint: $(GOLANGCI)
+	$(GOLANGCI) run ./...
+	cd bench && ../$(GOLANGCI) run --config ../.golangci.yml ./...
 
 ## unit: the tests that need no daemon (test driver in-process)
 unit: deps

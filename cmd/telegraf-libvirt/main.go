@@ -122,7 +122,9 @@ func runOnce(input telegraf.Input) error {
 				fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] serializing %s: %v\n", m.Name(), err)
 				continue
 			}
-			os.Stdout.Write(b)
+			if _, err := os.Stdout.Write(b); err != nil {
+				fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] writing %s to stdout: %v\n", m.Name(), err)
+			}
 		}
 	})
 	acc := &errorRecorder{Accumulator: agent.NewAccumulator(maker{log}, ch)}

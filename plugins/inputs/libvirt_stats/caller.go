@@ -34,7 +34,7 @@ type call struct {
 }
 
 // caller runs the bulk calls off the gather path so that a gather returns
-// by its deadline even when a C call does not: a call cannot be cancelled,
+// by its deadline even when a C call does not: a call cannot be canceled,
 // so an overrunning one is left to finish on its own and counted as stuck.
 type caller struct {
 	slots chan struct{}
