@@ -11,9 +11,15 @@ TELEGRAF_STOCK := bin/telegraf-stock
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS  := -X main.version=$(VERSION)
 GOFILES   = $(shell git ls-files '*.go')
+# Build tags of every build of the binary and of the compiled-in Telegraf
+# (scripts/telegraf-build.sh, scripts/bench.sh ask `make -s gotags`):
+# libvirt_dlopen makes libvirt.org/go/libvirt load libvirt.so.0 at run time,
+# so the binary needs only the libvirt symbols internal/domstats calls
+# (libvirt >= 1.2.8, see TestLibvirtSymbolVersions), not the build host's.
+GOTAGS   := libvirt_dlopen
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps bench golangci-lint
+        telegraf telegraf-stock influxdb e2e-deps bench golangci-lint nocgo gotags
 
 all: build
 
@@ -21,7 +27,10 @@ deps:
 	scripts/deps.sh
 
 build: deps
-	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+	go build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+
+gotags:
+	@echo '$(GOTAGS)'
 
 ## demo: one gather from libvirt's embedded test driver, printed as line protocol
 demo: build
@@ -29,7 +38,7 @@ demo: build
 
 ## telegraf: Telegraf (version from go.mod) with inputs.libvirt_stats compiled in
 telegraf: deps
-	scripts/telegraf-build.sh custom $(TELEGRAF)
+	GOTAGS='$(GOTAGS)' scripts/telegraf-build.sh custom $(TELEGRAF)
 
 ## telegraf-stock: stock Telegraf with inputs.execd + outputs.influxdb, cached in .cache/telegraf
 telegraf-stock:
@@ -54,10 +63,21 @@ hypervisor-down:
 example: deps hypervisor
 	scripts/capture-example.sh
 
-lint: golangci-lint
+lint: golangci-lint nocgo
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
-	go vet -tags qemu ./...
+	go vet -tags 'qemu $(GOTAGS)' ./...
 	cd bench && go vet ./... && go test -count=1 ./...
+
+## nocgo: the module and a Telegraf tree with the plugin build without cgo
+## (as Telegraf's own `make` does); the plugin registers and its Init, and
+## the binary, say it needs cgo
+nocgo:
+	CGO_ENABLED=0 go build ./...
+	CGO_ENABLED=0 go vet ./...
+	GOOS=darwin CGO_ENABLED=0 go build ./plugins/...
+	CGO_ENABLED=0 go test -count=1 ./plugins/... ./cmd/...
+	CGO_ENABLED=0 GOTAGS='$(GOTAGS)' scripts/telegraf-build.sh custom bin/telegraf-libvirt-stats-nocgo
+	scripts/nocgo-check.sh bin/telegraf-libvirt-stats-nocgo
 
 ## golangci-lint: .golangci.yml over the main module (qemu tests included) and
 ## bench/; the linter is built from tools/lint (its own module) into .cache/bin
@@ -72,12 +92,12 @@ golangci-lint: $(GOLANGCI)
 
 ## unit: the tests that need no daemon (test driver in-process)
 unit: deps
-	go test -count=1 ./...
+	go test -tags '$(GOTAGS)' -count=1 ./...
 
 ## test: everything, against the test driver and real QEMU domains under libvirtd,
 ## and end to end: Telegraf -> InfluxDB
 test: build e2e-deps hypervisor lint
-	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
+	go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./...
 
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and
 ## per-domain calls side by side on real QEMU guests and 1000 test-driver

@@ -13,6 +13,11 @@
 #   TELEGRAF_STOCK_TAGS   default custom,inputs.execd,parsers.influx,outputs.influxdb
 #   TELEGRAF_CUSTOM_TAGS  default custom,inputs.libvirt_stats,outputs.influxdb
 #   TLV_TELEGRAF_CACHE    default .cache/telegraf (in this repository)
+#   GOTAGS                this module's build tags (libvirt_dlopen), added to the
+#                         custom build's; default: the Makefile's GOTAGS (`make -s gotags`)
+#   CGO_ENABLED=0         custom: build as Telegraf's own `make` does, without cgo
+#                         (the plugin registers, its Init says it needs cgo);
+#                         cached apart, in custom-VERSION-nocgo/
 #
 # Cache (idempotent; delete it to start over):
 #   src-VERSION/                   the module source, copied writable from the module cache
@@ -30,6 +35,8 @@ export PATH="/usr/local/go/bin:$PATH"
 
 STOCK_TAGS=${TELEGRAF_STOCK_TAGS:-custom,inputs.execd,parsers.influx,outputs.influxdb}
 CUSTOM_TAGS=${TELEGRAF_CUSTOM_TAGS:-custom,inputs.libvirt_stats,outputs.influxdb}
+GOTAGS=${GOTAGS-$(make -s --no-print-directory -C "$REPO_DIR" gotags)}
+[ -z "$GOTAGS" ] || CUSTOM_TAGS="$CUSTOM_TAGS,$GOTAGS"
 CACHE=${TLV_TELEGRAF_CACHE:-$REPO_DIR/.cache/telegraf}
 TELEGRAF_MOD=github.com/influxdata/telegraf
 SELF_MOD=$(go list -m)
@@ -42,7 +49,7 @@ kind=${1:-}
 case "$kind" in
   stock) out=${2:-bin/telegraf-stock} ;;
   custom) out=${2:-bin/telegraf-libvirt-stats} ;;
-  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,30p' "$0" >&2; exit 2 ;;
 esac
 case "$out" in /*) ;; *) out=$REPO_DIR/$out ;; esac
 mkdir -p "$(dirname "$out")" "$CACHE"
@@ -95,6 +102,7 @@ fi
 # Exactly what a user does in their own Telegraf tree (docs/telegraf.md):
 # one file in plugins/inputs/all, a require and a replace in go.mod.
 dir=$CACHE/custom-$version
+[ "${CGO_ENABLED:-}" != 0 ] || dir=$dir-nocgo
 if [ ! -f "$dir/go.mod" ]; then
   say "copying source to ${dir#"$REPO_DIR"/}"
   rm -rf "$dir.tmp"

@@ -1,3 +1,5 @@
+//go:build cgo
+
 //go:generate ../../../tools/readme_config_includer/generator
 package libvirt_stats
 
