@@ -12,7 +12,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 GOFILES   = $(shell git ls-files '*.go')
 # Build tags of every build of the binary and of the compiled-in Telegraf
-# (scripts/telegraf-build.sh, scripts/bench.sh ask `make -s gotags`):
+# (scripts/telegraf-build.sh, bench.sh, capture-example.sh ask `make -s gotags`):
 # libvirt_dlopen makes libvirt.org/go/libvirt load libvirt.so.0 at run time,
 # so the binary needs only the libvirt symbols internal/domstats calls
 # (libvirt >= 1.2.8, see TestLibvirtSymbolVersions), not the build host's.
