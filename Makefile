@@ -19,7 +19,7 @@ GOFILES   = $(shell git ls-files '*.go')
 GOTAGS   := libvirt_dlopen
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps bench golangci-lint nocgo gotags
+        telegraf telegraf-stock influxdb e2e-deps bench golangci-lint nocgo gotags readme-lint
 
 all: build
 
@@ -63,7 +63,7 @@ hypervisor-down:
 example: deps hypervisor
 	scripts/capture-example.sh
 
-lint: golangci-lint nocgo
+lint: golangci-lint nocgo readme-lint
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet -tags 'qemu $(GOTAGS)' ./...
 	cd bench && go vet ./... && go test -count=1 ./...
@@ -78,6 +78,18 @@ nocgo:
 	CGO_ENABLED=0 go test -count=1 ./plugins/... ./cmd/...
 	CGO_ENABLED=0 GOTAGS='$(GOTAGS)' scripts/telegraf-build.sh custom bin/telegraf-libvirt-stats-nocgo
 	scripts/nocgo-check.sh bin/telegraf-libvirt-stats-nocgo
+
+## readme-lint: Telegraf's tools/readme_linter (go.mod's Telegraf version) on
+## the plugin's README, and `go generate ./...` (Telegraf's
+## readme_config_includer: README's Configuration block from sample.conf)
+## leaves the tree as it was
+readme-lint:
+	src=$$(scripts/telegraf-build.sh src) && cd "$$src" && \
+	  GOFLAGS=-mod=mod go build -o $(CURDIR)/.cache/bin/readme_linter ./tools/readme_linter
+	.cache/bin/readme_linter plugins/inputs/libvirt_stats/README.md
+	@before=$$(git status --porcelain; git diff); go generate ./...; after=$$(git status --porcelain; git diff); \
+	  if [ "$$before" != "$$after" ]; then git status --short; git diff; \
+	    echo "go generate ./... changed the tree: run it and commit the result"; exit 1; fi
 
 ## golangci-lint: .golangci.yml over the main module (qemu tests included) and
 ## bench/; the linter is built from tools/lint (its own module) into .cache/bin

@@ -8,6 +8,8 @@
 #                                            #   (default OUT: bin/telegraf-stock)
 #   scripts/telegraf-build.sh custom [OUT]   # Telegraf with inputs.libvirt_stats compiled in
 #                                            #   (default OUT: bin/telegraf-libvirt-stats)
+#   scripts/telegraf-build.sh src            # prints the writable source copy (for Telegraf's
+#                                            #   tools: readme_linter, readme_config_includer)
 #
 # Environment:
 #   TELEGRAF_STOCK_TAGS   default custom,inputs.execd,parsers.influx,outputs.influxdb
@@ -42,14 +44,15 @@ TELEGRAF_MOD=github.com/influxdata/telegraf
 SELF_MOD=$(go list -m)
 PLUGIN_PKG=$SELF_MOD/plugins/inputs/libvirt_stats
 
-say() { printf '[telegraf-build] %s\n' "$*"; }
+say() { printf '[telegraf-build] %s\n' "$*" >&2; }
 die() { printf '[telegraf-build] ERROR: %s\n' "$*" >&2; exit 1; }
 
 kind=${1:-}
 case "$kind" in
   stock) out=${2:-bin/telegraf-stock} ;;
   custom) out=${2:-bin/telegraf-libvirt-stats} ;;
-  *) sed -n '2,30p' "$0" >&2; exit 2 ;;
+  src) out=bin/unused ;;
+  *) sed -n '2,32p' "$0" >&2; exit 2 ;;
 esac
 case "$out" in /*) ;; *) out=$REPO_DIR/$out ;; esac
 mkdir -p "$(dirname "$out")" "$CACHE"
@@ -70,6 +73,11 @@ if [ ! -f "$src/go.mod" ]; then
   chmod -R u+w "$src.tmp"
   rm -rf "$src"
   mv "$src.tmp" "$src"
+fi
+
+if [ "$kind" = src ]; then
+  echo "$src"
+  exit 0
 fi
 
 install_bin() { # from to: copy unless identical
