@@ -46,6 +46,7 @@ func main() {
 		return
 	}
 
+	logForExecd(os.Stderr)
 	s := shim.New()
 	if err := s.AddInput(input); err != nil {
 		fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] %v\n", err)
