@@ -12,6 +12,7 @@ import (
 	_ "github.com/influxdata/telegraf/plugins/parsers/influx" // data_format = "influx"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 	"github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
 )
 
@@ -76,4 +77,33 @@ func TestNfpmInstallsConfigs(t *testing.T) {
 		require.Contains(t, y, "  - src: "+src+"\n    dst: "+dst+"\n", "packaging/nfpm.yaml must install %s as %s", src, dst)
 	}
 	require.Equal(t, 2, strings.Count(y, "type: config|noreplace"), "both configs are conffiles")
+}
+
+// docs/deploy.md shows the two packaged files as shipped.
+func TestDeployShowsPackagedConfigs(t *testing.T) {
+	requireShown(t, "../docs/deploy.md", []string{pkgPluginConf, pkgExecdConf})
+}
+
+// The README's Install section holds the steps e2e/package_test.go runs,
+// with the current version's file names.
+func TestReadmeInstallSteps(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	readme := string(raw)
+	start := strings.Index(readme, "\n## Install\n")
+	require.GreaterOrEqual(t, start, 0, "README.md has no \"## Install\" section")
+	end := strings.Index(readme[start+1:], "\n## ")
+	require.Greater(t, end, 0)
+	install := readme[start : start+1+end]
+	require.Less(t, start, strings.Index(readme, "\n## Set up\n"), "Install comes before Set up")
+	for _, step := range []string{
+		"dpkg -i telegraf-libvirt_" + version.Version + "_amd64.deb",
+		"rpm -i telegraf-libvirt-" + version.Version + "-1.x86_64.rpm",
+		"telegraf-libvirt -once -config /etc/telegraf/libvirt_stats.conf",
+		"restart telegraf",
+		"dpkg --purge telegraf-libvirt",
+		"make package",
+	} {
+		require.Contains(t, install, step, "README.md's Install section")
+	}
 }
