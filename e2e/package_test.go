@@ -122,9 +122,11 @@ func TestPackageDeb(t *testing.T) {
 	}
 	require.Contains(t, pkgCmd(t, "dpkg-query", "-W", "-f=${Depends}", pkgName), "libvirt0")
 
-	// The version stamped into the installed binary is the package's.
-	require.Regexp(t, `^telegraf-libvirt `+regexp.QuoteMeta(version.Version)+` \(libvirt \d+\.\d+\.\d+[;)]`,
+	// The installed binary is the release build: the package's version,
+	// the commit it was built from (-ldflags), -trimpath.
+	require.Regexp(t, `^telegraf-libvirt `+regexp.QuoteMeta(version.Version)+` \(libvirt \d+\.\d+\.\d+; built from commit [0-9a-f]{7,}(-dirty)?\)\n$`,
 		pkgCmd(t, pkgBinary, "-version"))
+	require.Contains(t, pkgCmd(t, "go", "version", "-m", pkgBinary), "\tbuild\t-trimpath=true\n")
 	require.Equal(t, version.Version, strings.TrimSpace(pkgCmd(t, "dpkg-query", "-W", "-f=${Version}", pkgName)))
 
 	// ------------------------------------ the Install section's check
