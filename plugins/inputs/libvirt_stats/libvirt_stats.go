@@ -14,6 +14,7 @@ import (
 	"libvirt.org/go/libvirt"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 )
 
 //go:embed sample.conf
@@ -108,6 +109,9 @@ func (l *LibvirtStats) Init() error {
 	}
 	l.caller = newCaller(maxCallsInFlight, l.Log)
 	l.complete = newCompleteness()
+	// The release this Telegraf (or telegraf-libvirt binary) carries: a
+	// custom Telegraf build has no other place that shows it.
+	l.Log.Infof("telegraf-libvirt %s, libvirt_uri %q", version.String(), l.URI)
 	return nil
 }
 
