@@ -40,7 +40,7 @@ func TestLoadInputReadsTelegrafTypes(t *testing.T) {
 `)
 	in, err := loadInput(p)
 	require.NoError(t, err)
-	ls := in.(*libvirt_stats.LibvirtStats)
+	ls := in.Input.(*libvirt_stats.LibvirtStats)
 	require.Equal(t, "qemu+tcp://127.0.0.1/system", ls.URI)
 	require.Equal(t, []string{"state", "block"}, ls.StatisticsGroups)
 	require.Equal(t, []string{"web-*"}, ls.Domains)
@@ -71,7 +71,7 @@ func TestLoadInputLayoutAndTags(t *testing.T) {
     flavor = "/domain/metadata/nova:instance/nova:flavor/@name"
 `))
 	require.NoError(t, err)
-	ls := in.(*libvirt_stats.LibvirtStats)
+	ls := in.Input.(*libvirt_stats.LibvirtStats)
 	require.Equal(t, "device", ls.Layout)
 	require.True(t, ls.StateNames)
 	require.Equal(t, config.Duration(10*time.Minute), ls.MetadataRefreshInterval)
@@ -95,7 +95,7 @@ func TestSampleConfUncommented(t *testing.T) {
 	}
 	in, err := loadInput(writeConf(t, b.String()))
 	require.NoError(t, err, b.String())
-	ls := in.(*libvirt_stats.LibvirtStats)
+	ls := in.Input.(*libvirt_stats.LibvirtStats)
 	require.Len(t, ls.MetadataTags, 6)
 	require.Equal(t, "domain", ls.Layout)
 	require.NoError(t, ls.Init())
@@ -104,13 +104,13 @@ func TestSampleConfUncommented(t *testing.T) {
 func TestLoadInputDurationAsNumber(t *testing.T) {
 	in, err := loadInput(writeConf(t, "[[inputs.libvirt_stats]]\n  timeout = 3\n"))
 	require.NoError(t, err)
-	require.Equal(t, config.Duration(3*time.Second), in.(*libvirt_stats.LibvirtStats).Timeout)
+	require.Equal(t, config.Duration(3*time.Second), in.Input.(*libvirt_stats.LibvirtStats).Timeout)
 }
 
 func TestLoadInputNoFileGivesDefaults(t *testing.T) {
 	in, err := loadInput("")
 	require.NoError(t, err)
-	require.Equal(t, "qemu:///system", in.(*libvirt_stats.LibvirtStats).URI)
+	require.Equal(t, "qemu:///system", in.Input.(*libvirt_stats.LibvirtStats).URI)
 }
 
 func TestLoadInputErrors(t *testing.T) {
@@ -122,7 +122,11 @@ func TestLoadInputErrors(t *testing.T) {
 		{"other input", "[[inputs.cpu]]\n", `unknown input "cpu": this binary runs only [[inputs.libvirt_stats]]`},
 		{"no table", "# nothing\n", `no [[inputs.libvirt_stats]] table`},
 		{"two tables", "[[inputs.libvirt_stats]]\n[[inputs.libvirt_stats]]\n", `2 [[inputs.libvirt_stats]] tables`},
-		{"wrong type", "[[inputs.libvirt_stats]]\n  nowait = \"yes\"\n", `nowait`},
+		{"wrong type", "[[inputs.libvirt_stats]]\n  nowait = \"yes\"\n", `line 2: (libvirt_stats.LibvirtStats.NoWait) cannot unmarshal TOML string into bool`},
+		{"agent table", "[agent]\n  interval = \"1s\"\n[[inputs.libvirt_stats]]\n", `table [agent]: this binary reads only one [[inputs.libvirt_stats]] table`},
+		{"output", "[[inputs.libvirt_stats]]\n[[outputs.file]]\n", `table [outputs]: this binary reads only one`},
+		{"bad per-plugin option", "[[inputs.libvirt_stats]]\n  fieldinclude = \"state.*\"\n", `fieldinclude`},
+		{"secret without store", "[[inputs.libvirt_stats]]\n  password = \"@{vault:pw}\"\n", `vault`},
 		{"bad duration", "[[inputs.libvirt_stats]]\n  timeout = \"5 parsecs\"\n", `5 parsecs`},
 		{"bad toml", "[[inputs.libvirt_stats]\n", `toml`},
 	}
