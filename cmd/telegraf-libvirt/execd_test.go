@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func initInput(t *testing.T, table string) *models.RunningInput {
+func initInput(t testing.TB, table string) *models.RunningInput {
 	t.Helper()
 	ri, err := loadInput(writeConf(t, table))
 	require.NoError(t, err)

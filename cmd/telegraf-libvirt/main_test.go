@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,7 +17,7 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
 )
 
-func writeConf(t *testing.T, body string) string {
+func writeConf(t testing.TB, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "libvirt_stats.conf")
 	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
@@ -194,6 +196,34 @@ func TestBinary(t *testing.T) {
 		out, _, code := run(t, bin, "-version")
 		require.Equal(t, 0, code)
 		require.Regexp(t, `^telegraf-libvirt \S+ \(libvirt \d+\.\d+\.\d+\)\n$`, out)
+	})
+	t.Run("SIGTERM stops polling", func(t *testing.T) {
+		cmd := exec.Command(bin, "-poll_interval", "50ms", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test:///default\"\n"))
+		stdin, err := cmd.StdinPipe() // kept open: only the signal stops it
+		require.NoError(t, err)
+		defer stdin.Close()
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		lines := bufio.NewReader(stdout)
+		for range 2 {
+			line, err := lines.ReadString('\n')
+			require.NoError(t, err)
+			require.Regexp(t, `^libvirt_stats,domain=test,uuid=\S+ state.state=1i,state.reason=0i \d+\n$`, line)
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		go io.Copy(io.Discard, lines) //nolint:errcheck // drain until exit
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "exits 0 on SIGTERM: %s", stderr.String())
+		case <-time.After(10 * time.Second):
+			require.NoError(t, cmd.Process.Kill())
+			t.Fatal("still running 10 s after SIGTERM")
+		}
 	})
 	t.Run("stdin signal", func(t *testing.T) {
 		cmd := exec.Command(bin, "-poll_interval_disabled", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test:///default\"\n"))
