@@ -59,6 +59,8 @@ type LibvirtStats struct {
 	caller   *caller
 	complete *completeness
 	counters counters
+	// partialLog logs partial domains when they start and stop coming back
+	partialLog partialLog
 }
 
 func (*LibvirtStats) SampleConfig() string {
@@ -150,9 +152,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 		if l.meta != nil {
 			l.meta.forgetUnseen()
 		}
-		if fellBack || partial > 0 {
-			l.Log.Warnf("%d of %d domains came back partial (fields partial, partial_groups)", partial, len(recs))
-		}
+		l.partialLog.observe(l.Log, partial, len(recs))
 	}
 	l.counters.record(err, fellBack, len(recs), partial)
 	if l.CollectorMetrics {
