@@ -104,7 +104,7 @@ func (l *LibvirtStats) Init() error {
 	if l.meta != nil {
 		l.conn.opened = l.meta.connected
 	}
-	l.caller = newCaller(maxCallsInFlight, l.Log)
+	l.caller = callerFor(l.URI)
 	l.complete = newCompleteness()
 	return nil
 }
@@ -164,7 +164,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 // fetch gets the records by the deadline; each call takes a connection of
 // its own (see connection).
 func (l *LibvirtStats) fetch() ([]domstats.Record, bool, error) {
-	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), func(nowait bool) ([]domstats.Record, error) {
+	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), l.Log, func(nowait bool) ([]domstats.Record, error) {
 		pc, err := l.conn.acquire()
 		if err != nil {
 			return nil, err
