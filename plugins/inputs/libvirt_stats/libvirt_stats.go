@@ -105,6 +105,7 @@ func (l *LibvirtStats) Init() error {
 		l.conn.opened = l.meta.connected
 	}
 	l.caller = callerFor(l.URI)
+	libvirtLog.Store(&l.Log)
 	l.complete = newCompleteness()
 	return nil
 }
