@@ -13,7 +13,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 GOFILES   = $(shell git ls-files '*.go')
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps bench
+        telegraf telegraf-stock influxdb e2e-deps bench remote-deps
 
 all: build
 
@@ -42,6 +42,10 @@ influxdb:
 ## e2e-deps: everything the end-to-end tests (e2e/) run
 e2e-deps: build telegraf telegraf-stock influxdb
 
+## remote-deps: certtool and sshd for the TLS and SSH tests (they start private daemons)
+remote-deps:
+	scripts/remote-deps.sh
+
 ## hypervisor: libvirtd + QEMU (TCG) test domains, see scripts/hypervisor-up.sh
 hypervisor:
 	scripts/hypervisor-up.sh
@@ -65,7 +69,7 @@ unit: deps
 
 ## test: everything, against the test driver and real QEMU domains under libvirtd,
 ## and end to end: Telegraf -> InfluxDB
-test: build e2e-deps hypervisor lint
+test: build e2e-deps hypervisor remote-deps lint
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
 
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and
