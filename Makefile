@@ -20,7 +20,7 @@ RPM      := dist/telegraf-libvirt-$(VERSION)-1.$(subst amd64,x86_64,$(subst arm6
 GOFILES   = $(shell git ls-files '*.go')
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version
+        telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps
 
 all: build
 
@@ -66,6 +66,10 @@ influxdb:
 ## e2e-deps: everything the end-to-end tests (e2e/) run
 e2e-deps: build telegraf telegraf-stock influxdb
 
+## remote-deps: certtool and sshd for the TLS and SSH tests (they start private daemons)
+remote-deps:
+	scripts/remote-deps.sh
+
 ## hypervisor: libvirtd + QEMU (TCG) test domains, see scripts/hypervisor-up.sh
 hypervisor:
 	scripts/hypervisor-up.sh
@@ -90,7 +94,7 @@ unit: deps
 
 ## test: everything, against the test driver and real QEMU domains under libvirtd,
 ## and end to end: Telegraf -> InfluxDB
-test: build e2e-deps hypervisor lint package package-deps
+test: build e2e-deps hypervisor remote-deps lint package package-deps
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
 
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and

@@ -107,7 +107,8 @@ func (l *LibvirtStats) Init() error {
 	if l.meta != nil {
 		l.conn.opened = l.meta.connected
 	}
-	l.caller = newCaller(maxCallsInFlight, l.Log)
+	l.caller = callerFor(l.URI)
+	libvirtLog.Store(&l.Log)
 	l.complete = newCompleteness()
 	// The release this Telegraf (or telegraf-libvirt binary) carries: a
 	// custom Telegraf build has no other place that shows it.
@@ -168,7 +169,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 // fetch gets the records by the deadline; each call takes a connection of
 // its own (see connection).
 func (l *LibvirtStats) fetch() ([]domstats.Record, bool, error) {
-	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), func(nowait bool) ([]domstats.Record, error) {
+	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), l.Log, func(nowait bool) ([]domstats.Record, error) {
 		pc, err := l.conn.acquire()
 		if err != nil {
 			return nil, err
