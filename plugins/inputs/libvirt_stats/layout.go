@@ -154,8 +154,10 @@ type splitter struct {
 // keys (state, cpu, balloon, counts, vm, and every key of no known family)
 // on the domain metric, each indexed entity on a metric of its own with the
 // domain's tags, its name tags, and its keys as fields without the prefix.
-// The domain metric is never nil; entities without fields are left out.
-func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string) (telegraf.Metric, []telegraf.Metric) {
+// The derived fields go where their raw keys went (block.0.rd.bytes.rate
+// to the disk's metric as rd.bytes.rate). The domain metric is never nil;
+// entities without fields are left out.
+func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string, derived ...telegraf.Field) (telegraf.Metric, []telegraf.Metric) {
 	dom := metric.New(measurement, tags, nil, ts)
 	s := splitter{ts: ts, tags: tags, last: -1}
 	for _, p := range r.Params {
@@ -165,6 +167,11 @@ func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string) (tel
 		}
 		if !s.add(p.Key, v) {
 			dom.AddField(p.Key, v)
+		}
+	}
+	for _, f := range derived {
+		if !s.add(f.Key, f.Value) {
+			dom.AddField(f.Key, f.Value)
 		}
 	}
 	return dom, s.finish()

@@ -43,6 +43,7 @@ type LibvirtStats struct {
 	MetadataNamespaces      map[string]string `toml:"metadata_namespaces"`
 	MetadataRefreshInterval config.Duration   `toml:"metadata_refresh_interval"`
 	StateNames              bool              `toml:"state_names"`
+	Derived                 bool              `toml:"derived"`
 
 	Log telegraf.Logger `toml:"-"`
 
@@ -59,6 +60,7 @@ type LibvirtStats struct {
 	caller   *caller
 	complete *completeness
 	counters counters
+	derive   *deriver // nil: derived = false
 }
 
 func (*LibvirtStats) SampleConfig() string {
@@ -106,6 +108,9 @@ func (l *LibvirtStats) Init() error {
 	}
 	l.caller = newCaller(maxCallsInFlight, l.Log)
 	l.complete = newCompleteness()
+	if l.Derived {
+		l.derive = newDeriver()
+	}
 	return nil
 }
 
@@ -147,6 +152,9 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 			l.emit(acc, r, start, missing)
 		}
 		l.complete.forgetUnseen()
+		if l.derive != nil {
+			l.derive.forgetUnseen()
+		}
 		if l.meta != nil {
 			l.meta.forgetUnseen()
 		}
