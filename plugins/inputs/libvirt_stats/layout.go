@@ -35,6 +35,11 @@ type family struct {
 	// (dirtyrate.vcpu.<n>.* belongs to vcpu <n>), their keys prefixed.
 	of          *family
 	fieldPrefix string
+	// nested finds an entity within each entity whose keys nest deeper
+	// (a disk's limits, timed groups, histograms: layout_newer.go);
+	// parent is the family such an entity belongs to.
+	nested func(rest string) (f *family, sub, field string, ok bool)
+	parent *family
 }
 
 // tagKey maps an entity's key (after the index) to a tag name.
@@ -110,6 +115,9 @@ func familyOf(key string) *family {
 		f = dirtyrateVcpuFamily
 	case 'c':
 		f = cacheMonitorFamily
+		if strings.HasPrefix(key, energyMonitorFamily.prefix) {
+			f = energyMonitorFamily
+		}
 	case 'm':
 		f = memoryBandwidthFamily
 	default:
@@ -191,6 +199,12 @@ func (s *splitter) add(key string, v any) bool {
 	if f.of != nil {
 		f = f.of
 	}
+	if f.nested != nil {
+		if nf, sub, field, ok := f.nested(rest); ok {
+			s.addNested(nf, index, sub, field, v)
+			return true
+		}
+	}
 	own, sub := f, ""
 	if f.sub != nil && strings.HasPrefix(rest, f.sub.prefix) {
 		if i, r, ok := cutIndex(rest[len(f.sub.prefix):]); ok {
@@ -249,7 +263,9 @@ func (s *splitter) finish() []telegraf.Metric {
 	out := make([]telegraf.Metric, 0, len(s.entities))
 	for i := range s.entities {
 		e := &s.entities[i]
-		if e.subIndex != "" {
+		if e.fam.parent != nil {
+			s.inheritNested(e)
+		} else if e.subIndex != "" {
 			s.inherit(e)
 		}
 		if len(e.m.FieldList()) > 0 {
