@@ -129,7 +129,7 @@ func (g *Guest) Reads() (uint64, error) {
 // its disk.
 func (g *Guest) Stop() error {
 	out, err := virsh("destroy", g.Name)
-	if err != nil && !bytes.Contains(out, []byte("not found")) && !bytes.Contains(out, []byte("not running")) {
+	if err != nil && !bytes.Contains(out, []byte("failed to get domain")) && !bytes.Contains(out, []byte("not running")) {
 		return fmt.Errorf("virsh destroy: %w: %s", err, out)
 	}
 	if err := os.Remove(g.image); err != nil && !os.IsNotExist(err) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"libvirt.org/go/libvirt"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
@@ -73,6 +74,12 @@ func (d *deriver) forgetUnseen() {
 // leaves the reference as it was: the next complete record is compared
 // with the last complete one, over the longer interval.
 func (d *deriver) fields(r domstats.Record, ts time.Time, partial bool) []telegraf.Field {
+	if shutOff(r) {
+		// No process, no counters that move: nothing to derive, and the
+		// domain's next start begins a new series of samples.
+		delete(d.last, r.UUID)
+		return nil
+	}
 	prev := d.last[r.UUID]
 	if prev != nil {
 		prev.gather = d.gather
@@ -94,6 +101,16 @@ func (d *deriver) fields(r domstats.Record, ts time.Time, partial bool) []telegr
 	}
 	d.last[r.UUID] = cur
 	return out
+}
+
+// shutOff reports whether r is of a shut-off domain.
+func shutOff(r domstats.Record) bool {
+	for _, p := range r.Params {
+		if p.Key == "state.state" {
+			return number(p) == uint64(libvirt.DOMAIN_SHUTOFF)
+		}
+	}
+	return false
 }
 
 // comparable reports whether two samples of a domain can be subtracted:

@@ -355,6 +355,21 @@ func TestDerivedDeviceLayout(t *testing.T) {
 	testutil.RequireMetricsEqual(t, want, acc.GetTelegrafMetrics(), testutil.SortMetrics())
 }
 
+// A shut-off domain derives nothing, and its next start is a first
+// gather again: nothing is compared across the time it was off.
+func TestDerivedShutOff(t *testing.T) {
+	p := derivedPlugin(t, "domain")
+	s := sampleSpec{cpu: 1e9, disks: []string{"vda"}}
+	emitOne(t, p, s.record(t, "u1"), t0, nil)
+	off := record(t, "d", "u1", syn("state.state", int64(5)), syn("cpu.time", uint64(0)), syn("vcpu.current", uint64(2)))
+	require.Empty(t, emitOne(t, p, off, t0.Add(time.Second), nil))
+	require.Empty(t, emitOne(t, p, off, t0.Add(2*time.Second), nil))
+	s.cpu = 5e9
+	require.Empty(t, emitOne(t, p, s.record(t, "u1"), t0.Add(3*time.Second), nil))
+	s.cpu = 6e9
+	require.Equal(t, 50.0, emitOne(t, p, s.record(t, "u1"), t0.Add(4*time.Second), nil)["cpu.utilization"])
+}
+
 // derived = false (the default) adds nothing, not even on a second sample.
 func TestDerivedOff(t *testing.T) {
 	p := newPlugin(t, "test:///default")
