@@ -61,6 +61,8 @@ type LibvirtStats struct {
 	complete *completeness
 	counters counters
 	derive   *deriver // nil: derived = false
+	// partialLog logs partial domains when they start and stop coming back
+	partialLog partialLog
 }
 
 func (*LibvirtStats) SampleConfig() string {
@@ -158,9 +160,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 		if l.meta != nil {
 			l.meta.forgetUnseen()
 		}
-		if fellBack || partial > 0 {
-			l.Log.Warnf("%d of %d domains came back partial (fields partial, partial_groups)", partial, len(recs))
-		}
+		l.partialLog.observe(l.Log, partial, len(recs))
 	}
 	l.counters.record(err, fellBack, len(recs), partial)
 	if l.CollectorMetrics {
