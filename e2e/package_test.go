@@ -155,7 +155,7 @@ func TestPackageDeb(t *testing.T) {
 	require.Contains(t, p.log(), "Starting process: "+pkgBinary+" [-poll_interval_disabled -config "+pkgPluginCfg+"]",
 		"Telegraf did not run the installed binary with the installed config")
 	// The version reaches Telegraf's log at Info level (not as an error).
-	require.Regexp(t, `(?m) I! \[inputs\.execd\] telegraf-libvirt `+regexp.QuoteMeta(version.Version)+
+	require.Regexp(t, `(?m) I! \[inputs\.execd\] (\[inputs\.libvirt_stats\] )?telegraf-libvirt `+regexp.QuoteMeta(version.Version)+
 		`( \(commit [^)]+\))?, libvirt_uri "qemu:///system"$`, p.log())
 	tags := column(t, db.mustQuery(t, database, `SHOW TAG VALUES FROM "libvirt_stats" WITH KEY = "domain"`), "value")
 	require.Subset(t, tags, domains)
