@@ -107,7 +107,7 @@ if [ "$kind" = stock ]; then
 fi
 
 # ------------------------------------------------------------------ custom
-# Exactly what a user does in their own Telegraf tree (docs/telegraf.md):
+# Exactly what a user does in their own Telegraf tree (README, "Telegraf with the plugin compiled in"):
 # one file in plugins/inputs/all, a require and a replace in go.mod.
 dir=$CACHE/custom-$version
 [ "${CGO_ENABLED:-}" != 0 ] || dir=$dir-nocgo
@@ -134,8 +134,11 @@ EOF
   start=$(date +%s)
   # -mod=mod: let the Go tool add this module's requirements (libvirt.org/go/libvirt,
   # and minimal-version-selection upgrades of shared dependencies) to the copy's go.mod.
+  # The plugin logs its version (internal/version) at start; the commit
+  # too, as `make build` stamps it into bin/telegraf-libvirt.
+  commit=$(git -C "$REPO_DIR" describe --always --dirty --exclude='*' 2>/dev/null || true)
   go build -mod=mod -buildvcs=false -trimpath -tags "$CUSTOM_TAGS" \
-    -ldflags "$ldflags" -o "$dir/telegraf" ./cmd/telegraf
+    -ldflags "$ldflags -X $SELF_MOD/internal/version.Commit=$commit" -o "$dir/telegraf" ./cmd/telegraf
   say "built in $(($(date +%s) - start))s"
 )
 "$dir/telegraf" plugins inputs | grep -qx inputs.libvirt_stats || die "inputs.libvirt_stats is not in the built Telegraf"

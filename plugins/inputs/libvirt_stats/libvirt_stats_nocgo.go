@@ -48,6 +48,7 @@ type LibvirtStats struct {
 	MetadataNamespaces      map[string]string `toml:"metadata_namespaces"`
 	MetadataRefreshInterval config.Duration   `toml:"metadata_refresh_interval"`
 	StateNames              bool              `toml:"state_names"`
+	Derived                 bool              `toml:"derived"`
 
 	Log telegraf.Logger `toml:"-"`
 }
@@ -63,6 +64,12 @@ func (*LibvirtStats) Init() error {
 func (*LibvirtStats) Gather(telegraf.Accumulator) error {
 	return errNoCgo
 }
+
+// Start and Stop make it the same kind of input as the cgo build: a
+// service input.
+func (*LibvirtStats) Start(telegraf.Accumulator) error { return errNoCgo }
+
+func (*LibvirtStats) Stop() {}
 
 func init() {
 	inputs.Add("libvirt_stats", func() telegraf.Input {
