@@ -105,6 +105,7 @@ func start(name string) (*Guest, error) {
 			return g, nil
 		}
 		if time.Now().After(deadline) {
+			//nolint:errorlint // err is the last read's error, often nil: context for the message, not its cause
 			return g, fmt.Errorf("%s: block.0.rd.reqs is %d after 30 s (%v): the boot sector does not run", name, n, err)
 		}
 		time.Sleep(500 * time.Millisecond)
