@@ -14,6 +14,7 @@ import (
 	"libvirt.org/go/libvirt"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 )
 
 //go:embed sample.conf
@@ -108,11 +109,15 @@ func (l *LibvirtStats) Init() error {
 	if l.meta != nil {
 		l.conn.opened = l.meta.connected
 	}
-	l.caller = newCaller(maxCallsInFlight, l.Log)
+	l.caller = callerFor(l.URI)
+	libvirtLog.Store(&l.Log)
 	l.complete = newCompleteness()
 	if l.Derived {
 		l.derive = newDeriver()
 	}
+	// The release this Telegraf (or telegraf-libvirt binary) carries: a
+	// custom Telegraf build has no other place that shows it.
+	l.Log.Infof("telegraf-libvirt %s, libvirt_uri %q", version.String(), l.URI)
 	return nil
 }
 
@@ -172,7 +177,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 // fetch gets the records by the deadline; each call takes a connection of
 // its own (see connection).
 func (l *LibvirtStats) fetch() ([]domstats.Record, bool, error) {
-	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), func(nowait bool) ([]domstats.Record, error) {
+	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), l.Log, func(nowait bool) ([]domstats.Record, error) {
 		pc, err := l.conn.acquire()
 		if err != nil {
 			return nil, err
