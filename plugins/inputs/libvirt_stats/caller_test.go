@@ -36,8 +36,10 @@ func TestCallerBudgetSharedAcrossInstances(t *testing.T) {
 	const timeout = 40 * time.Millisecond
 
 	// Instance 1: each gather leaves two stuck calls (the call and its
-	// NOWAIT fallback); two gathers spend the budget of 4.
-	for i := 0; i < 2; i++ {
+	// NOWAIT fallback; one if a loaded machine fires both timers at once):
+	// a few gathers spend the budget of 4.
+	for i := 0; callerFor(uri).inFlight() < maxCallsInFlight; i++ {
+		require.Less(t, i, 2*maxCallsInFlight, "the budget is never spent")
 		_, _, err := callerFor(uri).fetch(timeout, log, hang(release))
 		require.ErrorIs(t, err, errTimeout)
 	}
