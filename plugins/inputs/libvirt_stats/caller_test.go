@@ -107,3 +107,15 @@ func TestInstancesShareCaller(t *testing.T) {
 	require.NoError(t, b.Init())
 	require.Same(t, a.caller, b.caller)
 }
+
+func TestRemoteHint(t *testing.T) {
+	for msg, want := range map[string]string{
+		"authentication failed: Failed to verify peer's certificate":                "host name in it",
+		"Unable to read TLS confirmation: Input/output error":                       "client certificate",
+		"Cannot recv data: Host key verification failed.: Connection reset by peer": "known_hosts of the user",
+		"libssh transport error: no suitable callback for host key verification":    "known_hosts= in the URI",
+	} {
+		require.Contains(t, remoteHint(msg), want, msg)
+	}
+	require.Empty(t, remoteHint("Connection refused"))
+}
