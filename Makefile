@@ -13,7 +13,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 GOFILES   = $(shell git ls-files '*.go')
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps bench
+        telegraf telegraf-stock influxdb e2e-deps bench fuzz
 
 all: build
 
@@ -65,8 +65,17 @@ unit: deps
 
 ## test: everything, against the test driver and real QEMU domains under libvirtd,
 ## and end to end: Telegraf -> InfluxDB
-test: build e2e-deps hypervisor lint
+test: build e2e-deps hypervisor lint fuzz
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
+
+## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
+## per run); plain go test runs their corpora (testdata/fuzz/FuzzX) always
+FUZZTIME ?= 20s
+fuzz: deps
+	go test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./internal/domstats
+	for f in FuzzLayout FuzzMetadataXPath FuzzConfig; do \
+	  go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./plugins/inputs/libvirt_stats || exit 1; \
+	done
 
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and
 ## per-domain calls side by side on real QEMU guests and 1000 test-driver
