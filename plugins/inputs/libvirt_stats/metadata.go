@@ -304,3 +304,11 @@ func (c *metadataCache) connected(conn *libvirt.Connect) func() {
 		}
 	}
 }
+
+// sizes is the number of cached entries, pending invalidations and domains
+// seen in the current gather, for tests that hold them bounded.
+func (c *metadataCache) sizes() (entries, invalid, seen int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries), len(c.invalid), len(c.seen)
+}
