@@ -98,10 +98,10 @@ func TestChurn(t *testing.T) {
 
 	var (
 		gathers, churnMetrics, untagged, seen int
-		maxMeta, maxInvalid, maxComplete     int
-		maxStrs, maxUUIDs, maxIDs            int
-		rss0, rssMax                         int
-		slowest                              time.Duration
+		maxMeta, maxInvalid, maxComplete      int
+		maxStrs, maxUUIDs, maxIDs             int
+		rss0, rssMax                          int
+		slowest                               time.Duration
 	)
 	seenUUID := map[string]bool{}
 	start := time.Now()
