@@ -35,6 +35,11 @@ type family struct {
 	// (dirtyrate.vcpu.<n>.* belongs to vcpu <n>), their keys prefixed.
 	of          *family
 	fieldPrefix string
+	// nested finds an entity within each entity whose keys nest deeper
+	// (a disk's limits, timed groups, histograms: layout_newer.go);
+	// parent is the family such an entity belongs to.
+	nested func(rest string) (f *family, sub, field string, ok bool)
+	parent *family
 }
 
 // tagKey maps an entity's key (after the index) to a tag name.
@@ -110,6 +115,9 @@ func familyOf(key string) *family {
 		f = dirtyrateVcpuFamily
 	case 'c':
 		f = cacheMonitorFamily
+		if strings.HasPrefix(key, energyMonitorFamily.prefix) {
+			f = energyMonitorFamily
+		}
 	case 'm':
 		f = memoryBandwidthFamily
 	default:
@@ -154,8 +162,10 @@ type splitter struct {
 // keys (state, cpu, balloon, counts, vm, and every key of no known family)
 // on the domain metric, each indexed entity on a metric of its own with the
 // domain's tags, its name tags, and its keys as fields without the prefix.
-// The domain metric is never nil; entities without fields are left out.
-func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string) (telegraf.Metric, []telegraf.Metric) {
+// The derived fields go where their raw keys went (block.0.rd.bytes.rate
+// to the disk's metric as rd.bytes.rate). The domain metric is never nil;
+// entities without fields are left out.
+func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string, derived ...telegraf.Field) (telegraf.Metric, []telegraf.Metric) {
 	dom := metric.New(measurement, tags, nil, ts)
 	s := splitter{ts: ts, tags: tags, last: -1}
 	for _, p := range r.Params {
@@ -165,6 +175,11 @@ func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string) (tel
 		}
 		if !s.add(p.Key, v) {
 			dom.AddField(p.Key, v)
+		}
+	}
+	for _, f := range derived {
+		if !s.add(f.Key, f.Value) {
+			dom.AddField(f.Key, f.Value)
 		}
 	}
 	return dom, s.finish()
@@ -183,6 +198,12 @@ func (s *splitter) add(key string, v any) bool {
 	fieldPrefix := f.fieldPrefix
 	if f.of != nil {
 		f = f.of
+	}
+	if f.nested != nil {
+		if nf, sub, field, ok := f.nested(rest); ok {
+			s.addNested(nf, index, sub, field, v)
+			return true
+		}
 	}
 	own, sub := f, ""
 	if f.sub != nil && strings.HasPrefix(rest, f.sub.prefix) {
@@ -242,7 +263,9 @@ func (s *splitter) finish() []telegraf.Metric {
 	out := make([]telegraf.Metric, 0, len(s.entities))
 	for i := range s.entities {
 		e := &s.entities[i]
-		if e.subIndex != "" {
+		if e.fam.parent != nil {
+			s.inheritNested(e)
+		} else if e.subIndex != "" {
 			s.inherit(e)
 		}
 		if len(e.m.FieldList()) > 0 {
