@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/lineproto"
 )
 
 // The fuzz targets: `go test -fuzz FuzzX -fuzztime 20s` runs one (make
@@ -22,7 +23,8 @@ import (
 
 // roundTrip serializes metrics as Telegraf's influx serializer does and
 // parses them back with Telegraf's influx parser: what any line protocol
-// output of the plugin must survive. Values the serializer cannot write
+// output of the plugin must survive. The execd binary's encoder must write
+// the same bytes. Values the serializer cannot write
 // (NaN and infinite floats) are the only ones allowed to go missing.
 func roundTrip(t *testing.T, ms []telegraf.Metric) {
 	t.Helper()
@@ -49,6 +51,13 @@ func roundTrip(t *testing.T, ms []telegraf.Metric) {
 		}
 		if len(got) != 1 {
 			t.Fatalf("%q parsed into %d metrics", line, len(got))
+		}
+		// The execd binary writes with its own encoder: it must write the
+		// same bytes.
+		var enc lineproto.Encoder
+		enc.UintSupport = true
+		if err := enc.Append(m); err != nil || string(enc.Bytes()) != string(line) {
+			t.Fatalf("the execd encoder wrote %q (%v), the serializer %q", enc.Bytes(), err, line)
 		}
 		g := got[0]
 		if g.Name() != m.Name() {
