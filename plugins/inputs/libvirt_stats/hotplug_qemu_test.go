@@ -72,6 +72,19 @@ func TestQEMUHotplug(t *testing.T) {
 	require.NoError(t, p.Init())
 	defer p.Stop()
 
+	// A guest just started may hold its job for a moment; NOWAIT then skips
+	// its block stats. Its start is not what this test is about: wait it out.
+	require.Eventually(t, func() bool {
+		var acc testutil.Accumulator
+		_ = p.Gather(&acc)
+		for _, m := range acc.GetTelegrafMetrics() {
+			if m.Name() == measurement+"_block" {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 200*time.Millisecond, "the new guest's block stats never came")
+
 	paths := map[string]string{"sda": filepath.Join(dir, "a.qcow2"), "sdb": filepath.Join(dir, "b.qcow2")}
 	steps := []struct {
 		do     []string // virsh arguments, before the gathers
