@@ -110,7 +110,7 @@ test: build e2e-deps hypervisor remote-deps lint package package-deps fuzz
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
 
 ## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
-## per run); plain go test runs their corpora (testdata/fuzz/FuzzX) always
+## per run); plain go test runs their corpora (testdata/fuzz/FUZZTARGET) always
 FUZZTIME ?= 20s
 fuzz: deps
 	go test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./internal/domstats

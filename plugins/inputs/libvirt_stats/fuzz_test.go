@@ -19,7 +19,7 @@ import (
 
 // The fuzz targets: `go test -fuzz FuzzX -fuzztime 20s` runs one (make
 // fuzz runs each); plain `go test` runs their seeds and the inputs in
-// testdata/fuzz/FuzzX, among them every crash found so far.
+// testdata/fuzz/FUZZTARGET, among them every crash found so far.
 
 // roundTrip serializes metrics as Telegraf's influx serializer does and
 // parses them back with Telegraf's influx parser: what any line protocol
