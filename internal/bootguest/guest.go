@@ -150,7 +150,7 @@ func virsh(args ...string) ([]byte, error) {
 // childEnv is this process's environment without a LIBVIRT_LOG_OUTPUTS
 // that names one of its own file descriptors (/proc/self/fd/N: the plugin
 // routes libvirt's log to a pipe that way): in virsh that path is another
-// file or none, and libvirt fails to initialise.
+// file or none, and libvirt fails to initialize.
 func childEnv() []string {
 	env := os.Environ()
 	out := env[:0:0]

@@ -98,5 +98,3 @@ func (d *privateDaemon) kill(t *testing.T) {
 	}
 }
 
-// pid is the running daemon's process id.
-func (d *privateDaemon) pid() int { return d.cmd.Process.Pid }
