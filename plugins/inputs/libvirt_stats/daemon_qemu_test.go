@@ -97,4 +97,3 @@ func (d *privateDaemon) kill(t *testing.T) {
 		t.Fatal("private libvirtd did not die on SIGKILL")
 	}
 }
-
