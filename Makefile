@@ -18,10 +18,16 @@ ARCH     := $(shell go env GOARCH)
 DEB      := dist/telegraf-libvirt_$(VERSION)_$(ARCH).deb
 RPM      := dist/telegraf-libvirt-$(VERSION)-1.$(subst amd64,x86_64,$(subst arm64,aarch64,$(ARCH))).rpm
 GOFILES   = $(shell git ls-files '*.go')
+# Build tags of every build of the binary and of the compiled-in Telegraf
+# (scripts/telegraf-build.sh, bench.sh, capture-example.sh ask `make -s gotags`):
+# libvirt_dlopen makes libvirt.org/go/libvirt load libvirt.so.0 at run time,
+# so the binary needs only the libvirt symbols internal/domstats calls
+# (libvirt >= 1.2.8, see TestLibvirtSymbolVersions), not the build host's.
+GOTAGS   := libvirt_dlopen
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
         telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
-        telegraf-prom prometheus fuzz
+        telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint
 
 all: build
 
@@ -30,7 +36,10 @@ deps:
 
 # The release build: what `make package` ships and what the tests run.
 build: deps
-	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+	go build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+
+gotags:
+	@echo '$(GOTAGS)'
 
 print-version:
 	@echo $(VERSION)
@@ -54,7 +63,7 @@ demo: build
 
 ## telegraf: Telegraf (version from go.mod) with inputs.libvirt_stats compiled in
 telegraf: deps
-	scripts/telegraf-build.sh custom $(TELEGRAF)
+	GOTAGS='$(GOTAGS)' scripts/telegraf-build.sh custom $(TELEGRAF)
 
 ## telegraf-stock: stock Telegraf with inputs.execd + outputs.influxdb, cached in .cache/telegraf
 telegraf-stock:
@@ -94,20 +103,54 @@ hypervisor-down:
 example: deps hypervisor
 	scripts/capture-example.sh
 
-lint:
+lint: golangci-lint nocgo readme-lint
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
-	go vet -tags qemu ./...
+	go vet -tags 'qemu $(GOTAGS)' ./...
 	cd bench && go vet ./... && go test -count=1 ./...
+
+## nocgo: the module and a Telegraf tree with the plugin build without cgo
+## (as Telegraf's own `make` does); the plugin registers and its Init, and
+## the binary, say it needs cgo
+nocgo:
+	CGO_ENABLED=0 go build ./...
+	CGO_ENABLED=0 go vet ./...
+	GOOS=darwin CGO_ENABLED=0 go build ./plugins/...
+	CGO_ENABLED=0 go test -count=1 ./plugins/... ./cmd/...
+	CGO_ENABLED=0 GOTAGS='$(GOTAGS)' scripts/telegraf-build.sh custom bin/telegraf-libvirt-stats-nocgo
+	scripts/nocgo-check.sh bin/telegraf-libvirt-stats-nocgo
+
+## readme-lint: Telegraf's tools/readme_linter (go.mod's Telegraf version) on
+## the plugin's README, and `go generate ./...` (Telegraf's
+## readme_config_includer: README's Configuration block from sample.conf)
+## leaves the tree as it was
+readme-lint:
+	src=$$(scripts/telegraf-build.sh src) && cd "$$src" && \
+	  GOFLAGS=-mod=mod go build -o $(CURDIR)/.cache/bin/readme_linter ./tools/readme_linter
+	.cache/bin/readme_linter plugins/inputs/libvirt_stats/README.md
+	@before=$$(git status --porcelain; git diff); go generate ./...; after=$$(git status --porcelain; git diff); \
+	  if [ "$$before" != "$$after" ]; then git status --short; git diff; \
+	    echo "go generate ./... changed the tree: run it and commit the result"; exit 1; fi
+
+## golangci-lint: .golangci.yml over the main module (qemu tests included) and
+## bench/; the linter is built from tools/lint (its own module) into .cache/bin
+GOLANGCI := .cache/bin/golangci-lint
+$(GOLANGCI): tools/lint/go.mod tools/lint/go.sum
+	cd tools/lint && GOBIN=$(CURDIR)/.cache/bin go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+	@touch $@
+
+golangci-lint: $(GOLANGCI)
+	$(GOLANGCI) run ./...
+	cd bench && ../$(GOLANGCI) run --config ../.golangci.yml ./...
 
 ## unit: the quick tests that need no daemon (test driver in-process; the
 ## memory soak is left to `make test`)
 unit: deps
-	go test -short -count=1 ./...
+	go test -short -tags '$(GOTAGS)' -count=1 ./...
 
 ## test: everything, against the test driver and real QEMU domains under libvirtd,
 ## and end to end: Telegraf -> InfluxDB
 test: build e2e-deps hypervisor remote-deps lint package package-deps fuzz
-	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
+	go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./...
 
 ## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
 ## per run); plain go test runs their corpora (testdata/fuzz/FUZZTARGET) always

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -143,7 +144,7 @@ func procCPUTicks(pid int) (int64, error) {
 	ut, err1 := strconv.ParseInt(f[11], 10, 64) // field 14, utime
 	st, err2 := strconv.ParseInt(f[12], 10, 64) // field 15, stime
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: %v %v", pid, err1, err2)
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, errors.Join(err1, err2))
 	}
 	return ut + st, nil
 }
@@ -167,7 +168,7 @@ func procStatus(pid int) (map[string]int64, error) {
 	return out, nil
 }
 
-// steady summarises the execd run from gather `from` on: CPU per gather,
+// steady summarizes the execd run from gather `from` on: CPU per gather,
 // RSS median and max.
 func (r execdResult) steady(from int) (cpuMs float64, rssMed, rssMax int64) {
 	if from >= len(r.CPUTicks)-1 {

@@ -170,12 +170,16 @@ func countRPCs(self, c, uri string) (rpcCount, error) {
 		return rpcCount{}, err
 	}
 	before = p.snapshot()
-	fmt.Fprintln(stdin)
+	if _, err := fmt.Fprintln(stdin); err != nil {
+		return rpcCount{}, err
+	}
 	if err := expect("done"); err != nil {
 		return rpcCount{}, err
 	}
 	after = p.snapshot()
-	fmt.Fprintln(stdin)
+	if _, err := fmt.Fprintln(stdin); err != nil {
+		return rpcCount{}, err
+	}
 	if err := cmd.Wait(); err != nil {
 		return rpcCount{}, fmt.Errorf("%w: %s", err, stderr.String())
 	}

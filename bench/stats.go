@@ -60,6 +60,8 @@ func roundsOf(samples []gatherResult, contender string) perRound {
 // pairedRatios is a/b per round: the two contenders ran one after the
 // other in each round, so the ratio of the same round cancels slow drifts
 // of the host.
+//
+//nolint:unparam // a is named at every call so it reads "plugin over floor"; all ratios today have the plugin on top
 func pairedRatios(samples []gatherResult, a, b string, value func(gatherResult) float64) []float64 {
 	byRound := map[int][2]float64{}
 	for _, g := range samples {

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -57,7 +58,7 @@ func pluginOnce(t *testing.T, bin, conf string) []telegraf.Metric {
 	cmd := exec.Command(bin, "-once", "-config", conf)
 	var stderr []byte
 	out, err := cmd.Output()
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		stderr = ee.Stderr
 	}
 	if err != nil {

@@ -12,9 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The files README.md ("Using with Telegraf") shows.
-var telegrafExamples = []string{"telegraf.conf", "libvirt_stats.conf", "telegraf-compiled.conf"}
-
 func allExamples(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob("*.conf")

@@ -35,9 +35,11 @@ rm -f "$OUT"/*.json "$OUT/gobench.txt"
 
 say "building the harness, the C allocation counter and the execd binary into $OUT"
 scripts/deps.sh
-(cd bench && go build -o "$OUT/tlvbench" .)
+# The Makefile's GOTAGS (libvirt_dlopen): measure what make build ships.
+GOTAGS=${GOTAGS-$(make -s --no-print-directory -C "$REPO_DIR" gotags)}
+(cd bench && go build -tags "$GOTAGS" -o "$OUT/tlvbench" .)
 gcc -shared -fPIC -O2 -o "$OUT/cmalloc.so" bench/cmalloc/cmalloc.c
-go build -o "$OUT/telegraf-libvirt" ./cmd/telegraf-libvirt
+go build -tags "$GOTAGS" -o "$OUT/telegraf-libvirt" ./cmd/telegraf-libvirt
 scripts/gen-node-xml.sh 1000 >"$OUT/node-1000.xml"
 TEST_URI="test+unix://$OUT/node-1000.xml"
 cat >"$OUT/execd.conf" <<EOF
@@ -63,7 +65,7 @@ run() { # scenario title guests uri contenders gathers
 }
 
 say "3. conversion alone: go test -bench"
-locked go test -run '^$' -bench . -benchmem -count 10 ./internal/domstats ./plugins/inputs/libvirt_stats \
+locked go test -tags "$GOTAGS" -run '^$' -bench . -benchmem -count 10 ./internal/domstats ./plugins/inputs/libvirt_stats \
   | tee "$OUT/gobench.txt" | grep '^Benchmark' >&2
 
 run qemu-10 "10 QEMU domains" 4 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"

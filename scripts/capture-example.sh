@@ -32,7 +32,7 @@ die() { printf '[capture] ERROR: %s\n' "$*" >&2; exit 1; }
 # The name becomes a file name and a glob: keep to characters that are neither special.
 [[ $DOM =~ ^[A-Za-z0-9._-]+$ ]] || die "domain name '$DOM': use letters, digits, '.', '_', '-'"
 
-(cd "$REPO_DIR" && go build -o "$BIN" ./cmd/telegraf-libvirt)
+(cd "$REPO_DIR" && go build -tags "$(make -s --no-print-directory gotags)" -o "$BIN" ./cmd/telegraf-libvirt)
 conf=$(mktemp)
 trap 'rm -f "$conf"' EXIT
 printf '[[inputs.libvirt_stats]]\n  libvirt_uri = "%s"\n  domains = ["%s"]\n' "$URI" "$DOM" >"$conf"

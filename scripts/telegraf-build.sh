@@ -8,11 +8,18 @@
 #                                            #   (default OUT: bin/telegraf-stock)
 #   scripts/telegraf-build.sh custom [OUT]   # Telegraf with inputs.libvirt_stats compiled in
 #                                            #   (default OUT: bin/telegraf-libvirt-stats)
+#   scripts/telegraf-build.sh src            # prints the writable source copy (for Telegraf's
+#                                            #   tools: readme_linter, readme_config_includer)
 #
 # Environment:
 #   TELEGRAF_STOCK_TAGS   default custom,inputs.execd,parsers.influx,outputs.influxdb
 #   TELEGRAF_CUSTOM_TAGS  default custom,inputs.libvirt_stats,outputs.influxdb
 #   TLV_TELEGRAF_CACHE    default .cache/telegraf (in this repository)
+#   GOTAGS                this module's build tags (libvirt_dlopen), added to the
+#                         custom build's; default: the Makefile's GOTAGS (`make -s gotags`)
+#   CGO_ENABLED=0         custom: build as Telegraf's own `make` does, without cgo
+#                         (the plugin registers, its Init says it needs cgo);
+#                         cached apart, in custom-VERSION-nocgo/
 #
 # Cache (idempotent; delete it to start over):
 #   src-VERSION/                   the module source, copied writable from the module cache
@@ -30,19 +37,22 @@ export PATH="/usr/local/go/bin:$PATH"
 
 STOCK_TAGS=${TELEGRAF_STOCK_TAGS:-custom,inputs.execd,parsers.influx,outputs.influxdb}
 CUSTOM_TAGS=${TELEGRAF_CUSTOM_TAGS:-custom,inputs.libvirt_stats,outputs.influxdb}
+GOTAGS=${GOTAGS-$(make -s --no-print-directory -C "$REPO_DIR" gotags)}
+[ -z "$GOTAGS" ] || CUSTOM_TAGS="$CUSTOM_TAGS,$GOTAGS"
 CACHE=${TLV_TELEGRAF_CACHE:-$REPO_DIR/.cache/telegraf}
 TELEGRAF_MOD=github.com/influxdata/telegraf
 SELF_MOD=$(go list -m)
 PLUGIN_PKG=$SELF_MOD/plugins/inputs/libvirt_stats
 
-say() { printf '[telegraf-build] %s\n' "$*"; }
+say() { printf '[telegraf-build] %s\n' "$*" >&2; }
 die() { printf '[telegraf-build] ERROR: %s\n' "$*" >&2; exit 1; }
 
 kind=${1:-}
 case "$kind" in
   stock) out=${2:-bin/telegraf-stock} ;;
   custom) out=${2:-bin/telegraf-libvirt-stats} ;;
-  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+  src) out=bin/unused ;;
+  *) sed -n '2,32p' "$0" >&2; exit 2 ;;
 esac
 case "$out" in /*) ;; *) out=$REPO_DIR/$out ;; esac
 mkdir -p "$(dirname "$out")" "$CACHE"
@@ -63,6 +73,11 @@ if [ ! -f "$src/go.mod" ]; then
   chmod -R u+w "$src.tmp"
   rm -rf "$src"
   mv "$src.tmp" "$src"
+fi
+
+if [ "$kind" = src ]; then
+  echo "$src"
+  exit 0
 fi
 
 install_bin() { # from to: copy unless identical
@@ -95,6 +110,7 @@ fi
 # Exactly what a user does in their own Telegraf tree (README, "Telegraf with the plugin compiled in"):
 # one file in plugins/inputs/all, a require and a replace in go.mod.
 dir=$CACHE/custom-$version
+[ "${CGO_ENABLED:-}" != 0 ] || dir=$dir-nocgo
 if [ ! -f "$dir/go.mod" ]; then
   say "copying source to ${dir#"$REPO_DIR"/}"
   rm -rf "$dir.tmp"

@@ -1,9 +1,10 @@
-//go:build qemu
+//go:build cgo && qemu
 
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,7 +36,7 @@ func runEnv(t *testing.T, bin string, env []string, args ...string) (stdout, std
 	err = cmd.Wait()
 	took = time.Since(start)
 	require.NoError(t, ctx.Err(), "binary still running after 20 s; stdout %q stderr %q", so.String(), se.String())
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		return so.String(), se.String(), ee.ExitCode(), took
 	}
 	require.NoError(t, err)

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package main
 
 import (
@@ -74,7 +76,9 @@ func BenchmarkExecdGather(b *testing.B) {
 						b.Error(err)
 						continue
 					}
-					fmt.Fprint(devNull, string(out))
+					if _, err := fmt.Fprint(devNull, string(out)); err != nil {
+						b.Error(err)
+					}
 					m.Accept()
 				}
 			})

@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Command telegraf-libvirt runs the libvirt_stats input outside Telegraf,
 // for Telegraf's inputs.execd: line protocol on stdout, one gather per
 // interval or per line on stdin.

@@ -1,7 +1,10 @@
+//go:build cgo
+
 package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -157,7 +160,7 @@ func run(t *testing.T, bin string, args ...string) (stdout, stderr string, code 
 	var so, se strings.Builder
 	cmd.Stdout, cmd.Stderr = &so, &se
 	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		return so.String(), se.String(), ee.ExitCode()
 	}
 	require.NoError(t, err)

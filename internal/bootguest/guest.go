@@ -105,6 +105,7 @@ func start(name string) (*Guest, error) {
 			return g, nil
 		}
 		if time.Now().After(deadline) {
+			//nolint:errorlint // err is the last read's error, often nil: context for the message, not its cause
 			return g, fmt.Errorf("%s: block.0.rd.reqs is %d after 30 s (%v): the boot sector does not run", name, n, err)
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -149,7 +150,7 @@ func virsh(args ...string) ([]byte, error) {
 // childEnv is this process's environment without a LIBVIRT_LOG_OUTPUTS
 // that names one of its own file descriptors (/proc/self/fd/N: the plugin
 // routes libvirt's log to a pipe that way): in virsh that path is another
-// file or none, and libvirt fails to initialise.
+// file or none, and libvirt fails to initialize.
 func childEnv() []string {
 	env := os.Environ()
 	out := env[:0:0]

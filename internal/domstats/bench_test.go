@@ -1,3 +1,5 @@
+//go:build cgo
+
 package domstats
 
 import (
@@ -7,7 +9,7 @@ import (
 
 // The conversion alone on synthetic records shaped like a busy host's:
 // 1000 domains × 150 typed parameters, built in C with libvirt's own
-// virTypedParamsAdd*. Reported per parameter, amortised over the gather.
+// virTypedParamsAdd*. Reported per parameter, amortized over the gather.
 const (
 	benchDomains = 1000
 	benchParams  = 150
@@ -20,7 +22,7 @@ func BenchmarkConvert(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer cp.Free()
+		b.Cleanup(cp.Free)
 		doms[i] = cp
 	}
 	c := NewConverter()

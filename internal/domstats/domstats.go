@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Package domstats is the only cgo in this module: it makes libvirt's bulk
 // domain statistics calls (virConnectGetAllDomainStats, virDomainListGetStats)
 // on a connection opened by libvirt.org/go/libvirt and turns every typed

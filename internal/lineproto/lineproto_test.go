@@ -108,7 +108,7 @@ func TestAppendUint(t *testing.T) {
 
 func TestDebugfNamesDroppedField(t *testing.T) {
 	var got []string
-	e := &Encoder{Debugf: func(format string, args ...any) { got = append(got, format) }}
+	e := &Encoder{Debugf: func(format string, _ ...any) { got = append(got, format) }}
 	require.NoError(t, e.Append(mk("m", nil, map[string]any{"a": math.NaN(), "b": 1.0})))
 	require.Len(t, got, 1)
 }

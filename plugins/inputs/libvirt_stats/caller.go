@@ -1,3 +1,5 @@
+//go:build cgo
+
 package libvirt_stats
 
 import (
@@ -37,7 +39,7 @@ type call struct {
 
 // caller runs the calls to one URI off the gather path so that a gather
 // returns by its deadline even when a C call does not: a call cannot be
-// cancelled, so an overrunning one is left to finish on its own and counted
+// canceled, so an overrunning one is left to finish on its own and counted
 // as stuck.
 //
 // There is one caller per URI in the process (callerFor), shared by every

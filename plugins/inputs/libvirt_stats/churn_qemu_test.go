@@ -1,4 +1,4 @@
-//go:build qemu
+//go:build cgo && qemu
 
 package libvirt_stats
 

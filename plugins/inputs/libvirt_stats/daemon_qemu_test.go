@@ -1,4 +1,4 @@
-//go:build qemu
+//go:build cgo && qemu
 
 package libvirt_stats
 
@@ -97,6 +97,3 @@ func (d *privateDaemon) kill(t *testing.T) {
 		t.Fatal("private libvirtd did not die on SIGKILL")
 	}
 }
-
-// pid is the running daemon's process id.
-func (d *privateDaemon) pid() int { return d.cmd.Process.Pid }

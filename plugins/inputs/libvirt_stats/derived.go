@@ -1,3 +1,5 @@
+//go:build cgo
+
 package libvirt_stats
 
 import (
@@ -89,7 +91,7 @@ func (d *deriver) fields(r domstats.Record, ts time.Time, partial bool) []telegr
 	}
 	cur := d.sample(r, ts)
 	var out []telegraf.Field
-	if prev != nil && comparable(prev, cur) {
+	if prev != nil && comparableSamples(prev, cur) {
 		dt := float64(cur.ts.Sub(prev.ts).Nanoseconds())
 		out = d.rates(r, cur, prev, dt)
 	}
@@ -117,7 +119,7 @@ func shutOff(r domstats.Record) bool {
 // time moved forward and the domain did not restart (a domain's cpu.time
 // only goes backwards when its QEMU process is a new one, and then every
 // counter started again from zero).
-func comparable(prev, cur *counterSample) bool {
+func comparableSamples(prev, cur *counterSample) bool {
 	if !cur.ts.After(prev.ts) {
 		return false
 	}

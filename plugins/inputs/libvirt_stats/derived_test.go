@@ -1,3 +1,5 @@
+//go:build cgo
+
 package libvirt_stats
 
 import (
@@ -328,7 +330,7 @@ func TestDerivedDeviceLayout(t *testing.T) {
 	p.emit(&acc, s.record(t, "u1"), t0.Add(time.Second), nil)
 	tags := func(kv ...string) map[string]string {
 		m := map[string]string{"domain": "d", "uuid": "u1"}
-		for i := 0; i < len(kv); i += 2 {
+		for i := 0; i+1 < len(kv); i += 2 {
 			m[kv[i]] = kv[i+1]
 		}
 		return m

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package libvirt_stats
 
 import (
@@ -48,7 +50,7 @@ func TestDeviceMetricsNewerKeys(t *testing.T) {
 	ts := time.Unix(1, 0)
 	tags := func(kv ...string) map[string]string {
 		m := map[string]string{"domain": "d", "uuid": "u"}
-		for i := 0; i < len(kv); i += 2 {
+		for i := 0; i+1 < len(kv); i += 2 {
 			m[kv[i]] = kv[i+1]
 		}
 		return m

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package libvirt_stats
 
 import (
@@ -81,7 +83,7 @@ func TestDeviceMetrics(t *testing.T) {
 	ts := time.Unix(1700000000, 0)
 	tags := func(extra ...string) map[string]string {
 		m := map[string]string{"domain": "web 1", "uuid": testUUID}
-		for i := 0; i < len(extra); i += 2 {
+		for i := 0; i+1 < len(extra); i += 2 {
 			m[extra[i]] = extra[i+1]
 		}
 		return m

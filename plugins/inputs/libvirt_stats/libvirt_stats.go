@@ -1,3 +1,5 @@
+//go:build cgo
+
 //go:generate ../../../tools/readme_config_includer/generator
 package libvirt_stats
 
@@ -223,10 +225,14 @@ func (l *LibvirtStats) bulk(conn *libvirt.Connect, nowait bool) ([]domstats.Reco
 	if nowait {
 		flags |= uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
 	}
+	var recs []domstats.Record
+	var err error
 	if l.nameMatch == nil {
-		return l.conv.GetAll(conn, l.stats, flags|l.listFlags)
+		recs, err = l.conv.GetAll(conn, l.stats, flags|l.listFlags)
+	} else {
+		recs, err = l.conv.GetMatching(conn, l.listFlags, l.stats, flags, l.nameMatch.Match)
 	}
-	return l.conv.GetMatching(conn, l.listFlags, l.stats, flags, l.nameMatch.Match)
+	return recs, explainUnsupported(err)
 }
 
 // Start is a no-op: the connection opens at the first gather, so Telegraf

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package libvirt_stats
 
 import (
@@ -304,10 +306,12 @@ func TestGatherReusesConnection(t *testing.T) {
 	require.Equal(t, 1, p.conn.opens)
 }
 
+// go generate (Telegraf's readme_config_includer) writes the block; this
+// catches a sample.conf edited without it.
 func TestReadmeQuotesSampleConf(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
-	require.Contains(t, string(readme), "```toml\n"+sampleConfig+"```")
+	require.Contains(t, string(readme), "```toml @sample.conf\n"+sampleConfig+"```")
 }
 
 // A daemon that accepts the connection and never answers keeps the open

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package libvirt_stats
 
 import (
@@ -9,17 +11,17 @@ import (
 )
 
 func syn(key string, v any) domstats.Synthetic {
-	switch v.(type) {
+	switch b := v.(type) {
 	case int64:
 		return domstats.Synthetic{Key: key, Type: domstats.TypeInt, Value: v}
 	case string:
 		return domstats.Synthetic{Key: key, Type: domstats.TypeString, Value: v}
 	case bool:
-		b := int64(0)
-		if v.(bool) {
-			b = 1
+		n := int64(0)
+		if b {
+			n = 1
 		}
-		return domstats.Synthetic{Key: key, Type: domstats.TypeBoolean, Value: b}
+		return domstats.Synthetic{Key: key, Type: domstats.TypeBoolean, Value: n}
 	case float64:
 		return domstats.Synthetic{Key: key, Type: domstats.TypeDouble, Value: v}
 	}

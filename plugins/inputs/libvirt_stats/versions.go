@@ -1,0 +1,96 @@
+//go:build cgo
+
+package libvirt_stats
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"libvirt.org/go/libvirt"
+)
+
+// The binary runs against libvirt >= 1.2.8 (virConnectGetAllDomainStats),
+// but some of what a configuration asks for came later. An older daemon
+// answers with a terse libvirt error; explainUnsupported names the option
+// and the version it needs. Versions are the "Since:" of libvirt-domain.h.
+
+// flagSince is the libvirt version of each call flag newer than the call.
+var flagSince = []struct {
+	option string
+	bit    uint32
+	since  string
+}{
+	{"nowait", uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT), "4.5.0"},
+	{"backing", uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_BACKING), "1.2.12"},
+}
+
+// groupSince is the libvirt version of each statistics group.
+var groupSince = map[string]string{
+	"state":     "1.2.8",
+	"cpu_total": "1.2.9",
+	"balloon":   "1.2.9",
+	"vcpu":      "1.2.9",
+	"interface": "1.2.9",
+	"block":     "1.2.9",
+	"perf":      "1.3.3",
+	"iothread":  "4.10.0",
+	"memory":    "6.0.0",
+	"dirtyrate": "7.2.0",
+	"vm":        "8.9.0",
+}
+
+var (
+	// virCheckFlags: "unsupported flags (0x20000000) in function qemuConnectGetAllDomainStats"
+	unsupportedFlags = regexp.MustCompile(`unsupported flags \(0x([0-9a-fA-F]+)\)`)
+	// with enforce: "Stats types bits 0x400 are not supported by this daemon"
+	unsupportedGroups = regexp.MustCompile(`[Ss]tats types bits 0x([0-9a-fA-F]+) are not supported`)
+)
+
+// explainUnsupported wraps a libvirt error that rejects a flag or a
+// statistics group with the option that asked for it and the libvirt
+// version it needs; any other error comes back as it is.
+func explainUnsupported(err error) error {
+	var lerr libvirt.Error
+	if err == nil || !errors.As(err, &lerr) {
+		return err
+	}
+	if m := unsupportedFlags.FindStringSubmatch(lerr.Message); m != nil {
+		bits, perr := strconv.ParseUint(m[1], 16, 32)
+		if perr != nil {
+			return err
+		}
+		var needs []string
+		for _, f := range flagSince {
+			if uint32(bits)&f.bit != 0 {
+				needs = append(needs, fmt.Sprintf("%s = true needs libvirt >= %s", f.option, f.since))
+			}
+		}
+		if len(needs) == 0 {
+			return err
+		}
+		return fmt.Errorf("this libvirtd is older than the call's flags need: %s "+
+			"(nowait is also asked for by the retry at half the timeout); set them to false for this host: %w",
+			strings.Join(needs, ", "), err)
+	}
+	if m := unsupportedGroups.FindStringSubmatch(lerr.Message); m != nil {
+		bits, perr := strconv.ParseUint(m[1], 16, 32)
+		if perr != nil {
+			return err
+		}
+		var needs []string
+		for _, g := range statsGroups {
+			if uint32(bits)&g.bit != 0 {
+				needs = append(needs, fmt.Sprintf("%s needs libvirt >= %s", g.name, groupSince[g.name]))
+			}
+		}
+		if len(needs) == 0 {
+			return err
+		}
+		return fmt.Errorf("statistics_groups: this libvirtd lacks %s; remove them for this host, "+
+			"or set enforce = false to get the groups it has: %w", strings.Join(needs, ", "), err)
+	}
+	return err
+}
