@@ -143,3 +143,13 @@ func virsh(args ...string) ([]byte, error) {
 	defer cancel()
 	return exec.CommandContext(ctx, "virsh", append([]string{"-c", URI}, args...)...).CombinedOutput()
 }
+
+// RequirePace fails the test unless readsPerSecond, the rate of
+// block.0.rd.reqs a test measured, is one the guest can read at.
+func RequirePace(t testing.TB, readsPerSecond float64) {
+	t.Helper()
+	if readsPerSecond < MinReadsPerSecond || readsPerSecond > MaxReadsPerSecond {
+		t.Fatalf("boot-sector guest: %.2f reads/s, want %.1f to %.1f (the timer's %.1f, fewer on a busy host)",
+			readsPerSecond, MinReadsPerSecond, MaxReadsPerSecond, ReadsPerSecond)
+	}
+}

@@ -48,8 +48,6 @@ static int tlvStartEventLoop(virErrorPtr err)
 */
 import "C"
 
-import "os"
-
 // StartEventLoop registers libvirt's default event loop and runs it for
 // good in a thread of its own, started in C: keepalive and close callbacks
 // need the loop. Call it once per process, before the first connection:
@@ -62,21 +60,13 @@ import "os"
 // Go's sysmon into a burst of 20 µs sleeps. Measured on 2 cores, that was
 // ~25 extra context switches and 0.1-0.5 ms of CPU per gather.
 func StartEventLoop(logSink func(line string)) error {
-	set, err := routeLog(logSink)
+	unset, err := routeLog(logSink)
 	if err != nil {
 		return err
 	}
+	defer unset()
 	var cerr C.virError
-	rc := C.tlvStartEventLoop(&cerr)
-	if set {
-		// libvirt has read it. Left set, every child process (virsh run
-		// by inputs.exec, a libvirtd started by a test) would inherit a
-		// path to a descriptor of this process: its libvirt fails to
-		// initialize ("failed to open /proc/self/fd/N") or logs into
-		// whatever file has that number there.
-		_ = os.Unsetenv("LIBVIRT_LOG_OUTPUTS")
-	}
-	if rc < 0 {
+	if C.tlvStartEventLoop(&cerr) < 0 {
 		return goError(&cerr)
 	}
 	return nil
