@@ -68,6 +68,15 @@ func reportMain(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The whole-agent scenario (section 5); a results directory from
+	// before it has none.
+	var agent *agentResult
+	if _, err := os.Stat(filepath.Join(*results, "agent.json")); err == nil {
+		agent = &agentResult{}
+		if err := loadJSON(filepath.Join(*results, "agent.json"), agent); err != nil {
+			return err
+		}
+	}
 
 	// Targets first (the tables below are what they come from).
 	r.targetWall(q30, 1.05, "wall time, this plugin ÷ floor, N = 30 QEMU domains")
@@ -80,15 +89,25 @@ func reportMain(args []string) error {
 	_, rssMed, rssMax := ex.steady(len(ex.RSSKiB) / 10)
 	r.targets = append(r.targets, targetRow{"execd binary steady RSS, 1000 domains", "≤ 40 MB",
 		fmt.Sprintf("%.1f MB (max %.1f MB)", float64(rssMed)/1024, float64(rssMax)/1024), float64(rssMax)/1024 <= 40})
+	if agent != nil {
+		r.agentTargets(agent)
+	}
 
 	r.started = q10.Started
 	r.header(q30.Revision)
 	r.targetTable()
 	r.method(q10, t1000, ex)
+	if agent != nil {
+		r.agentMethod(agent)
+		r.p("\n")
+	}
 	r.qemu(q10, q30)
 	r.testDriver(t1000)
 	r.goBench(gb)
 	r.execd(ex)
+	if agent != nil {
+		r.agentSection(agent)
+	}
 	r.reading(q10, q30, t1000, gb, ex)
 	if err := os.WriteFile(*out, []byte(r.b.String()), 0o644); err != nil {
 		return err
@@ -96,11 +115,11 @@ func reportMain(args []string) error {
 	if *perf == "" {
 		return nil
 	}
-	return os.WriteFile(*perf, []byte(perfSection(q30, t1000, gb, ex, r.targets)), 0o644)
+	return os.WriteFile(*perf, []byte(perfSection(q30, t1000, gb, ex, agent, r.targets)), 0o644)
 }
 
 // perfSection is the README's Performance section: the summary of this run.
-func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, targets []targetRow) string {
+func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, agent *agentResult, targets []targetRow) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	cell := func(s *scenarioResult, c string, f func(perRound) []float64, prec int) string {
@@ -132,6 +151,9 @@ func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execd
 	for _, row := range rows {
 		p("| %s | %s | %s | %s | %s | %s |\n", row.name, cell(q30, row.c, wall, 0), cell(q30, row.c, cpu, 2), rpc(q30, row.c),
 			cell(t, row.c, wall, 1), cell(t, row.c, cpu, 1))
+	}
+	if agent != nil {
+		b.WriteString(agentPerf(agent))
 	}
 	conv, shape := gb["BenchmarkConvert"], gb["BenchmarkShape"]
 	cpuEx, rssMed, rssMax := ex.steady(len(ex.RSSKiB) / 10)

@@ -10,6 +10,9 @@
 #
 #   TLV_BENCH_ROUNDS  rounds per scenario (default 12, at least 10 for the report)
 #   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
+#   TLV_BENCH_AGENT_ROUNDS   rounds of the whole-agent scenario (default 10)
+#   TLV_BENCH_AGENT_GATHERS  gathers (seconds) per Telegraf process there (default 5)
+#   TLV_BENCH_AGENT_GUESTS   tlvb-NN guests next to the 6 test guests there (default 20)
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,12 +22,17 @@ ROUNDS=${TLV_BENCH_ROUNDS:-12}
 QEMU_GATHERS=5   # measured gathers per process, QEMU scenarios
 TEST_GATHERS=30  # per process, 1000 test-driver domains (short gathers: more of them)
 EXECD_GATHERS=${TLV_BENCH_EXECD_GATHERS:-1000}
+AGENT_ROUNDS=${TLV_BENCH_AGENT_ROUNDS:-10}
+AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
+AGENT_GUESTS=${TLV_BENCH_AGENT_GUESTS:-20}
 URI=qemu:///system
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 # One scenario under the exclusive lock, killed (and its guests removed) if
 # it outlives 9 minutes.
 locked() { flock -x "$LOCK" timeout 9m "$@"; }
+# The whole-agent scenario: ~10 minutes of rounds plus the guests' boot.
+locked_long() { flock -x "$LOCK" timeout 20m "$@"; }
 
 cd "$REPO_DIR"
 [ "$(id -u)" -eq 0 ] || { say "must run as root (it starts guests)"; exit 1; }
@@ -32,12 +40,23 @@ export PATH=/usr/local/go/bin:$PATH
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -f "$OUT"/*.json "$OUT/gobench.txt"
+rm -rf "$OUT/agent"
 
 say "building the harness, the C allocation counter and the execd binary into $OUT"
 scripts/deps.sh
 (cd bench && go build -o "$OUT/tlvbench" .)
 gcc -shared -fPIC -O2 -o "$OUT/cmalloc.so" bench/cmalloc/cmalloc.c
 go build -o "$OUT/telegraf-libvirt" ./cmd/telegraf-libvirt
+(cd bench && go build -o "$OUT/replayexec" ./replayexec)
+# The whole agent's Telegraf builds (scripts/telegraf-build.sh, cached):
+# stock Telegraf with inputs.execd and inputs.libvirt, and one with
+# inputs.libvirt_stats and bench/replay (inputs.tlvbench_replay) compiled in.
+TELEGRAF_STOCK_TAGS=custom,inputs.execd,inputs.libvirt,parsers.influx,outputs.file,serializers.influx \
+  scripts/telegraf-build.sh stock "$OUT/telegraf-stock" >&2
+TELEGRAF_CUSTOM_TAGS=custom,inputs.libvirt_stats,outputs.file,serializers.influx \
+  TELEGRAF_CUSTOM_MODULES="github.com/telegraf-libvirt/telegraf-libvirt/bench=$REPO_DIR/bench" \
+  TELEGRAF_CUSTOM_IMPORTS=github.com/telegraf-libvirt/telegraf-libvirt/bench/replay \
+  scripts/telegraf-build.sh custom "$OUT/telegraf-custom" >&2
 scripts/gen-node-xml.sh 1000 >"$OUT/node-1000.xml"
 TEST_URI="test+unix://$OUT/node-1000.xml"
 cat >"$OUT/execd.conf" <<EOF
@@ -69,6 +88,14 @@ locked go test -run '^$' -bench . -benchmem -count 10 ./internal/domstats ./plug
 run qemu-10 "10 QEMU domains" 4 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
 run qemu-30 "30 QEMU domains" 24 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
 run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
+
+say "5. the whole agent: Telegraf processes, $AGENT_GUESTS guests + the test guests, $AGENT_ROUNDS rounds"
+mkdir -p "$OUT/agent"
+locked_long scripts/bench-guests.sh "$AGENT_GUESTS" "$OUT/tlvbench" agent -uri "$URI" \
+  -title "$((AGENT_GUESTS + 6)) QEMU domains, the whole agent" \
+  -stock "$OUT/telegraf-stock" -custom "$OUT/telegraf-custom" -bin "$OUT/telegraf-libvirt" \
+  -replayexec "$OUT/replayexec" -dir "$OUT/agent" -rounds "$AGENT_ROUNDS" -gathers "$AGENT_GATHERS" \
+  -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
 
 say "4. execd binary, $EXECD_GATHERS gathers"
 locked "$OUT/tlvbench" execd -bin "$OUT/telegraf-libvirt" -config "$OUT/execd.conf" \
