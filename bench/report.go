@@ -86,6 +86,11 @@ func reportMain(args []string) error {
 	conv := gb["BenchmarkConvert"]
 	r.targets = append(r.targets, targetRow{"allocations per typed parameter, conversion (amortised)", "≤ 1",
 		fmt.Sprintf("%.3f", conv["allocs/param"].Median), conv["allocs/param"].Median <= 1})
+	if dev, ok := gb["BenchmarkShapeDevice"]; ok {
+		ratio := dev["ns/op"].Median / gb["BenchmarkShape"]["ns/op"].Median
+		r.targets = append(r.targets, targetRow{"device layout shaping ÷ domain layout, per domain (`BenchmarkShapeDevice` ÷ `BenchmarkShape`)", "≤ 2",
+			fmt.Sprintf("%.2f (%.2f ÷ %.2f ms per 1000 domains)", ratio, dev["ns/op"].Median/1e6, gb["BenchmarkShape"]["ns/op"].Median/1e6), ratio <= 2})
+	}
 	_, rssMed, rssMax := ex.steady(len(ex.RSSKiB) / 10)
 	r.targets = append(r.targets, targetRow{"execd binary steady RSS, 1000 domains", "≤ 40 MB",
 		fmt.Sprintf("%.1f MB (max %.1f MB)", float64(rssMed)/1024, float64(rssMax)/1024), float64(rssMax)/1024 <= 40})
@@ -335,9 +340,10 @@ func (r *report) goBench(gb map[string]map[string]dist) {
 	what := map[string]string{
 		"BenchmarkConvert":              "typed parameters → Go records (`internal/domstats`)",
 		"BenchmarkShape":                "Go records → Telegraf metrics (completeness check + one metric per domain)",
+		"BenchmarkShapeDevice":          "the same in the device layout (a metric per disk, NIC, vCPU, iothread besides the domain's)",
 		"BenchmarkGatherTestDriver1000": "a whole Gather, 1000 test-driver domains in-process (no daemon); per op = per gather",
 	}
-	for _, name := range []string{"BenchmarkConvert", "BenchmarkShape", "BenchmarkGatherTestDriver1000"} {
+	for _, name := range []string{"BenchmarkConvert", "BenchmarkShape", "BenchmarkShapeDevice", "BenchmarkGatherTestDriver1000"} {
 		m, ok := gb[name]
 		if !ok {
 			continue
