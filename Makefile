@@ -8,20 +8,44 @@ BIN      := bin/telegraf-libvirt
 # execd end-to-end test (see scripts/telegraf-build.sh)
 TELEGRAF       := bin/telegraf-libvirt-stats
 TELEGRAF_STOCK := bin/telegraf-stock
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
-LDFLAGS  := -X main.version=$(VERSION)
+MODULE   := github.com/telegraf-libvirt/telegraf-libvirt
+# The one place the version is kept is internal/version/version.go.
+VERSION  := $(shell sed -n 's/^const Version = "\(.*\)"$$/\1/p' internal/version/version.go)
+COMMIT   := $(shell git describe --always --dirty --exclude='*' 2>/dev/null)
+LDFLAGS  := -X $(MODULE)/internal/version.Commit=$(COMMIT)
+# Packages (make package): made by nfpm, a tool of the packaging/ module
+ARCH     := $(shell go env GOARCH)
+DEB      := dist/telegraf-libvirt_$(VERSION)_$(ARCH).deb
+RPM      := dist/telegraf-libvirt-$(VERSION)-1.$(subst amd64,x86_64,$(subst arm64,aarch64,$(ARCH))).rpm
 GOFILES   = $(shell git ls-files '*.go')
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps bench
+        telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version
 
 all: build
 
 deps:
 	scripts/deps.sh
 
+# The release build: what `make package` ships and what the tests run.
 build: deps
-	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+
+print-version:
+	@echo $(VERSION)
+
+## package: dist/telegraf-libvirt_VERSION_ARCH.deb and dist/telegraf-libvirt-VERSION-1.ARCH.rpm
+## of bin/telegraf-libvirt and packaging/ (nfpm, packaging/nfpm.yaml)
+package: build
+	@test -n "$(VERSION)" || { echo "no version in internal/version/version.go"; exit 1; }
+	rm -f dist/telegraf-libvirt[_-]*
+	mkdir -p dist
+	cd packaging && VERSION=$(VERSION) ARCH=$(ARCH) go tool nfpm package --config nfpm.yaml --packager deb --target ../$(DEB)
+	cd packaging && VERSION=$(VERSION) ARCH=$(ARCH) go tool nfpm package --config nfpm.yaml --packager rpm --target ../$(RPM)
+
+## package-deps: what the package test needs besides dpkg: rpm (rpm -qpl/-qpR)
+package-deps:
+	scripts/deps.sh rpm
 
 ## demo: one gather from libvirt's embedded test driver, printed as line protocol
 demo: build
@@ -59,13 +83,14 @@ lint:
 	go vet -tags qemu ./...
 	cd bench && go vet ./... && go test -count=1 ./...
 
-## unit: the tests that need no daemon (test driver in-process)
+## unit: the quick tests that need no daemon (test driver in-process; the
+## memory soak is left to `make test`)
 unit: deps
-	go test -count=1 ./...
+	go test -short -count=1 ./...
 
 ## test: everything, against the test driver and real QEMU domains under libvirtd,
 ## and end to end: Telegraf -> InfluxDB
-test: build e2e-deps hypervisor lint
+test: build e2e-deps hypervisor lint package package-deps
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
 
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and
@@ -75,6 +100,6 @@ test: build e2e-deps hypervisor lint
 bench: deps
 	scripts/bench.sh
 
-## clean: bin/ (the Telegraf cache .cache/telegraf stays; rm -rf .cache to rebuild it)
+## clean: bin/, dist/ (the Telegraf cache .cache/telegraf stays; rm -rf .cache to rebuild it)
 clean:
-	rm -rf bin bench/out
+	rm -rf bin bench/out dist

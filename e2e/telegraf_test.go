@@ -68,13 +68,19 @@ type telegrafProc struct {
 // still there; Telegraf's log (stderr) is printed when the test fails.
 func startTelegraf(t *testing.T, bin, conf string) *telegrafProc {
 	t.Helper()
+	return startTelegrafArgs(t, bin, "--config", conf)
+}
+
+// startTelegrafArgs is startTelegraf with Telegraf's arguments given.
+func startTelegrafArgs(t *testing.T, bin string, args ...string) *telegrafProc {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "telegraf.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "--config", conf)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

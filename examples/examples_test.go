@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The files docs/telegraf.md ("Using with Telegraf") shows.
+// The files README.md ("Using with Telegraf") shows.
 var telegrafExamples = []string{"telegraf.conf", "libvirt_stats.conf", "telegraf-compiled.conf"}
 
 func allExamples(t *testing.T) []string {

@@ -13,7 +13,8 @@
 # Wanted states: tlv-paused -> paused, tlv-off -> shut off, all others -> running.
 # libvirtd also listens on TCP 127.0.0.1:16509 with SASL (DIGEST-MD5) auth; the
 # test-only user and password are in testdata/sasl.env.
-# See /work/shared/HYPERVISOR.md for why each step is needed.
+# The steps: packages, the libvirt-qemu user QEMU insists on, qemu.conf (guests run as root,
+# no relabelling), libvirtd.conf (SASL on TCP), virtlogd before libvirtd, disks, guests.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

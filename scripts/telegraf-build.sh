@@ -96,7 +96,7 @@ if [ "$kind" = stock ]; then
 fi
 
 # ------------------------------------------------------------------ custom
-# Exactly what a user does in their own Telegraf tree (docs/telegraf.md):
+# Exactly what a user does in their own Telegraf tree (README, "Telegraf with the plugin compiled in"):
 # one file in plugins/inputs/all, a require and a replace in go.mod.
 dir=$CACHE/custom-$version
 if [ ! -f "$dir/go.mod" ]; then

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -19,11 +18,9 @@ import (
 	"github.com/influxdata/telegraf/plugins/serializers/influx"
 	"libvirt.org/go/libvirt"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 	_ "github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = ""
 
 func main() {
 	configFile := flag.String("config", "", "TOML file with one [[inputs.libvirt_stats]] table (default: the plugin's defaults)")
@@ -49,6 +46,7 @@ func main() {
 		return
 	}
 
+	logForExecd(os.Stderr)
 	s := shim.New()
 	if err := s.AddInput(input); err != nil {
 		fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] %v\n", err)
@@ -64,19 +62,18 @@ func main() {
 	}
 }
 
+// versionString is the package version (internal/version, the one place
+// it is kept) and the version of the libvirt library the binary runs
+// against, which is the host's, not the build host's.
 func versionString() string {
-	v := version
-	if v == "" {
-		v = "devel"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
+	lib := "libvirt version unknown"
+	if n, err := libvirt.GetVersion(); err == nil {
+		lib = fmt.Sprintf("libvirt %d.%d.%d", n/1000000, n/1000%1000, n%1000)
 	}
-	lib, err := libvirt.GetVersion()
-	if err != nil {
-		return "telegraf-libvirt " + v
+	if version.Commit != "" {
+		lib += "; built from commit " + version.Commit
 	}
-	return fmt.Sprintf("telegraf-libvirt %s (libvirt %d.%d.%d)", v, lib/1000000, lib/1000%1000, lib%1000)
+	return fmt.Sprintf("telegraf-libvirt %s (%s)", version.Version, lib)
 }
 
 // maker is the minimal MetricMaker Telegraf's accumulator needs.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/influxdata/telegraf/config"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 	"github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
 )
 
@@ -189,7 +191,8 @@ func TestBinary(t *testing.T) {
 	t.Run("version", func(t *testing.T) {
 		out, _, code := run(t, bin, "-version")
 		require.Equal(t, 0, code)
-		require.Regexp(t, `^telegraf-libvirt \S+ \(libvirt \d+\.\d+\.\d+\)\n$`, out)
+		// the package version (internal/version) and the libvirt library's
+		require.Regexp(t, `^telegraf-libvirt `+regexp.QuoteMeta(version.Version)+` \(libvirt \d+\.\d+\.\d+\)\n$`, out)
 	})
 	t.Run("stdin signal", func(t *testing.T) {
 		cmd := exec.Command(bin, "-poll_interval_disabled", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test:///default\"\n"))

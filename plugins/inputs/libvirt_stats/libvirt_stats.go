@@ -14,6 +14,7 @@ import (
 	"libvirt.org/go/libvirt"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 )
 
 //go:embed sample.conf
@@ -60,6 +61,8 @@ type LibvirtStats struct {
 	caller   *caller
 	complete *completeness
 	counters counters
+	// partialLog logs partial domains when they start and stop coming back
+	partialLog partialLog
 }
 
 func (*LibvirtStats) SampleConfig() string {
@@ -107,6 +110,9 @@ func (l *LibvirtStats) Init() error {
 	}
 	l.caller = newCaller(maxCallsInFlight, l.Log)
 	l.complete = newCompleteness()
+	// The release this Telegraf (or telegraf-libvirt binary) carries: a
+	// custom Telegraf build has no other place that shows it.
+	l.Log.Infof("telegraf-libvirt %s, libvirt_uri %q", version.String(), l.URI)
 	return nil
 }
 
@@ -151,9 +157,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 		if l.meta != nil {
 			l.meta.forgetUnseen()
 		}
-		if fellBack || partial > 0 {
-			l.Log.Warnf("%d of %d domains came back partial (fields partial, partial_groups)", partial, len(recs))
-		}
+		l.partialLog.observe(l.Log, partial, len(recs))
 	}
 	l.counters.record(err, fellBack, len(recs), partial)
 	if l.CollectorMetrics {

@@ -15,6 +15,8 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 )
 
 // newPlugin returns the plugin as Telegraf creates it, defaults included.
@@ -356,4 +358,21 @@ func TestStopDoesNotWaitForHangingOpen(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("Stop waited for a connection that is still opening")
 	}
+}
+
+// Init logs the release (internal/version): in a custom Telegraf build
+// that log line is where a user sees which telegraf-libvirt it carries.
+func TestInitLogsVersion(t *testing.T) {
+	p := newPlugin(t, "test:///default")
+	log := &testutil.CaptureLogger{Name: "inputs.libvirt_stats"}
+	p.Log = log
+	require.NoError(t, p.Init())
+	defer p.Stop()
+	var infos []string
+	for _, m := range log.Messages() {
+		if m.Level == testutil.LevelInfo {
+			infos = append(infos, m.Text)
+		}
+	}
+	require.Contains(t, infos, `telegraf-libvirt `+version.Version+`, libvirt_uri "test:///default"`)
 }

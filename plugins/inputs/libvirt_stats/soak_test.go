@@ -43,6 +43,9 @@ func heapBytes() uint64 {
 // references or the converted records would pass either bound in a few
 // hundred gathers.
 func TestSoakMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("6000 gathers: run without -short (make test does)")
+	}
 	node := filepath.Join(t.TempDir(), "node-500.xml")
 	out, err := exec.Command("../../../scripts/gen-node-xml.sh", "500").Output()
 	require.NoError(t, err)
