@@ -4,18 +4,17 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"sync"
+	"os/signal"
+	"syscall"
 	"time"
 
-	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/agent"
-	"github.com/influxdata/telegraf/logger"
 	"github.com/influxdata/telegraf/models"
-	"github.com/influxdata/telegraf/plugins/common/shim"
-	"github.com/influxdata/telegraf/plugins/serializers/influx"
 	"libvirt.org/go/libvirt"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
@@ -23,8 +22,8 @@ import (
 )
 
 func main() {
-	configFile := flag.String("config", "", "TOML file with one [[inputs.libvirt_stats]] table (default: the plugin's defaults)")
-	pollInterval := flag.Duration("poll_interval", 10*time.Second, "how often to gather")
+	configFile := flag.String("config", "", "TOML file with one [[inputs.libvirt_stats]] table, Telegraf's per-plugin options included (default: the plugin's defaults)")
+	pollInterval := flag.Duration("poll_interval", 10*time.Second, "how often to gather (default: the table's interval if it sets one, else 10s)")
 	pollDisabled := flag.Bool("poll_interval_disabled", false, "gather only when a line arrives on stdin (execd signal = \"STDIN\")")
 	once := flag.Bool("once", false, "gather once, print line protocol (uint64 with the u suffix) and exit; non-zero exit if the gather failed")
 	showVersion := flag.Bool("version", false, "print the version and exit")
@@ -34,32 +33,44 @@ func main() {
 		fmt.Println(versionString())
 		return
 	}
-	input, err := loadInput(*configFile)
+	setupLogging()
+	ri, err := loadInput(*configFile)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] loading config: %v\n", err)
-		os.Exit(1)
+		fatalf("loading config: %v", err)
+	}
+	setLogLevel(ri.Config.LogLevel)
+	if err := ri.Init(); err != nil {
+		fatalf("%v", err)
 	}
 	if *once {
-		if err := runOnce(input); err != nil {
+		if err := runOnce(ri); err != nil {
 			os.Exit(1)
 		}
 		return
 	}
-
-	logForExecd(os.Stderr)
-	s := shim.New()
-	if err := s.AddInput(input); err != nil {
-		fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] %v\n", err)
-		os.Exit(1)
-	}
 	interval := *pollInterval
+	if !flagSet("poll_interval") && ri.Config.Interval > 0 {
+		interval = ri.Config.Interval
+	}
 	if *pollDisabled {
-		interval = shim.PollIntervalDisabled
+		interval = 0
 	}
-	if err := s.Run(interval); err != nil {
-		fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] %v\n", err)
-		os.Exit(1)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, ri, interval, os.Stdin, os.Stdout); err != nil {
+		fatalf("%v", err)
 	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "E! [inputs.%s] "+format+"\n", append([]any{pluginName}, args...)...)
+	os.Exit(1)
+}
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // versionString is the package version (internal/version, the one place
@@ -76,66 +87,67 @@ func versionString() string {
 	return fmt.Sprintf("telegraf-libvirt %s (%s)", version.Version, lib)
 }
 
-// maker is the minimal MetricMaker Telegraf's accumulator needs.
-type maker struct{ log telegraf.Logger }
-
-func (maker) LogName() string                              { return "inputs." + pluginName }
-func (maker) MakeMetric(m telegraf.Metric) telegraf.Metric { return m }
-func (m maker) Log() telegraf.Logger                       { return m.log }
-
-// errorRecorder keeps the errors a gather reports so -once can exit
-// non-zero with them.
-type errorRecorder struct {
-	telegraf.Accumulator
-	errs []error
-}
-
-func (a *errorRecorder) AddError(err error) {
-	if err != nil {
-		a.errs = append(a.errs, err)
+// serve is Telegraf's execd shim loop (plugins/common/shim): a gather at
+// every interval (none if interval <= 0) and for every line on stdin (lines
+// arriving during a gather make one more gather, not one each); it returns
+// when stdin ends or ctx is done (SIGTERM, SIGINT), after the gather in
+// progress, and stops the input. Each gather is written with one write.
+func serve(ctx context.Context, ri *models.RunningInput, interval time.Duration, stdin io.Reader, stdout io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// uint64 as integers (i), as the shim's serializer wrote them: the field
+	// types Telegraf and its outputs have seen from this binary so far.
+	acc := newLineAccumulator(ri, false)
+	if err := ri.Start(acc); err != nil {
+		return fmt.Errorf("failed to start input: %w", err)
 	}
+	defer ri.Stop()
+
+	prompt := make(chan struct{}, 1)
+	go func() {
+		scanner := bufio.NewScanner(stdin)
+		for scanner.Scan() {
+			select {
+			case prompt <- struct{}{}:
+			default:
+			}
+		}
+		cancel()
+	}()
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-prompt:
+		case <-tick:
+		}
+		if _, err := acc.gather(stdout); err != nil {
+			return fmt.Errorf("writing metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // runOnce does one gather and prints it with uint64 kept (the u suffix).
-func runOnce(input telegraf.Input) error {
-	log := logger.New("inputs", pluginName, "")
-	models.SetLoggerOnPlugin(input, log)
-	if p, ok := input.(telegraf.Initializer); ok {
-		if err := p.Init(); err != nil {
-			fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] %v\n", err)
-			return err
-		}
-	}
-	ser := &influx.Serializer{UintSupport: true}
-	if err := ser.Init(); err != nil {
+func runOnce(ri *models.RunningInput) error {
+	acc := newLineAccumulator(ri, true)
+	if err := ri.Start(acc); err != nil {
+		fmt.Fprintf(os.Stderr, "E! [inputs.%s] failed to start input: %v\n", pluginName, err)
 		return err
 	}
-	ch := make(chan telegraf.Metric, 64)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for m := range ch {
-			b, err := ser.Serialize(m)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] serializing %s: %v\n", m.Name(), err)
-				continue
-			}
-			os.Stdout.Write(b)
-		}
-	})
-	acc := &errorRecorder{Accumulator: agent.NewAccumulator(maker{log}, ch)}
-	acc.SetPrecision(time.Nanosecond)
-	if err := input.Gather(acc); err != nil {
-		acc.AddError(err)
+	defer ri.Stop()
+	errs, err := acc.gather(os.Stdout)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "E! [inputs.%s] writing metrics: %v\n", pluginName, err)
+		return err
 	}
-	close(ch)
-	wg.Wait()
-	if s, ok := input.(telegraf.ServiceInput); ok {
-		s.Stop()
-	}
-	for _, err := range acc.errs {
-		fmt.Fprintf(os.Stderr, "E! [inputs.libvirt_stats] %v\n", err)
-	}
-	if len(acc.errs) > 0 {
+	if errs > 0 {
 		return errGather
 	}
 	return nil

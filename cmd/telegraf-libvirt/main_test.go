@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,7 +19,7 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
 )
 
-func writeConf(t *testing.T, body string) string {
+func writeConf(t testing.TB, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "libvirt_stats.conf")
 	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
@@ -42,7 +44,7 @@ func TestLoadInputReadsTelegrafTypes(t *testing.T) {
 `)
 	in, err := loadInput(p)
 	require.NoError(t, err)
-	ls := in.(*libvirt_stats.LibvirtStats)
+	ls := in.Input.(*libvirt_stats.LibvirtStats)
 	require.Equal(t, "qemu+tcp://127.0.0.1/system", ls.URI)
 	require.Equal(t, []string{"state", "block"}, ls.StatisticsGroups)
 	require.Equal(t, []string{"web-*"}, ls.Domains)
@@ -73,7 +75,7 @@ func TestLoadInputLayoutAndTags(t *testing.T) {
     flavor = "/domain/metadata/nova:instance/nova:flavor/@name"
 `))
 	require.NoError(t, err)
-	ls := in.(*libvirt_stats.LibvirtStats)
+	ls := in.Input.(*libvirt_stats.LibvirtStats)
 	require.Equal(t, "device", ls.Layout)
 	require.True(t, ls.StateNames)
 	require.Equal(t, config.Duration(10*time.Minute), ls.MetadataRefreshInterval)
@@ -97,7 +99,7 @@ func TestSampleConfUncommented(t *testing.T) {
 	}
 	in, err := loadInput(writeConf(t, b.String()))
 	require.NoError(t, err, b.String())
-	ls := in.(*libvirt_stats.LibvirtStats)
+	ls := in.Input.(*libvirt_stats.LibvirtStats)
 	require.Len(t, ls.MetadataTags, 6)
 	require.Equal(t, "domain", ls.Layout)
 	require.NoError(t, ls.Init())
@@ -106,13 +108,13 @@ func TestSampleConfUncommented(t *testing.T) {
 func TestLoadInputDurationAsNumber(t *testing.T) {
 	in, err := loadInput(writeConf(t, "[[inputs.libvirt_stats]]\n  timeout = 3\n"))
 	require.NoError(t, err)
-	require.Equal(t, config.Duration(3*time.Second), in.(*libvirt_stats.LibvirtStats).Timeout)
+	require.Equal(t, config.Duration(3*time.Second), in.Input.(*libvirt_stats.LibvirtStats).Timeout)
 }
 
 func TestLoadInputNoFileGivesDefaults(t *testing.T) {
 	in, err := loadInput("")
 	require.NoError(t, err)
-	require.Equal(t, "qemu:///system", in.(*libvirt_stats.LibvirtStats).URI)
+	require.Equal(t, "qemu:///system", in.Input.(*libvirt_stats.LibvirtStats).URI)
 }
 
 func TestLoadInputErrors(t *testing.T) {
@@ -124,7 +126,11 @@ func TestLoadInputErrors(t *testing.T) {
 		{"other input", "[[inputs.cpu]]\n", `unknown input "cpu": this binary runs only [[inputs.libvirt_stats]]`},
 		{"no table", "# nothing\n", `no [[inputs.libvirt_stats]] table`},
 		{"two tables", "[[inputs.libvirt_stats]]\n[[inputs.libvirt_stats]]\n", `2 [[inputs.libvirt_stats]] tables`},
-		{"wrong type", "[[inputs.libvirt_stats]]\n  nowait = \"yes\"\n", `nowait`},
+		{"wrong type", "[[inputs.libvirt_stats]]\n  nowait = \"yes\"\n", `line 2: (libvirt_stats.LibvirtStats.NoWait) cannot unmarshal TOML string into bool`},
+		{"agent table", "[agent]\n  interval = \"1s\"\n[[inputs.libvirt_stats]]\n", `table [agent]: this binary reads only one [[inputs.libvirt_stats]] table`},
+		{"output", "[[inputs.libvirt_stats]]\n[[outputs.file]]\n", `table [outputs]: this binary reads only one`},
+		{"bad per-plugin option", "[[inputs.libvirt_stats]]\n  fieldinclude = \"state.*\"\n", `fieldinclude`},
+		{"secret without store", "[[inputs.libvirt_stats]]\n  password = \"@{vault:pw}\"\n", `vault`},
 		{"bad duration", "[[inputs.libvirt_stats]]\n  timeout = \"5 parsecs\"\n", `5 parsecs`},
 		{"bad toml", "[[inputs.libvirt_stats]\n", `toml`},
 	}
@@ -193,6 +199,34 @@ func TestBinary(t *testing.T) {
 		require.Equal(t, 0, code)
 		// the package version (internal/version) and the libvirt library's
 		require.Regexp(t, `^telegraf-libvirt `+regexp.QuoteMeta(version.Version)+` \(libvirt \d+\.\d+\.\d+\)\n$`, out)
+	})
+	t.Run("SIGTERM stops polling", func(t *testing.T) {
+		cmd := exec.Command(bin, "-poll_interval", "50ms", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test:///default\"\n"))
+		stdin, err := cmd.StdinPipe() // kept open: only the signal stops it
+		require.NoError(t, err)
+		defer stdin.Close()
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Start())
+		lines := bufio.NewReader(stdout)
+		for range 2 {
+			line, err := lines.ReadString('\n')
+			require.NoError(t, err)
+			require.Regexp(t, `^libvirt_stats,domain=test,uuid=\S+ state.state=1i,state.reason=0i \d+\n$`, line)
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		go io.Copy(io.Discard, lines) //nolint:errcheck // drain until exit
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "exits 0 on SIGTERM: %s", stderr.String())
+		case <-time.After(10 * time.Second):
+			require.NoError(t, cmd.Process.Kill())
+			t.Fatal("still running 10 s after SIGTERM")
+		}
 	})
 	t.Run("stdin signal", func(t *testing.T) {
 		cmd := exec.Command(bin, "-poll_interval_disabled", "-config", writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test:///default\"\n"))
