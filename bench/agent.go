@@ -194,8 +194,10 @@ func agentMain(args []string) error {
 	return writeJSON(*out, res)
 }
 
-// record writes one gather of the execd binary (its -once output, the line
-// protocol it writes under inputs.execd) for the two limits to replay.
+// record writes one gather of the execd binary as it writes it under
+// inputs.execd (-poll_interval_disabled, a line on stdin; its -once output
+// differs: uint64 with the u suffix) for the two limits to replay. -once
+// first tells how many lines a gather has.
 func (a *agentRun) record() error {
 	conf := filepath.Join(a.dir, "libvirt_stats.conf")
 	if err := os.WriteFile(conf, []byte(a.pluginConf()), 0o644); err != nil {
@@ -204,13 +206,40 @@ func (a *agentRun) record() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, a.bin, "-once", "-config", conf)
-	cmd.Stderr = &stderr
-	lp, err := cmd.Output()
+	once := exec.CommandContext(ctx, a.bin, "-once", "-config", conf)
+	once.Stderr = &stderr
+	lp, err := once.Output()
 	if err != nil {
 		return fmt.Errorf("recording a gather: %s -once: %w: %s", a.bin, err, stderr.String())
 	}
-	return os.WriteFile(a.recorded, lp, 0o644)
+	lines := bytes.Count(lp, []byte("\n"))
+	cmd := exec.CommandContext(ctx, a.bin, "-config", conf, "-poll_interval_disabled")
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	if _, err := stdin.Write([]byte("\n")); err != nil {
+		return err
+	}
+	r := bufio.NewReader(stdout)
+	var rec bytes.Buffer
+	for range lines {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return fmt.Errorf("recording a gather: %w: %s", err, stderr.String())
+		}
+		rec.Write(line)
+	}
+	return os.WriteFile(a.recorded, rec.Bytes(), 0o644)
 }
 
 // pluginConf is inputs.libvirt_stats as both the execd binary and the
