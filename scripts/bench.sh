@@ -12,7 +12,6 @@
 #   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
 #   TLV_BENCH_AGENT_ROUNDS   rounds of the whole-agent scenario (default 10)
 #   TLV_BENCH_AGENT_GATHERS  gathers (seconds) per Telegraf process there (default 5)
-#   TLV_BENCH_AGENT_GUESTS   tlvb-NN guests next to the 6 test guests there (default 20)
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,15 +23,15 @@ TEST_GATHERS=30  # per process, 1000 test-driver domains (short gathers: more of
 EXECD_GATHERS=${TLV_BENCH_EXECD_GATHERS:-1000}
 AGENT_ROUNDS=${TLV_BENCH_AGENT_ROUNDS:-10}
 AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
-AGENT_GUESTS=${TLV_BENCH_AGENT_GUESTS:-20}
 URI=qemu:///system
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 # One scenario under the exclusive lock, killed (and its guests removed) if
 # it outlives 9 minutes.
 locked() { flock -x "$LOCK" timeout 9m "$@"; }
-# The whole-agent scenario: ~10 minutes of rounds plus the guests' boot.
-locked_long() { flock -x "$LOCK" timeout 20m "$@"; }
+# 30 QEMU domains and the whole agent on the same guests: ~3 + ~10 minutes
+# of rounds plus the guests' boot.
+locked_long() { flock -x "$LOCK" timeout 25m "$@"; }
 
 cd "$REPO_DIR"
 [ "$(id -u)" -eq 0 ] || { say "must run as root (it starts guests)"; exit 1; }
@@ -86,16 +85,23 @@ locked go test -run '^$' -bench . -benchmem -count 10 ./internal/domstats ./plug
   | tee "$OUT/gobench.txt" | grep '^Benchmark' >&2
 
 run qemu-10 "10 QEMU domains" 4 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
-run qemu-30 "30 QEMU domains" 24 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
-run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
-
-say "5. the whole agent: Telegraf processes, $AGENT_GUESTS guests + the test guests, $AGENT_ROUNDS rounds"
+# 30 QEMU domains, then section 5, the whole agent, on the same guests (one
+# boot of 24 guests, which takes minutes on a loaded host, for both).
+say "scenario qemu-30: 30 QEMU domains; then 5. the whole agent on them, $AGENT_ROUNDS rounds"
 mkdir -p "$OUT/agent"
-locked_long scripts/bench-guests.sh "$AGENT_GUESTS" "$OUT/tlvbench" agent -uri "$URI" \
-  -title "$((AGENT_GUESTS + 6)) QEMU domains, the whole agent" \
-  -stock "$OUT/telegraf-stock" -custom "$OUT/telegraf-custom" -bin "$OUT/telegraf-libvirt" \
-  -replayexec "$OUT/replayexec" -dir "$OUT/agent" -rounds "$AGENT_ROUNDS" -gathers "$AGENT_GATHERS" \
-  -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
+{
+  printf '%q ' "$OUT/tlvbench" run -scenario qemu-30 -title "30 QEMU domains" -uri "$URI" \
+    -contenders floor,plugin,floor-tg,telegraf,legacy -rounds "$ROUNDS" -warmup 2 -n "$QEMU_GATHERS" \
+    -preload "$OUT/cmalloc.so" -out "$OUT/qemu-30.json"
+  printf '&& '
+  printf '%q ' "$OUT/tlvbench" agent -uri "$URI" -title "30 QEMU domains, the whole agent" \
+    -stock "$OUT/telegraf-stock" -custom "$OUT/telegraf-custom" -bin "$OUT/telegraf-libvirt" \
+    -replayexec "$OUT/replayexec" -dir "$OUT/agent" -rounds "$AGENT_ROUNDS" -gathers "$AGENT_GATHERS" \
+    -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
+  echo
+} >"$OUT/qemu-30-agent.sh"
+locked_long scripts/bench-guests.sh 24 bash "$OUT/qemu-30-agent.sh"
+run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
 
 say "4. execd binary, $EXECD_GATHERS gathers"
 locked "$OUT/tlvbench" execd -bin "$OUT/telegraf-libvirt" -config "$OUT/execd.conf" \
