@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +46,10 @@ var agentNames = map[string]string{
 type agentSample struct {
 	Contender   string `json:"contender"`
 	Round       int    `json:"round"`
-	Gathers     int    `json:"gathers"`       // window length in intervals (1 s each)
+	Window      int    `json:"window_s"`      // window length in intervals (1 s each)
+	Gathers     int    `json:"gathers"`       // gathers whose metrics are stamped inside the window
+	Metrics     int    `json:"metrics"`       // their metrics
+	Fields      int    `json:"fields"`        // and fields
 	CPUNs       int64  `json:"cpu_ns"`        // every process of the contender over the window
 	ChildCPUNs  int64  `json:"child_cpu_ns"`  // the execd child alone
 	RSSKiB      int64  `json:"rss_kib"`       // VmRSS of Telegraf at the end of the window
@@ -142,19 +147,6 @@ func agentMain(args []string) error {
 	}
 	res.Configs = a.configs
 
-	// What each contender delivers per gather (outputs.file into a file).
-	for _, c := range names {
-		if !strings.HasPrefix(c, "agent-") && !strings.HasPrefix(c, "limit-") {
-			continue
-		}
-		cal, err := a.calibrate(c)
-		if err != nil {
-			return err
-		}
-		res.Calib[c] = cal
-		logf("agent: %-20s %d metrics, %d fields per gather", c, cal.Metrics, cal.Fields)
-	}
-
 	res.IdleBefore, err = hostIdle(5 * time.Second)
 	if err != nil {
 		return err
@@ -180,9 +172,9 @@ func agentMain(args []string) error {
 				return err
 			}
 			res.Agent = append(res.Agent, s)
-			logf("agent round %d %-20s cpu %7.3f ms/gather (child %6.3f)  RSS %6.1f + %5.1f MB  log errors %d, overruns %d",
-				r, c, float64(s.CPUNs)/float64(s.Gathers)/1e6, float64(s.ChildCPUNs)/float64(s.Gathers)/1e6,
-				float64(s.RSSKiB)/1024, float64(s.ChildRSSKiB)/1024, s.LogErrors, s.LogOverruns)
+			logf("agent round %d %-20s cpu %7.3f ms/gather (child %6.3f)  %d gathers in %d s, %d metrics, %d fields  RSS %6.1f + %5.1f MB  log errors %d, overruns %d",
+				r, c, float64(s.CPUNs)/float64(s.Gathers)/1e6, float64(s.ChildCPUNs)/float64(s.Gathers)/1e6, s.Gathers, s.Window,
+				s.Metrics, s.Fields, float64(s.RSSKiB)/1024, float64(s.ChildRSSKiB)/1024, s.LogErrors, s.LogOverruns)
 		}
 	}
 	cpu1, err := readCPUStat()
@@ -190,6 +182,19 @@ func agentMain(args []string) error {
 		return err
 	}
 	res.IdleDuring = cpu1.idleSince(cpu0)
+	// What each contender delivers per gather: the median over its rounds.
+	for _, c := range names {
+		var mets, fields []float64
+		for _, s := range res.Agent {
+			if s.Contender == c && s.Gathers > 0 {
+				mets = append(mets, float64(s.Metrics)/float64(s.Gathers))
+				fields = append(fields, float64(s.Fields)/float64(s.Gathers))
+			}
+		}
+		if len(mets) > 0 {
+			res.Calib[c] = agentCalib{Metrics: int(math.Round(distOf(mets).Median)), Fields: int(math.Round(distOf(fields).Median)), Gathers: len(mets)}
+		}
+	}
 	res.Took = time.Since(res.Started)
 	return writeJSON(*out, res)
 }
@@ -293,32 +298,71 @@ func (a *agentRun) writeConfigs() error {
 			continue
 		}
 		_, in := a.input(c)
-		for _, suffix := range []string{"", ".calib"} {
-			out := "/dev/null"
-			if suffix != "" {
-				out = filepath.Join(a.dir, c+".calib.lp")
-			}
-			path := filepath.Join(a.dir, c+suffix+".conf")
-			if err := os.WriteFile(path, []byte(agentConf(in, out)), 0o644); err != nil {
-				return err
-			}
-			if suffix == "" {
-				a.configs[c] = path
-			}
+		path := filepath.Join(a.dir, c+".conf")
+		if err := os.WriteFile(path, []byte(agentConf(in, a.fifo(c))), 0o644); err != nil {
+			return err
 		}
+		a.configs[c] = path
 	}
 	return nil
 }
 
-// calibrate runs a contender for a few gathers into a file and counts one
-// gather's metrics and fields.
-func (a *agentRun) calibrate(c string) (agentCalib, error) {
-	lp := filepath.Join(a.dir, c+".calib.lp")
-	_ = os.Remove(lp)
-	if _, err := a.run(c, filepath.Join(a.dir, c+".calib.conf"), -1, 4); err != nil {
-		return agentCalib{}, fmt.Errorf("calibrating %s: %w", c, err)
+// fifo is where a contender's outputs.file writes: a named pipe the
+// harness reads, so that it counts the gathers inside the window by their
+// metrics' timestamps (a gather that outlives its interval makes Telegraf
+// skip the next, and execd folds newlines that arrive during a gather).
+// Writing to a pipe costs Telegraf what writing to /dev/null does, the
+// write calls; reading it costs the harness, outside the cgroup.
+func (a *agentRun) fifo(c string) string { return filepath.Join(a.dir, c+".fifo") }
+
+// stampedLine is one metric Telegraf wrote: its timestamp and field count.
+type stampedLine struct {
+	ts     int64
+	fields int
+}
+
+// readStamped reads line protocol from the pipe until Telegraf closes it.
+func readStamped(path string, out chan<- []stampedLine) {
+	var lines []stampedLine
+	defer func() { out <- lines }()
+	f, err := os.Open(path) // blocks until Telegraf opens it for writing
+	if err != nil {
+		return
 	}
-	return countLP(lp, true)
+	defer f.Close()
+	p := &influx.Parser{}
+	if err := p.Init(); err != nil {
+		return
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		m, err := p.ParseLine(sc.Text())
+		if err != nil {
+			continue
+		}
+		lines = append(lines, stampedLine{ts: m.Time().UnixNano(), fields: len(m.FieldList())})
+	}
+}
+
+// inWindow counts the gathers (bursts of timestamps more than 300 ms from
+// the previous), metrics and fields stamped in [from, to).
+func inWindow(lines []stampedLine, from, to time.Time) (gathers, metrics, fields int) {
+	ts := slices.Clone(lines)
+	slices.SortFunc(ts, func(a, b stampedLine) int { return cmp.Compare(a.ts, b.ts) })
+	var last int64
+	for _, l := range ts {
+		if l.ts < from.UnixNano() || l.ts >= to.UnixNano() {
+			continue
+		}
+		if metrics == 0 || l.ts-last > int64(300*time.Millisecond) {
+			gathers++
+		}
+		last = l.ts
+		metrics++
+		fields += l.fields
+	}
+	return gathers, metrics, fields
 }
 
 // countLP parses line protocol with Telegraf's influx parser; byGather
@@ -381,7 +425,7 @@ func (a *agentRun) measure(c string, round, gathers int) (agentSample, error) {
 // The window runs from x.95 s to x.95 s: Telegraf gathers at whole seconds
 // and a gather that is not done by then has outlived its interval (logged).
 func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) {
-	s := agentSample{Contender: c, Round: round, Gathers: gathers}
+	s := agentSample{Contender: c, Round: round, Window: gathers}
 	tg, _ := a.input(c)
 	cg := filepath.Join(cgroupRoot, fmt.Sprintf("%s-%d-%d", c, round, os.Getpid()))
 	child := filepath.Join(cg, "child")
@@ -395,6 +439,13 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 			}
 		}
 	}()
+	fifo := a.fifo(c)
+	_ = os.Remove(fifo)
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return s, err
+	}
+	stamped := make(chan []stampedLine, 1)
+	go readStamped(fifo, stamped)
 	logPath := filepath.Join(a.dir, c+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -498,6 +549,15 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 			return s, err
 		}
 	}
+	select {
+	case lines := <-stamped:
+		s.Gathers, s.Metrics, s.Fields = inWindow(lines, t0, t0.Add(time.Duration(gathers)*time.Second))
+	case <-time.After(10 * time.Second):
+		return s, fmt.Errorf("%s: Telegraf's output pipe not closed 10 s after it stopped", c)
+	}
+	if s.Gathers == 0 {
+		return s, fmt.Errorf("no gather of %s within the %d s window: %s", c, gathers, tail(b, 2000))
+	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if strings.Contains(line, " E! ") {
 			s.LogErrors++
@@ -505,7 +565,7 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 				s.FirstError = line
 			}
 		}
-		if strings.Contains(line, "did not complete within its interval") {
+		if strings.Contains(line, "Collection took longer than expected") {
 			s.LogOverruns++
 		}
 	}

@@ -133,3 +133,18 @@ func TestReplayInput(t *testing.T) {
 	require.False(t, ms[3].Time().Before(before))
 	require.Error(t, (&replay.Replay{File: filepath.Join(t.TempDir(), "missing.lp")}).Init())
 }
+
+// The window counts the gathers stamped inside it, each burst once.
+func TestInWindow(t *testing.T) {
+	base := time.Unix(1700000000, 0)
+	var lines []stampedLine
+	for g := range 6 { // gathers at x.1 s, 3 metrics of 2 fields 10 ms apart
+		for i := range 3 {
+			ts := base.Add(time.Duration(g)*time.Second + 100*time.Millisecond + time.Duration(i)*10*time.Millisecond)
+			lines = append(lines, stampedLine{ts: ts.UnixNano(), fields: 2})
+		}
+	}
+	lines[4], lines[10] = lines[10], lines[4] // order does not matter
+	g, m, f := inWindow(lines, base.Add(950*time.Millisecond), base.Add(4950*time.Millisecond))
+	require.Equal(t, [3]int{4, 12, 24}, [3]int{g, m, f})
+}
