@@ -20,7 +20,8 @@ RPM      := dist/telegraf-libvirt-$(VERSION)-1.$(subst amd64,x86_64,$(subst arm6
 GOFILES   = $(shell git ls-files '*.go')
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
-        telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version
+        telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
+        telegraf-prom prometheus
 
 all: build
 
@@ -63,8 +64,23 @@ telegraf-stock:
 influxdb:
 	scripts/influxdb.sh install
 
+## telegraf-prom: Telegraf with inputs.libvirt_stats, outputs.influxdb and
+## outputs.prometheus_client (the Prometheus end-to-end test)
+TELEGRAF_PROM := bin/telegraf-libvirt-prom
+telegraf-prom: deps
+	TELEGRAF_CUSTOM_TAGS=custom,inputs.libvirt_stats,outputs.influxdb,outputs.prometheus_client \
+		scripts/telegraf-build.sh custom $(TELEGRAF_PROM)
+
+## prometheus: Debian's prometheus package (promtool too); its service is not started
+prometheus:
+	scripts/prometheus.sh install
+
 ## e2e-deps: everything the end-to-end tests (e2e/) run
-e2e-deps: build telegraf telegraf-stock influxdb
+e2e-deps: build telegraf telegraf-stock influxdb telegraf-prom prometheus
+
+## remote-deps: certtool and sshd for the TLS and SSH tests (they start private daemons)
+remote-deps:
+	scripts/remote-deps.sh
 
 ## hypervisor: libvirtd + QEMU (TCG) test domains, see scripts/hypervisor-up.sh
 hypervisor:
@@ -90,7 +106,7 @@ unit: deps
 
 ## test: everything, against the test driver and real QEMU domains under libvirtd,
 ## and end to end: Telegraf -> InfluxDB
-test: build e2e-deps hypervisor lint package package-deps
+test: build e2e-deps hypervisor remote-deps lint package package-deps
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
 
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -166,6 +167,9 @@ func (t *trackingAccumulator) onDelivery(info telegraf.DeliveryInfo) {
 // level in Telegraf's own log.
 var logThreshold atomic.Int32
 
+// logOut is where the log goes: stderr, which execd reads.
+var logOut io.Writer = os.Stderr
+
 func setupLogging() {
 	logThreshold.Store(int32(telegraf.Info))
 	logger.RedirectLogging(io.Discard)
@@ -190,6 +194,7 @@ func printLog(level telegraf.LogLevel, _ time.Time, source string, _ map[string]
 	if source != "" {
 		line += "[" + source + "] "
 	}
-	line += fmt.Sprint(args...) + "\n"
-	os.Stderr.WriteString(line) //nolint:errcheck // nowhere else to report it
+	// one message, one line: execd reads stderr line by line
+	line += strings.ReplaceAll(fmt.Sprint(args...), "\n", " ") + "\n"
+	logOut.Write([]byte(line)) //nolint:errcheck // nowhere else to report it
 }

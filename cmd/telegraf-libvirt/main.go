@@ -73,20 +73,6 @@ func flagSet(name string) bool {
 	return set
 }
 
-// versionString is the package version (internal/version, the one place
-// it is kept) and the version of the libvirt library the binary runs
-// against, which is the host's, not the build host's.
-func versionString() string {
-	lib := "libvirt version unknown"
-	if n, err := libvirt.GetVersion(); err == nil {
-		lib = fmt.Sprintf("libvirt %d.%d.%d", n/1000000, n/1000%1000, n%1000)
-	}
-	if version.Commit != "" {
-		lib += "; built from commit " + version.Commit
-	}
-	return fmt.Sprintf("telegraf-libvirt %s (%s)", version.Version, lib)
-}
-
 // serve is Telegraf's execd shim loop (plugins/common/shim): a gather at
 // every interval (none if interval <= 0) and for every line on stdin (lines
 // arriving during a gather make one more gather, not one each); it returns
@@ -151,4 +137,18 @@ func runOnce(ri *models.RunningInput) error {
 		return errGather
 	}
 	return nil
+}
+
+// versionString is the package version (internal/version, the one place
+// it is kept) and the version of the libvirt library the binary runs
+// against, which is the host's, not the build host's.
+func versionString() string {
+	lib := "libvirt version unknown"
+	if n, err := libvirt.GetVersion(); err == nil {
+		lib = fmt.Sprintf("libvirt %d.%d.%d", n/1000000, n/1000%1000, n%1000)
+	}
+	if version.Commit != "" {
+		lib += "; built from commit " + version.Commit
+	}
+	return fmt.Sprintf("telegraf-libvirt %s (%s)", version.Version, lib)
 }

@@ -50,14 +50,19 @@ import "C"
 
 // StartEventLoop registers libvirt's default event loop and runs it for
 // good in a thread of its own, started in C: keepalive and close callbacks
-// need the loop. Call it once per process, before the first connection.
+// need the loop. Call it once per process, before the first connection:
+// it also initializes libvirt, whose own log lines (warnings and errors)
+// then go to logSink, not to stderr (see routeLog).
 //
 // Run from a goroutine instead (libvirt.EventRunDefaultImpl in a for loop),
 // the loop goes back into the Go scheduler every time libvirt touches it,
 // and the bulk call's client touches it on every RPC: each return wakes
 // Go's sysmon into a burst of 20 µs sleeps. Measured on 2 cores, that was
 // ~25 extra context switches and 0.1-0.5 ms of CPU per gather.
-func StartEventLoop() error {
+func StartEventLoop(logSink func(line string)) error {
+	if err := routeLog(logSink); err != nil {
+		return err
+	}
 	var cerr C.virError
 	if C.tlvStartEventLoop(&cerr) < 0 {
 		return goError(&cerr)

@@ -3,6 +3,7 @@ package libvirt_stats
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,8 +12,9 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
-// maxCallsInFlight caps the bulk calls that may be inside libvirt at once,
-// stuck ones included; libvirtd serves 5 requests per client by default.
+// maxCallsInFlight caps the calls (opens included) that may be inside
+// libvirt at once for one URI, stuck ones included, in the whole process;
+// libvirtd serves 5 requests per client by default.
 const maxCallsInFlight = 4
 
 // call states
@@ -33,33 +35,79 @@ type call struct {
 	started time.Time
 }
 
-// caller runs the bulk calls off the gather path so that a gather returns
-// by its deadline even when a C call does not: a call cannot be cancelled,
-// so an overrunning one is left to finish on its own and counted as stuck.
+// caller runs the calls to one URI off the gather path so that a gather
+// returns by its deadline even when a C call does not: a call cannot be
+// cancelled, so an overrunning one is left to finish on its own and counted
+// as stuck.
+//
+// There is one caller per URI in the process (callerFor), shared by every
+// plugin instance that gathers from it, the instances a reload replaced
+// included: a stuck call outlives the instance that started it, so a bound
+// per instance would let every reload start as many new stuck calls (and
+// threads and sockets) on a host that does not answer.
 type caller struct {
+	uri   string
 	slots chan struct{}
 	stuck atomic.Int64
-	log   telegraf.Logger
+
+	mu      sync.Mutex
+	running map[*call]struct{} // calls in flight, stuck ones included
 }
 
-func newCaller(maxInFlight int, log telegraf.Logger) *caller {
-	return &caller{slots: make(chan struct{}, maxInFlight), log: log}
+func newCaller(uri string, maxInFlight int) *caller {
+	return &caller{uri: uri, slots: make(chan struct{}, maxInFlight), running: map[*call]struct{}{}}
 }
 
-// start runs fn in its own goroutine if a slot is free.
-func (c *caller) start(fn func() ([]domstats.Record, error)) *call {
+// callers is the process-wide registry: one caller per URI. Entries stay for
+// the life of the process: one small struct per URI ever configured. The
+// key is the URI alone, not the credentials: a host that does not answer
+// holds the calls of every user alike.
+var callers = struct {
+	mu sync.Mutex
+	m  map[string]*caller
+}{m: map[string]*caller{}}
+
+// callerFor returns the process's caller for uri.
+func callerFor(uri string) *caller {
+	callers.mu.Lock()
+	defer callers.mu.Unlock()
+	c, ok := callers.m[uri]
+	if !ok {
+		c = newCaller(uri, maxCallsInFlight)
+		callers.m[uri] = c
+	}
+	return c
+}
+
+// start runs fn in its own goroutine once a slot is free, waiting for one
+// until wait fires (nil: not at all); log is the starting instance's logger
+// (the call may outlive that instance).
+func (c *caller) start(fn func() ([]domstats.Record, error), log telegraf.Logger, wait <-chan time.Time) *call {
 	select {
 	case c.slots <- struct{}{}:
 	default:
-		return nil
+		if wait == nil {
+			return nil
+		}
+		select {
+		case c.slots <- struct{}{}:
+		case <-wait:
+			return nil
+		}
 	}
 	cl := &call{done: make(chan result, 1), started: time.Now()}
+	c.mu.Lock()
+	c.running[cl] = struct{}{}
+	c.mu.Unlock()
 	go func() {
-		defer func() { <-c.slots }()
 		recs, err := fn()
+		c.mu.Lock()
+		delete(c.running, cl)
+		c.mu.Unlock()
+		<-c.slots
 		if !cl.state.CompareAndSwap(callRunning, callDone) {
 			c.stuck.Add(-1)
-			c.log.Infof("A stats call returned after %s, too late for its gather", time.Since(cl.started).Round(time.Millisecond))
+			log.Infof("A stats call to %q returned after %s, too late for its gather", c.uri, time.Since(cl.started).Round(time.Millisecond))
 		}
 		cl.done <- result{recs, err}
 	}()
@@ -69,20 +117,29 @@ func (c *caller) start(fn func() ([]domstats.Record, error)) *call {
 // errTimeout: neither call answered by the deadline.
 var errTimeout = errors.New("no answer within the timeout")
 
+// errBusy: the URI's budget of calls in flight is spent.
+var errBusy = errors.New("calls still stuck in libvirt")
+
 // fetch returns the first answer of query by the deadline. At half the
 // timeout a second call with NOWAIT is started: it skips a domain whose job
 // the first call holds, so the other domains still arrive complete.
 // fellBack tells that the answer came from that second call.
-func (c *caller) fetch(timeout time.Duration, query func(nowait bool) ([]domstats.Record, error)) (recs []domstats.Record, fellBack bool, err error) {
-	primary := c.start(func() ([]domstats.Record, error) { return query(false) })
+func (c *caller) fetch(timeout time.Duration, log telegraf.Logger, query func(nowait bool) ([]domstats.Record, error)) (recs []domstats.Record, fellBack bool, err error) {
+	// Every slot held by a call that its gather gave up on: the host does
+	// not answer, fail at once. Slots held by calls that are merely busy
+	// (instances of one URI gathering at the same moment) are waited for.
+	if c.stuck.Load() >= int64(cap(c.slots)) {
+		return nil, false, c.busy()
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	primary := c.start(func() ([]domstats.Record, error) { return query(false) }, log, deadline.C)
 	if primary == nil {
-		return nil, false, fmt.Errorf("%d earlier stats calls are still stuck in libvirt; not starting another", c.stuck.Load())
+		return nil, false, c.busy()
 	}
 	var fallback *call
 	defer func() { c.abandon(primary, fallback) }()
 
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
 	half := time.NewTimer(timeout / 2)
 	defer half.Stop()
 	var fallbackDone <-chan result
@@ -93,14 +150,41 @@ func (c *caller) fetch(timeout time.Duration, query func(nowait bool) ([]domstat
 		case r := <-fallbackDone:
 			return r.recs, true, r.err
 		case <-half.C:
-			if fallback = c.start(func() ([]domstats.Record, error) { return query(true) }); fallback != nil {
+			if fallback = c.start(func() ([]domstats.Record, error) { return query(true) }, log, nil); fallback != nil {
 				fallbackDone = fallback.done
-				c.log.Warnf("Stats call still running after %s; asking again with NOWAIT", timeout/2)
+				log.Warnf("Stats call to %q still running after %s; asking again with NOWAIT", c.uri, timeout/2)
 			}
 		case <-deadline.C:
 			return nil, false, fmt.Errorf("%w of %s", errTimeout, timeout)
 		}
 	}
+}
+
+// busy is the error of a gather that finds the budget spent: how many calls
+// are in flight and since when, so that the user sees the host hangs rather
+// than a plugin that does nothing.
+func (c *caller) busy() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var oldest time.Time
+	for cl := range c.running {
+		if oldest.IsZero() || cl.started.Before(oldest) {
+			oldest = cl.started
+		}
+	}
+	age := time.Duration(0)
+	if !oldest.IsZero() {
+		age = time.Since(oldest).Round(time.Second)
+	}
+	return fmt.Errorf("%d earlier %w (this process, all instances for this URI; the oldest for %s); not starting another",
+		len(c.running), errBusy, age)
+}
+
+// inFlight is the number of calls in libvirt, stuck ones included.
+func (c *caller) inFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.running)
 }
 
 // abandon counts the calls a finished gather leaves running.

@@ -36,6 +36,11 @@ type family struct {
 	// (dirtyrate.vcpu.<n>.* belongs to vcpu <n>), their keys prefixed.
 	of          *family
 	fieldPrefix string
+	// nested finds an entity within each entity whose keys nest deeper
+	// (a disk's limits, timed groups, histograms: layout_newer.go);
+	// parent is the family such an entity belongs to.
+	nested func(rest string) (f *family, sub, field string, ok bool)
+	parent *family
 }
 
 // tagKey maps an entity's key (after the index) to a tag name.
@@ -111,6 +116,9 @@ func familyOf(key string) *family {
 		f = dirtyrateVcpuFamily
 	case 'c':
 		f = cacheMonitorFamily
+		if strings.HasPrefix(key, energyMonitorFamily.prefix) {
+			f = energyMonitorFamily
+		}
 	case 'm':
 		f = memoryBandwidthFamily
 	default:
@@ -185,13 +193,15 @@ type splitter struct {
 // keys (state, cpu, balloon, counts, vm, and every key of no known family)
 // on the domain metric, each indexed entity on a metric of its own with the
 // domain's tags, its name tags, and its keys as fields without the prefix.
-// The domain metric is never nil; entities without fields are left out.
-func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string) (telegraf.Metric, []telegraf.Metric) {
+// The derived fields go where their raw keys went (block.0.rd.bytes.rate
+// to the disk's metric as rd.bytes.rate). The domain metric is never nil;
+// entities without fields are left out.
+func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string, derived ...telegraf.Field) (telegraf.Metric, []telegraf.Metric) {
 	var s splitter
-	return s.metrics(r, ts, tags)
+	return s.metrics(r, ts, tags, derived...)
 }
 
-func (s *splitter) metrics(r domstats.Record, ts time.Time, tags map[string]string) (telegraf.Metric, []telegraf.Metric) {
+func (s *splitter) metrics(r domstats.Record, ts time.Time, tags map[string]string, derived ...telegraf.Field) (telegraf.Metric, []telegraf.Metric) {
 	s.n, s.last = 0, -1
 	s.domain = s.domain[:0]
 	s.domTags = s.domTags[:0]
@@ -206,6 +216,11 @@ func (s *splitter) metrics(r domstats.Record, ts time.Time, tags map[string]stri
 		}
 		if !s.add(p.Key, v) {
 			s.domain = appendField(s.domain, p.Key, v)
+		}
+	}
+	for _, f := range derived {
+		if !s.add(f.Key, f.Value) {
+			s.domain = appendField(s.domain, f.Key, f.Value)
 		}
 	}
 	dom := s.build(measurement, ts, nil, s.domain)
@@ -243,6 +258,12 @@ func (s *splitter) add(key string, v any) bool {
 	fieldPrefix := f.fieldPrefix
 	if f.of != nil {
 		f = f.of
+	}
+	if f.nested != nil {
+		if nf, sub, field, ok := f.nested(rest); ok {
+			s.addNested(nf, index, sub, field, v)
+			return true
+		}
 	}
 	own, sub := f, ""
 	if f.sub != nil && strings.HasPrefix(rest, f.sub.prefix) {
@@ -308,7 +329,9 @@ func (s *splitter) finish(ts time.Time) []telegraf.Metric {
 	out := make([]telegraf.Metric, 0, len(es))
 	for i := range es {
 		e := &es[i]
-		if e.subIndex != "" {
+		if e.fam.parent != nil {
+			s.inheritNested(e)
+		} else if e.subIndex != "" {
 			s.inherit(e)
 		}
 		if len(e.fields) > 0 {

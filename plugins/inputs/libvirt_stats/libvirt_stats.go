@@ -44,6 +44,7 @@ type LibvirtStats struct {
 	MetadataNamespaces      map[string]string `toml:"metadata_namespaces"`
 	MetadataRefreshInterval config.Duration   `toml:"metadata_refresh_interval"`
 	StateNames              bool              `toml:"state_names"`
+	Derived                 bool              `toml:"derived"`
 
 	Log telegraf.Logger `toml:"-"`
 
@@ -61,6 +62,7 @@ type LibvirtStats struct {
 	caller   *caller
 	complete *completeness
 	counters counters
+	derive   *deriver // nil: derived = false
 	// partialLog logs partial domains when they start and stop coming back
 	partialLog partialLog
 }
@@ -108,8 +110,12 @@ func (l *LibvirtStats) Init() error {
 	if l.meta != nil {
 		l.conn.opened = l.meta.connected
 	}
-	l.caller = newCaller(maxCallsInFlight, l.Log)
+	l.caller = callerFor(l.URI)
+	libvirtLog.Store(&l.Log)
 	l.complete = newCompleteness()
+	if l.Derived {
+		l.derive = newDeriver()
+	}
 	// The release this Telegraf (or telegraf-libvirt binary) carries: a
 	// custom Telegraf build has no other place that shows it.
 	l.Log.Infof("telegraf-libvirt %s, libvirt_uri %q", version.String(), l.URI)
@@ -154,6 +160,9 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 			l.emit(acc, r, start, missing)
 		}
 		l.complete.forgetUnseen()
+		if l.derive != nil {
+			l.derive.forgetUnseen()
+		}
 		if l.meta != nil {
 			l.meta.forgetUnseen()
 		}
@@ -169,7 +178,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 // fetch gets the records by the deadline; each call takes a connection of
 // its own (see connection).
 func (l *LibvirtStats) fetch() ([]domstats.Record, bool, error) {
-	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), func(nowait bool) ([]domstats.Record, error) {
+	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), l.Log, func(nowait bool) ([]domstats.Record, error) {
 		pc, err := l.conn.acquire()
 		if err != nil {
 			return nil, err

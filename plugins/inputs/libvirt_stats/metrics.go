@@ -22,13 +22,17 @@ func (l *LibvirtStats) emit(acc telegraf.Accumulator, r domstats.Record, ts time
 	if l.meta != nil {
 		extra = l.meta.tags(r.UUID)
 	}
+	var derived []telegraf.Field
+	if l.derive != nil {
+		derived = l.derive.fields(r, ts, len(missing) > 0)
+	}
 	if !l.device {
-		if m := l.draft.domainMetric(r, ts, extra, missing, l.StateNames); m != nil {
+		if m := l.draft.domainMetric(r, ts, extra, missing, l.StateNames, derived...); m != nil {
 			acc.AddMetric(m)
 		}
 		return
 	}
-	m, devices := l.split.metrics(r, ts, domainTags(r, extra))
+	m, devices := l.split.metrics(r, ts, domainTags(r, extra), derived...)
 	for _, f := range appendDerived(nil, r, missing, l.StateNames) {
 		m.AddField(f.Key, f.Value)
 	}
@@ -82,8 +86,9 @@ func (d *draft) FieldList() []*telegraf.Field { return d.fieldList }
 // keeps them; every parameter a field in libvirt's order with libvirt's
 // type; then partial and partial_groups if groups are missing (dotless
 // keys: libvirt's keys always have a dot), then the state names if asked.
-// A record without fields yields nil.
-func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.Tag, missing []string, stateNames bool) telegraf.Metric {
+// The derived fields (derived = true) come last. A record without fields
+// yields nil.
+func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.Tag, missing []string, stateNames bool, derived ...telegraf.Field) telegraf.Metric {
 	if len(r.Params) == 0 {
 		return nil
 	}
@@ -104,6 +109,7 @@ func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.T
 		}
 	}
 	d.fields = appendDerived(d.fields, r, missing, stateNames)
+	d.fields = append(d.fields, derived...)
 	if len(d.fields) == 0 {
 		return nil
 	}

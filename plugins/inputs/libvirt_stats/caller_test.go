@@ -1,0 +1,107 @@
+package libvirt_stats
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+)
+
+// hang is a query that blocks until release is closed, as a call to a host
+// that accepts TCP and never answers does.
+func hang(release <-chan struct{}) func(bool) ([]domstats.Record, error) {
+	return func(bool) ([]domstats.Record, error) {
+		<-release
+		return nil, errors.New("released")
+	}
+}
+
+func TestCallerForIsPerURI(t *testing.T) {
+	a := callerFor("test:///registry-a")
+	require.Same(t, a, callerFor("test:///registry-a"))
+	require.NotSame(t, a, callerFor("test:///registry-b"))
+}
+
+// Stuck calls are bounded for the URI across instances: plugin instances
+// made one after another (as a reload does) share one budget, while another
+// URI keeps its own.
+func TestCallerBudgetSharedAcrossInstances(t *testing.T) {
+	const uri = "test:///registry-stuck"
+	release := make(chan struct{})
+	log := testutil.Logger{}
+	const timeout = 40 * time.Millisecond
+
+	// Instance 1: each gather leaves two stuck calls (the call and its
+	// NOWAIT fallback); two gathers spend the budget of 4.
+	for i := 0; i < 2; i++ {
+		_, _, err := callerFor(uri).fetch(timeout, log, hang(release))
+		require.ErrorIs(t, err, errTimeout)
+	}
+	require.Equal(t, maxCallsInFlight, callerFor(uri).inFlight())
+
+	// Instances 2..20 (reloads): no new call starts, each gather fails at
+	// once and says why.
+	for i := 0; i < 19; i++ {
+		c := callerFor(uri)
+		started := time.Now()
+		_, _, err := c.fetch(timeout, log, func(bool) ([]domstats.Record, error) {
+			t.Error("a call started beyond the URI's budget")
+			return nil, nil
+		})
+		require.ErrorIs(t, err, errBusy)
+		require.Contains(t, err.Error(), "4 earlier calls still stuck in libvirt")
+		require.Less(t, time.Since(started), timeout, "a gather with the budget spent must not wait")
+	}
+	require.Equal(t, maxCallsInFlight, callerFor(uri).inFlight())
+	require.EqualValues(t, maxCallsInFlight, callerFor(uri).stuck.Load())
+
+	// Another URI is not held up by this one.
+	recs, _, err := callerFor("test:///registry-other").fetch(timeout, log, func(bool) ([]domstats.Record, error) {
+		return []domstats.Record{{Name: "d"}}, nil
+	})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+
+	// The host answers again: the stuck calls return, the budget is back.
+	close(release)
+	require.Eventually(t, func() bool { return callerFor(uri).inFlight() == 0 }, 5*time.Second, 5*time.Millisecond)
+	require.Zero(t, callerFor(uri).stuck.Load())
+	recs, _, err = callerFor(uri).fetch(timeout, log, func(bool) ([]domstats.Record, error) {
+		return []domstats.Record{{Name: "d"}}, nil
+	})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+}
+
+// Instances of one URI gathering at the same moment (Telegraf aligns
+// their intervals) wait for a slot rather than fail while calls answer.
+func TestCallerBudgetConcurrentHealthy(t *testing.T) {
+	c := callerFor("test:///registry-healthy")
+	errs := make(chan error, 3*maxCallsInFlight)
+	for i := 0; i < cap(errs); i++ {
+		go func() {
+			_, _, err := c.fetch(time.Second, testutil.Logger{}, func(bool) ([]domstats.Record, error) {
+				time.Sleep(5 * time.Millisecond)
+				return nil, nil
+			})
+			errs <- err
+		}()
+	}
+	for i := 0; i < cap(errs); i++ {
+		require.NoError(t, <-errs)
+	}
+	require.Zero(t, c.inFlight())
+}
+
+// The plugin uses the registry: two instances of one URI share a caller.
+func TestInstancesShareCaller(t *testing.T) {
+	a := &LibvirtStats{URI: "test:///default", Timeout: 1e9, Log: testutil.Logger{}}
+	b := &LibvirtStats{URI: "test:///default", Timeout: 1e9, Log: testutil.Logger{}}
+	require.NoError(t, a.Init())
+	require.NoError(t, b.Init())
+	require.Same(t, a.caller, b.caller)
+}

@@ -1,0 +1,362 @@
+package libvirt_stats
+
+import (
+	"strings"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"libvirt.org/go/libvirt"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+)
+
+// derived.go: with derived = true, the fields operators ask for first (CPU
+// %, IOPS, throughput, latency, steal, guest memory used) computed from the
+// domain's previous complete sample. They sit beside the raw counters and
+// never replace them; a field is left out whenever its inputs are not two
+// complete, comparable samples, rather than guessed.
+
+// counterKey names a counter across gathers: devices by their name, not
+// their index, so that a disk or NIC hot-plugged before another one does
+// not make the other's counters look like its own.
+type counterKey struct {
+	fam     byte   // 0: the domain's own key; 'b' block, 'n' net, 'v' vcpu
+	dev     string // block and net: the device name; vcpu: its index
+	backing uint64 // block: backingIndex (a backing image has vda's name too)
+	rest    string // the key after the device: "rd.bytes", "time"
+}
+
+// counterSample is the counters of one complete record of a domain.
+type counterSample struct {
+	ts     time.Time
+	vals   map[counterKey]uint64
+	gather uint64 // the last gather the domain was in
+}
+
+// deviceName is the identity of block.<index> or net.<index> in one record.
+type deviceName struct {
+	fam     byte
+	index   string
+	name    string
+	backing uint64
+}
+
+// deriver keeps each domain's last complete sample, keyed by UUID; domains
+// not seen in a gather are forgotten, as the completeness cache does.
+type deriver struct {
+	last   map[string]*counterSample
+	gather uint64
+	devs   []deviceName          // scratch: the record's device names
+	spare  map[counterKey]uint64 // the map of the sample replaced last, reused
+	names  map[string]string     // raw key -> derived key, so a steady state allocates no names
+}
+
+// maxDerivedNames bounds the derived-name cache; past it, it starts over.
+const maxDerivedNames = 1 << 15
+
+func newDeriver() *deriver {
+	return &deriver{last: map[string]*counterSample{}, names: map[string]string{}}
+}
+
+// forgetUnseen drops the domains that were not in this gather.
+func (d *deriver) forgetUnseen() {
+	for uuid, s := range d.last {
+		if s.gather != d.gather {
+			delete(d.last, uuid)
+		}
+	}
+	d.gather++
+}
+
+// fields returns the derived fields of r, gathered at ts, against the
+// domain's previous complete sample, and keeps r as the next reference if
+// it is complete. A partial record (missing groups) derives nothing and
+// leaves the reference as it was: the next complete record is compared
+// with the last complete one, over the longer interval.
+func (d *deriver) fields(r domstats.Record, ts time.Time, partial bool) []telegraf.Field {
+	if shutOff(r) {
+		// No process, no counters that move: nothing to derive, and the
+		// domain's next start begins a new series of samples.
+		delete(d.last, r.UUID)
+		return nil
+	}
+	prev := d.last[r.UUID]
+	if prev != nil {
+		prev.gather = d.gather
+	}
+	if partial {
+		return nil
+	}
+	cur := d.sample(r, ts)
+	var out []telegraf.Field
+	if prev != nil && comparable(prev, cur) {
+		dt := float64(cur.ts.Sub(prev.ts).Nanoseconds())
+		out = d.rates(r, cur, prev, dt)
+	}
+	out = appendBalloon(out, cur)
+	if prev != nil {
+		// Keep the old map for the next domain rather than let it go.
+		d.spare = prev.vals
+		clear(d.spare)
+	}
+	d.last[r.UUID] = cur
+	return out
+}
+
+// shutOff reports whether r is of a shut-off domain.
+func shutOff(r domstats.Record) bool {
+	for _, p := range r.Params {
+		if p.Key == "state.state" {
+			return number(p) == uint64(libvirt.DOMAIN_SHUTOFF)
+		}
+	}
+	return false
+}
+
+// comparable reports whether two samples of a domain can be subtracted:
+// time moved forward and the domain did not restart (a domain's cpu.time
+// only goes backwards when its QEMU process is a new one, and then every
+// counter started again from zero).
+func comparable(prev, cur *counterSample) bool {
+	if !cur.ts.After(prev.ts) {
+		return false
+	}
+	k := counterKey{rest: "cpu.time"}
+	p, okp := prev.vals[k]
+	c, okc := cur.vals[k]
+	return !okp || !okc || c >= p
+}
+
+// sample reads r's counters into a new sample.
+func (d *deriver) sample(r domstats.Record, ts time.Time) *counterSample {
+	d.devs = d.devs[:0]
+	for _, p := range r.Params {
+		if fam, index, rest, ok := deviceKey(p.Key); ok && fam != 'v' {
+			d.nameDevice(fam, index, rest, p)
+		}
+	}
+	s := &counterSample{ts: ts, gather: d.gather, vals: d.spare}
+	d.spare = nil
+	if s.vals == nil {
+		s.vals = map[counterKey]uint64{}
+	}
+	for _, p := range r.Params {
+		if k, ok := d.counter(p.Key); ok {
+			if v, ok := counterValue(p); ok {
+				s.vals[k] = v
+			}
+		}
+	}
+	return s
+}
+
+// nameDevice records block.<i>.name, block.<i>.backingIndex and
+// net.<i>.name.
+func (d *deriver) nameDevice(fam byte, index, rest string, p domstats.Param) {
+	var dev *deviceName
+	switch rest {
+	case "name", "backingIndex":
+		dev = d.device(fam, index)
+		if dev == nil {
+			d.devs = append(d.devs, deviceName{fam: fam, index: index, name: index})
+			dev = &d.devs[len(d.devs)-1]
+		}
+	default:
+		return
+	}
+	if rest == "name" {
+		if s, ok := p.Value().(string); ok && s != "" {
+			dev.name = s
+		}
+		return
+	}
+	if v, ok := counterValue(p); ok {
+		dev.backing = v
+	}
+}
+
+// device finds the name of block.<index> or net.<index>; libvirt sends a
+// device's keys together, so the last device is tried first.
+func (d *deriver) device(fam byte, index string) *deviceName {
+	for i := len(d.devs) - 1; i >= 0; i-- {
+		if dev := &d.devs[i]; dev.fam == fam && dev.index == index {
+			return dev
+		}
+	}
+	return nil
+}
+
+// counter maps a raw key to its counterKey if a derived field uses it.
+func (d *deriver) counter(key string) (counterKey, bool) {
+	switch key {
+	case "cpu.time", "vcpu.current", "balloon.available", "balloon.usable":
+		return counterKey{rest: key}, true
+	}
+	fam, index, rest, ok := deviceKey(key)
+	if !ok {
+		return counterKey{}, false
+	}
+	if fam == 'v' {
+		if rest == "time" || rest == "delay" {
+			return counterKey{fam: fam, dev: index, rest: rest}, true
+		}
+		return counterKey{}, false
+	}
+	if !hasRateSuffix(rest) && !isTimes(rest) {
+		return counterKey{}, false
+	}
+	k := counterKey{fam: fam, dev: index, rest: rest}
+	if dev := d.device(fam, index); dev != nil {
+		k.dev, k.backing = dev.name, dev.backing
+	}
+	return k, true
+}
+
+// deviceKey splits block.<i>.rest, net.<i>.rest and vcpu.<i>.rest.
+func deviceKey(key string) (fam byte, index, rest string, ok bool) {
+	var after string
+	switch {
+	case strings.HasPrefix(key, "block."):
+		fam, after = 'b', key[len("block."):]
+	case strings.HasPrefix(key, "net."):
+		fam, after = 'n', key[len("net."):]
+	case strings.HasPrefix(key, "vcpu."):
+		fam, after = 'v', key[len("vcpu."):]
+	default:
+		return 0, "", "", false
+	}
+	index, rest, ok = cutIndex(after)
+	return fam, index, rest, ok
+}
+
+// hasRateSuffix: the block and net counters that get a per-second rate.
+func hasRateSuffix(rest string) bool {
+	for _, s := range [...]string{".bytes", ".pkts", ".reqs", ".errs", ".drop"} {
+		if strings.HasSuffix(rest, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTimes: the block counters of total request time that give a latency.
+func isTimes(rest string) bool {
+	return rest == "rd.times" || rest == "wr.times" || rest == "fl.times"
+}
+
+// counterValue reads a non-negative integer parameter.
+func counterValue(p domstats.Param) (uint64, bool) {
+	switch v := p.Value().(type) {
+	case uint64:
+		return v, true
+	case int64:
+		return uint64(v), v >= 0
+	}
+	return 0, false
+}
+
+// delta is cur - prev of one counter; false if either sample lacks it or
+// it went backwards (a reset, a replaced device).
+func delta(prev, cur *counterSample, k counterKey) (uint64, bool) {
+	c, okc := cur.vals[k]
+	p, okp := prev.vals[k]
+	if !okc || !okp || c < p {
+		return 0, false
+	}
+	return c - p, true
+}
+
+// rates walks r in libvirt's order and appends each derived field after
+// the raw counters it comes from have been found in both samples. dt is in
+// nanoseconds.
+func (d *deriver) rates(r domstats.Record, cur, prev *counterSample, dt float64) []telegraf.Field {
+	var out []telegraf.Field
+	for _, p := range r.Params {
+		k, ok := d.counter(p.Key)
+		if !ok {
+			continue
+		}
+		switch {
+		case k.fam == 0 && k.rest == "cpu.time":
+			out = appendCPU(out, cur, prev, dt)
+		case k.fam == 'v':
+			if dv, ok := delta(prev, cur, k); ok {
+				out = append(out, telegraf.Field{Key: d.name(p.Key), Value: float64(dv) / dt * 100})
+			}
+		case k.fam != 0 && isTimes(k.rest):
+			out = appendLatency(out, d.name(p.Key), cur, prev, k)
+		case k.fam != 0:
+			if dv, ok := delta(prev, cur, k); ok {
+				out = append(out, telegraf.Field{Key: d.name(p.Key), Value: float64(dv) / dt * 1e9})
+			}
+		}
+	}
+	return out
+}
+
+// appendCPU: cpu.utilization, percent of the vCPUs the domain has now. A
+// vCPU count that changed between the samples leaves it out: the interval
+// had no single count to divide by.
+func appendCPU(out []telegraf.Field, cur, prev *counterSample, dt float64) []telegraf.Field {
+	dv, ok := delta(prev, cur, counterKey{rest: "cpu.time"})
+	vk := counterKey{rest: "vcpu.current"}
+	n, okc := cur.vals[vk]
+	if !ok || !okc || n == 0 || prev.vals[vk] != n {
+		return out
+	}
+	return append(out, telegraf.Field{Key: "cpu.utilization", Value: float64(dv) / (dt * float64(n)) * 100})
+}
+
+// appendLatency: block.<i>.<op>.latency, ns per request, when requests
+// were made.
+func appendLatency(out []telegraf.Field, name string, cur, prev *counterSample, times counterKey) []telegraf.Field {
+	reqs := times
+	reqs.rest = times.rest[:len(times.rest)-len("times")] + "reqs"
+	dreq, okr := delta(prev, cur, reqs)
+	dtime, okt := delta(prev, cur, times)
+	if !okr || !okt || dreq == 0 {
+		return out
+	}
+	return append(out, telegraf.Field{Key: name, Value: float64(dtime) / float64(dreq)})
+}
+
+// appendBalloon: balloon.used and balloon.used_percent, what the guest
+// uses of the memory it has (available - usable, as OpenStack's
+// memory.usage), when the guest's balloon driver reports both. They come
+// from one complete sample: they are not rates.
+func appendBalloon(out []telegraf.Field, cur *counterSample) []telegraf.Field {
+	avail, oka := cur.vals[counterKey{rest: "balloon.available"}]
+	usable, oku := cur.vals[counterKey{rest: "balloon.usable"}]
+	if !oka || !oku || avail == 0 || usable > avail {
+		return out
+	}
+	used := avail - usable
+	return append(out,
+		telegraf.Field{Key: "balloon.used", Value: used},
+		telegraf.Field{Key: "balloon.used_percent", Value: float64(used) / float64(avail) * 100})
+}
+
+// name is the derived key of a raw one: vcpu.0.time -> vcpu.0.utilization,
+// vcpu.0.delay -> vcpu.0.steal, block.0.rd.times -> block.0.rd.latency,
+// any other -> <key>.rate.
+func (d *deriver) name(key string) string {
+	if n, ok := d.names[key]; ok {
+		return n
+	}
+	var n string
+	switch {
+	case strings.HasPrefix(key, "vcpu.") && strings.HasSuffix(key, ".time"):
+		n = strings.TrimSuffix(key, "time") + "utilization"
+	case strings.HasPrefix(key, "vcpu.") && strings.HasSuffix(key, ".delay"):
+		n = strings.TrimSuffix(key, "delay") + "steal"
+	case strings.HasSuffix(key, ".times"):
+		n = strings.TrimSuffix(key, "times") + "latency"
+	default:
+		n = key + ".rate"
+	}
+	if len(d.names) >= maxDerivedNames {
+		clear(d.names)
+	}
+	d.names[key] = n
+	return n
+}
