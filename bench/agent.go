@@ -161,7 +161,10 @@ func agentMain(args []string) error {
 			if c == "floor" || c == "plugin" {
 				g, err := runGather(self, *preload, c, *uri, 2, 5, r)
 				if err != nil {
-					return err
+					logf("agent round %d %s failed, once more: %v", r, c, err)
+					if g, err = runGather(self, *preload, c, *uri, 2, 5, r); err != nil {
+						return err
+					}
 				}
 				res.Gather = append(res.Gather, g)
 				logf("agent round %d %-20s cpu %7.3f ms/gather", r, c, float64(g.UserNs+g.SysNs)/float64(g.N)/1e6)
@@ -169,7 +172,10 @@ func agentMain(args []string) error {
 			}
 			s, err := a.measure(c, r, *gathers)
 			if err != nil {
-				return err
+				logf("agent round %d %s failed, once more: %v", r, c, err)
+				if s, err = a.measure(c, r, *gathers); err != nil {
+					return err
+				}
 			}
 			res.Agent = append(res.Agent, s)
 			logf("agent round %d %-20s cpu %7.3f ms/gather (child %6.3f)  %d gathers in %d s, %d metrics, %d fields  RSS %6.1f + %5.1f MB  log errors %d, overruns %d",
