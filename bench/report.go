@@ -458,8 +458,24 @@ func parseGoBench(path string) (map[string]map[string]dist, error) {
 	defer f.Close()
 	vals := map[string]map[string][]float64{}
 	sc := bufio.NewScanner(f)
+	pending := "" // a benchmark whose numbers come on the next line
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
+		// The plugin's log line at Init can land between a benchmark's
+		// name and its numbers: "BenchmarkX-2 <log line>", then
+		// "N  123 ns/op ...".
+		if len(fields) >= 3 && pending != "" {
+			if _, err := strconv.Atoi(fields[0]); err == nil {
+				fields = append([]string{pending}, fields...)
+			}
+		}
+		pending = ""
+		if len(fields) >= 2 && strings.HasPrefix(fields[0], "Benchmark") {
+			if _, err := strconv.Atoi(fields[1]); err != nil {
+				pending = fields[0]
+				continue
+			}
+		}
 		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
 			continue
 		}
