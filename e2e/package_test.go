@@ -38,16 +38,16 @@ var pkgFiles = []string{
 	"/usr/share/doc/telegraf-libvirt/README.md",
 }
 
-// runCmd runs a command and returns its combined output; failure fails
+// pkgCmd runs a command and returns its combined output; failure fails
 // the test with that output.
-func runCmd(t *testing.T, name string, args ...string) string {
+func pkgCmd(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	require.NoError(t, err, "%s %s:\n%s", name, strings.Join(args, " "), out)
 	return string(out)
 }
 
-func exists(path string) bool {
+func pkgPathExists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
 }
@@ -92,12 +92,12 @@ func TestPackageDeb(t *testing.T) {
 		t.Fatalf("%s is installed on this machine already (%q): `dpkg --purge %s` first", pkgName, st, pkgName)
 	}
 	for _, f := range pkgFiles {
-		require.False(t, exists(f), "%s exists without the package: remove it first", f)
+		require.False(t, pkgPathExists(f), "%s exists without the package: remove it first", f)
 	}
 	// /etc/telegraf may not exist yet: then purging must remove it again.
 	var createdDirs []string
 	for _, d := range []string{"/etc/telegraf", pkgExecdDir, "/usr/share/doc/telegraf-libvirt"} {
-		if !exists(d) {
+		if !pkgPathExists(d) {
 			createdDirs = append(createdDirs, d)
 		}
 	}
@@ -108,24 +108,26 @@ func TestPackageDeb(t *testing.T) {
 	})
 
 	// ---------------------------------------------------------- install
-	out := runCmd(t, "dpkg", "-i", deb)
+	out := pkgCmd(t, "dpkg", "-i", deb)
 	t.Logf("dpkg -i %s:\n%s", deb, out)
 	require.Contains(t, out, "then restart Telegraf", "postinst names the next step")
 	require.Equal(t, "install ok installed", dpkgStatus(t))
-	listed := strings.Fields(runCmd(t, "dpkg", "-L", pkgName))
+	listed := strings.Fields(pkgCmd(t, "dpkg", "-L", pkgName))
 	for _, f := range pkgFiles {
 		require.Contains(t, listed, f, "dpkg -L %s", pkgName)
 	}
-	conffiles := runCmd(t, "dpkg-query", "-W", "-f=${Conffiles}", pkgName)
+	conffiles := pkgCmd(t, "dpkg-query", "-W", "-f=${Conffiles}", pkgName)
 	for _, f := range pkgConffiles {
 		require.Regexp(t, `(?m)^ `+regexp.QuoteMeta(f)+` [0-9a-f]{32}$`, conffiles, "%s must be a conffile", f)
 	}
-	require.Contains(t, runCmd(t, "dpkg-query", "-W", "-f=${Depends}", pkgName), "libvirt0")
+	require.Contains(t, pkgCmd(t, "dpkg-query", "-W", "-f=${Depends}", pkgName), "libvirt0")
 
-	// The version stamped into the installed binary is the package's.
-	require.Regexp(t, `^telegraf-libvirt `+regexp.QuoteMeta(version.Version)+` \(libvirt \d+\.\d+\.\d+[;)]`,
-		runCmd(t, pkgBinary, "-version"))
-	require.Equal(t, version.Version, strings.TrimSpace(runCmd(t, "dpkg-query", "-W", "-f=${Version}", pkgName)))
+	// The installed binary is the release build: the package's version,
+	// the commit it was built from (-ldflags), -trimpath.
+	require.Regexp(t, `^telegraf-libvirt `+regexp.QuoteMeta(version.Version)+` \(libvirt \d+\.\d+\.\d+; built from commit [0-9a-f]{7,}(-dirty)?\)\n$`,
+		pkgCmd(t, pkgBinary, "-version"))
+	require.Contains(t, pkgCmd(t, "go", "version", "-m", pkgBinary), "\tbuild\t-trimpath=true\n")
+	require.Equal(t, version.Version, strings.TrimSpace(pkgCmd(t, "dpkg-query", "-W", "-f=${Version}", pkgName)))
 
 	// ------------------------------------ the Install section's check
 	// telegraf-libvirt -once -config /etc/telegraf/libvirt_stats.conf
@@ -153,32 +155,32 @@ func TestPackageDeb(t *testing.T) {
 	require.Contains(t, p.log(), "Starting process: "+pkgBinary+" [-poll_interval_disabled -config "+pkgPluginCfg+"]",
 		"Telegraf did not run the installed binary with the installed config")
 	// The version reaches Telegraf's log at Info level (not as an error).
-	require.Regexp(t, `(?m) I! \[inputs\.execd\] telegraf-libvirt `+regexp.QuoteMeta(version.Version)+
+	require.Regexp(t, `(?m) I! \[inputs\.execd\] (\[inputs\.libvirt_stats\] )?telegraf-libvirt `+regexp.QuoteMeta(version.Version)+
 		`( \(commit [^)]+\))?, libvirt_uri "qemu:///system"$`, p.log())
 	tags := column(t, db.mustQuery(t, database, `SHOW TAG VALUES FROM "libvirt_stats" WITH KEY = "domain"`), "value")
 	require.Subset(t, tags, domains)
 
 	// ------------------------------------------- remove: conffiles stay
-	out = runCmd(t, "dpkg", "-r", pkgName)
+	out = pkgCmd(t, "dpkg", "-r", pkgName)
 	t.Logf("dpkg -r:\n%s", out)
 	// the kept execd snippet names the removed binary: Telegraf would not
 	// start with it, and postrm says so
 	require.Contains(t, out, "Purge the package (dpkg --purge telegraf-libvirt) or delete that file")
 	require.Equal(t, "deinstall ok config-files", dpkgStatus(t))
-	require.False(t, exists(pkgBinary), "dpkg -r left %s", pkgBinary)
-	require.False(t, exists("/usr/share/doc/telegraf-libvirt"), "dpkg -r left the documentation")
+	require.False(t, pkgPathExists(pkgBinary), "dpkg -r left %s", pkgBinary)
+	require.False(t, pkgPathExists("/usr/share/doc/telegraf-libvirt"), "dpkg -r left the documentation")
 	for _, f := range pkgConffiles {
-		require.True(t, exists(f), "dpkg -r removed the conffile %s", f)
+		require.True(t, pkgPathExists(f), "dpkg -r removed the conffile %s", f)
 	}
 
 	// ------------------------------------------- purge: conffiles gone
-	t.Logf("dpkg --purge:\n%s", runCmd(t, "dpkg", "--purge", pkgName))
+	t.Logf("dpkg --purge:\n%s", pkgCmd(t, "dpkg", "--purge", pkgName))
 	require.Equal(t, "", dpkgStatus(t), "dpkg still knows %s after --purge", pkgName)
 	for _, f := range pkgFiles {
-		require.False(t, exists(f), "dpkg --purge left %s", f)
+		require.False(t, pkgPathExists(f), "dpkg --purge left %s", f)
 	}
 	for _, d := range createdDirs {
-		require.False(t, exists(d), "%s did not exist before the package and is still there after --purge", d)
+		require.False(t, pkgPathExists(d), "%s did not exist before the package and is still there after --purge", d)
 	}
 }
 
@@ -190,9 +192,9 @@ func TestPackageRPM(t *testing.T) {
 		t.Fatal("no rpm command: `make package-deps` (Debian's rpm package)")
 	}
 	require.Equal(t, pkgName+" "+version.Version+"-1 x86_64 MIT",
-		runCmd(t, "rpm", "-qp", "--qf", "%{NAME} %{VERSION}-%{RELEASE} %{ARCH} %{LICENSE}", rpm))
+		pkgCmd(t, "rpm", "-qp", "--qf", "%{NAME} %{VERSION}-%{RELEASE} %{ARCH} %{LICENSE}", rpm))
 
-	files := strings.Fields(runCmd(t, "rpm", "-qpl", rpm))
+	files := strings.Fields(pkgCmd(t, "rpm", "-qpl", rpm))
 	want := append([]string(nil), pkgFiles...)
 	sort.Strings(want)
 	sort.Strings(files)
@@ -200,7 +202,7 @@ func TestPackageRPM(t *testing.T) {
 
 	// %config(noreplace): c and n in the file flags, as a conffile in the .deb
 	flags := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(runCmd(t, "rpm", "-qp", "--qf", `[%{FILEFLAGS:fflags} %{FILENAMES}\n]`, rpm)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(pkgCmd(t, "rpm", "-qp", "--qf", `[%{FILEFLAGS:fflags} %{FILENAMES}\n]`, rpm)), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 2 {
 			flags[f[1]] = f[0]
@@ -213,7 +215,7 @@ func TestPackageRPM(t *testing.T) {
 	}
 	require.Equal(t, "", flags[pkgBinary])
 
-	requires := strings.Split(strings.TrimSpace(runCmd(t, "rpm", "-qpR", rpm)), "\n")
+	requires := strings.Split(strings.TrimSpace(pkgCmd(t, "rpm", "-qpR", rpm)), "\n")
 	require.Contains(t, requires, "libvirt-libs", "rpm -qpR")
 	for _, r := range requires {
 		require.True(t, r == "libvirt-libs" || strings.HasPrefix(r, "rpmlib("), "unexpected requirement %q", r)

@@ -132,8 +132,11 @@ EOF
   start=$(date +%s)
   # -mod=mod: let the Go tool add this module's requirements (libvirt.org/go/libvirt,
   # and minimal-version-selection upgrades of shared dependencies) to the copy's go.mod.
+  # The plugin logs its version (internal/version) at start; the commit
+  # too, as `make build` stamps it into bin/telegraf-libvirt.
+  commit=$(git -C "$REPO_DIR" describe --always --dirty --exclude='*' 2>/dev/null || true)
   go build -mod=mod -buildvcs=false -trimpath -tags "$CUSTOM_TAGS" \
-    -ldflags "$ldflags" -o "$dir/telegraf" ./cmd/telegraf
+    -ldflags "$ldflags -X $SELF_MOD/internal/version.Commit=$commit" -o "$dir/telegraf" ./cmd/telegraf
   say "built in $(($(date +%s) - start))s"
 )
 "$dir/telegraf" plugins inputs | grep -qx inputs.libvirt_stats || die "inputs.libvirt_stats is not in the built Telegraf"

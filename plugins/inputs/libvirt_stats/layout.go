@@ -211,8 +211,8 @@ func (s *splitter) metrics(r domstats.Record, ts time.Time, tags map[string]stri
 	slices.SortFunc(s.domTags, func(a, b telegraf.Tag) int { return strings.Compare(a.Key, b.Key) })
 	for _, p := range r.Params {
 		v := p.Value()
-		if v == nil {
-			continue
+		if v == nil || p.Key == "" {
+			continue // an empty key is no field in any output
 		}
 		if !s.add(p.Key, v) {
 			s.domain = appendField(s.domain, p.Key, v)
@@ -408,13 +408,23 @@ func (l *listMetric) FieldList() []*telegraf.Field { return l.fieldList }
 func tagValue(v any) string {
 	switch x := v.(type) {
 	case string:
-		return x
+		return lineSafe(x)
 	case uint64:
 		return strconv.FormatUint(x, 10)
 	case int64:
 		return strconv.FormatInt(x, 10)
 	}
 	return fmt.Sprint(v)
+}
+
+// lineSafe writes a vertical tab in a tag value as the two characters \v,
+// as Telegraf's influx serializer writes \t, \n, \f and \r: raw, it ends
+// the line protocol's tag set for every parser (see domstats' intern).
+func lineSafe(s string) string {
+	if strings.IndexByte(s, '\v') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\v", `\v`)
 }
 
 // validLayout checks the layout option.
