@@ -13,8 +13,8 @@
 #   TELEGRAF_STOCK_TAGS   default custom,inputs.execd,parsers.influx,outputs.influxdb
 #   TELEGRAF_CUSTOM_TAGS  default custom,inputs.libvirt_stats,outputs.influxdb
 #   TELEGRAF_CUSTOM_MODULES  custom only: more local modules, "MODPATH=DIR ..." (require + replace)
-#   TELEGRAF_CUSTOM_IMPORTS  custom only: more Go packages compiled in (one import each in
-#                         plugins/inputs/all/zz_extra_N.go, no build tag); make bench adds its
+#   TELEGRAF_CUSTOM_IMPORTS  custom only: more Go packages compiled in (one import each in a
+#                         zz_extra_N.go beside libvirt_stats.go, no build tag); make bench adds its
 #                         inputs.tlvbench_replay this way
 #   TLV_TELEGRAF_CACHE    default .cache/telegraf (in this repository)
 #
