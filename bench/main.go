@@ -6,6 +6,7 @@
 //	tlvbench gather -contender C -uri U -warmup W -n K   one contender in this process: JSON on stdout
 //	tlvbench run -scenario S -uri U -contenders a,b,...   interleaved rounds of gather processes, RPC counts
 //	tlvbench execd -bin B -config F -gathers N           the execd binary driven over stdin
+//	tlvbench agent -stock T -custom T -bin B ...          the whole agent: Telegraf processes, CPU per gather
 //	tlvbench report -results DIR -out BENCHMARKS.md      the tables, ratios and reading
 //
 // This is its own module so that Telegraf's inputs.libvirt and go-libvirt
@@ -31,6 +32,8 @@ func main() {
 		err = runMain(args)
 	case "execd":
 		err = execdMain(args)
+	case "agent":
+		err = agentMain(args)
 	case "report":
 		err = reportMain(args)
 	default:

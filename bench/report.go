@@ -68,27 +68,52 @@ func reportMain(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The whole-agent scenario (section 5); a results directory from
+	// before it has none.
+	var agent *agentResult
+	if _, err := os.Stat(filepath.Join(*results, "agent.json")); err == nil {
+		agent = &agentResult{}
+		if err := loadJSON(filepath.Join(*results, "agent.json"), agent); err != nil {
+			return err
+		}
+	}
 
 	// Targets first (the tables below are what they come from).
 	r.targetWall(q30, 1.05, "wall time, this plugin ÷ floor, N = 30 QEMU domains")
-	r.targetWall(t1000, 1.2, "wall time, this plugin ÷ floor, 1000 test-driver domains")
+	r.targetWall(t1000, 1.15, "wall time, this plugin ÷ floor, 1000 test-driver domains")
+	r.targetClientCPU(t1000, 2, "client CPU, this plugin ÷ floor, 1000 test-driver domains")
 	r.targetCPU(q10, "client CPU, this plugin ÷ inputs.libvirt, N = 10")
 	r.targetCPU(q30, "client CPU, this plugin ÷ inputs.libvirt, N = 30")
 	conv := gb["BenchmarkConvert"]
 	r.targets = append(r.targets, targetRow{"allocations per typed parameter, conversion (amortized)", "≤ 1",
 		fmt.Sprintf("%.3f", conv["allocs/param"].Median), conv["allocs/param"].Median <= 1})
+	if dev, ok := gb["BenchmarkShapeDevice"]; ok {
+		ratio := dev["ns/op"].Median / gb["BenchmarkShape"]["ns/op"].Median
+		r.targets = append(r.targets, targetRow{"device layout shaping ÷ domain layout, per domain (`BenchmarkShapeDevice` ÷ `BenchmarkShape`)", "≤ 2",
+			fmt.Sprintf("%.2f (%.2f ÷ %.2f ms per 1000 domains)", ratio, dev["ns/op"].Median/1e6, gb["BenchmarkShape"]["ns/op"].Median/1e6), ratio <= 2})
+	}
 	_, rssMed, rssMax := ex.steady(len(ex.RSSKiB) / 10)
 	r.targets = append(r.targets, targetRow{"execd binary steady RSS, 1000 domains", "≤ 40 MB",
 		fmt.Sprintf("%.1f MB (max %.1f MB)", float64(rssMed)/1024, float64(rssMax)/1024), float64(rssMax)/1024 <= 40})
+	if agent != nil {
+		r.agentTargets(agent)
+	}
 
 	r.started = q10.Started
 	r.header(q30.Revision)
 	r.targetTable()
-	r.method(q10, t1000)
+	r.method(q10, t1000, ex)
+	if agent != nil {
+		r.agentMethod(agent)
+		r.p("\n")
+	}
 	r.qemu(q10, q30)
 	r.testDriver(t1000)
 	r.goBench(gb)
 	r.execd(ex)
+	if agent != nil {
+		r.agentSection(agent)
+	}
 	r.reading(q10, q30, t1000, gb, ex)
 	if err := os.WriteFile(*out, []byte(r.b.String()), 0o644); err != nil {
 		return err
@@ -96,11 +121,11 @@ func reportMain(args []string) error {
 	if *perf == "" {
 		return nil
 	}
-	return os.WriteFile(*perf, []byte(perfSection(q30, t1000, gb, ex, r.targets)), 0o644)
+	return os.WriteFile(*perf, []byte(perfSection(q30, t1000, gb, ex, agent, r.targets)), 0o644)
 }
 
 // perfSection is the README's Performance section: the summary of this run.
-func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, targets []targetRow) string {
+func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, agent *agentResult, targets []targetRow) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	cell := func(s *scenarioResult, c string, f func(perRound) []float64, prec int) string {
@@ -132,6 +157,9 @@ func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execd
 	for _, row := range rows {
 		p("| %s | %s | %s | %s | %s | %s |\n", row.name, cell(q30, row.c, wall, 0), cell(q30, row.c, cpu, 2), rpc(q30, row.c),
 			cell(t, row.c, wall, 1), cell(t, row.c, cpu, 1))
+	}
+	if agent != nil {
+		b.WriteString(agentPerf(agent))
 	}
 	conv, shape := gb["BenchmarkConvert"], gb["BenchmarkShape"]
 	cpuEx, rssMed, rssMax := ex.steady(len(ex.RSSKiB) / 10)
@@ -205,6 +233,15 @@ func (r *report) targetWall(s *scenarioResult, limit float64, what string) {
 		ratio <= limit})
 }
 
+func (r *report) targetClientCPU(s *scenarioResult, limit float64, what string) {
+	pc, fc := distOf(roundsOf(s.Samples, "plugin").CPU), distOf(roundsOf(s.Samples, "floor").CPU)
+	ratio := pc.Median / fc.Median
+	paired := distOf(pairedRatios(s.Samples, "plugin", "floor", cpuOf))
+	r.targets = append(r.targets, targetRow{what, fmt.Sprintf("≤ %.2f", limit),
+		fmt.Sprintf("%.3f (%.2f ÷ %.2f ms; per round %.3f, %.3f–%.3f)", ratio, pc.Median, fc.Median, paired.Median, paired.Min, paired.Max),
+		ratio <= limit})
+}
+
 func (r *report) targetCPU(s *scenarioResult, what string) {
 	pc, tc := distOf(roundsOf(s.Samples, "plugin").CPU), distOf(roundsOf(s.Samples, "telegraf").CPU)
 	ratio := pc.Median / tc.Median
@@ -238,7 +275,7 @@ func (r *report) targetTable() {
 	r.p("\n")
 }
 
-func (r *report) method(q *scenarioResult, t *scenarioResult) {
+func (r *report) method(q *scenarioResult, t *scenarioResult, ex execdResult) {
 	r.p("## How it was measured\n\n")
 	r.p("- Every contender runs in a process of its own (`tlvbench gather`): it connects, makes %d warm-up gathers that are discarded, then %d gathers back to back (%d for the test driver) that are measured. One such process per contender is one round; a scenario is %d rounds, the contenders' order rotated every round, so the processes of different contenders are interleaved in time.\n", q.Warmup, q.N, t.N, q.Rounds)
 	r.p("- Per gather, in each process: wall time; client CPU = user + system time from `getrusage(RUSAGE_SELF)` (every thread of the process: libvirt's, Go's, the GC's) over the measured gathers and a 100 ms pause after them (so work a gather leaves to other threads is counted too); Go allocations = `runtime.MemStats.Mallocs` delta; C allocations = calls to malloc/calloc/realloc/aligned allocators counted by a preloaded shim (`bench/cmalloc`); context switches from the same `getrusage`. Tables give the median over the rounds and, in brackets, the smallest and largest round.\n")
@@ -313,9 +350,10 @@ func (r *report) goBench(gb map[string]map[string]dist) {
 	what := map[string]string{
 		"BenchmarkConvert":              "typed parameters → Go records (`internal/domstats`)",
 		"BenchmarkShape":                "Go records → Telegraf metrics (completeness check + one metric per domain)",
+		"BenchmarkShapeDevice":          "the same in the device layout (a metric per disk, NIC, vCPU, iothread besides the domain's)",
 		"BenchmarkGatherTestDriver1000": "a whole Gather, 1000 test-driver domains in-process (no daemon); per op = per gather",
 	}
-	for _, name := range []string{"BenchmarkConvert", "BenchmarkShape", "BenchmarkGatherTestDriver1000"} {
+	for _, name := range []string{"BenchmarkConvert", "BenchmarkShape", "BenchmarkShapeDevice", "BenchmarkGatherTestDriver1000"} {
 		m, ok := gb[name]
 		if !ok {
 			continue
@@ -387,14 +425,14 @@ func (r *report) reading(q10, q30, t *scenarioResult, gb map[string]map[string]d
 	} else {
 		spread += "; in some rounds the plugin was not slower at all."
 	}
-	r.p("- **1000 test-driver domains.** The bare call takes %.1f ms and %.1f ms of client CPU; this plugin %.1f ms (%+.0f%%; round by round %+.0f%%, from %+.0f%% to %+.0f%%) and %.1f ms of CPU. The test driver answers in ~%.0f µs per domain, so what the plugin does per domain after the call shows: %.1f µs per domain here. Profiled during development (`tlvbench gather -contender plugin -n 400 -cpuprofile` for Go, `perf record --call-graph dwarf` for C; about 10 ms of client CPU per gather), per domain that is about 1 µs reading its UUID (`virDomainGetUUID`, the only public way to it, formats the UUID with printf for a debug message before anything else: `virUUIDFormat` is a quarter of the process's CPU, with the free below), 1 µs building its Telegraf metric (`metric.FromMetric` makes ~10 allocations for a metric of 2 tags and ~4.5 fields), 0.4 µs checking its completeness, 0.3 µs converting its parameters, plus garbage collection. The records' free (~3 µs of client CPU per domain, most of it the same UUID formatting in libvirt's dispose; inside the floor's time) runs on a worker thread after the conversion, so it counts in the plugin's CPU but not in its wall time. With the floor at ~%.0f µs per domain, a 1.2× target leaves ~%.1f µs per domain for all of that: reading the UUID and handing Telegraf a metric alone take about 2 µs.%s go-libvirt alone, without building any metric, takes %.1f ms and %.1f ms of CPU with %.0f Go allocations per gather.\n",
-		fw, fc, pw, 100*(pw/fw-1), 100*(paired.Median-1), 100*(paired.Min-1), 100*(paired.Max-1), pc, 1000*fw/1000, 1000*(pw-fw)/1000, fw, 0.2*fw, spread, gw, gc, med(t, "golibvirt", allocs))
+	r.p("- **1000 test-driver domains.** The bare call takes %.1f ms and %.1f ms of client CPU; this plugin %.1f ms (%+.0f%%; round by round %+.0f%%, from %+.0f%% to %+.0f%%) and %.1f ms of CPU. The test driver answers in ~%.0f µs per domain, so what the plugin does per domain after the call shows: %.1f µs per domain here. Profiled during development (`tlvbench gather -contender plugin -n 400 -cpuprofile` for Go, `perf record --call-graph dwarf` for C; about 10 ms of client CPU per gather), per domain that is about 1 µs reading its UUID (`virDomainGetUUID`, the only public way to it, formats the UUID with printf for a debug message before anything else: `virUUIDFormat` is a quarter of the process's CPU, with the free below), 1 µs building its Telegraf metric (`metric.FromMetric` makes ~10 allocations for a metric of 2 tags and ~4.5 fields), 0.4 µs checking its completeness, 0.3 µs converting its parameters, plus garbage collection. The records' free (~3 µs of client CPU per domain, most of it the same UUID formatting in libvirt's dispose; inside the floor's time) runs on a worker thread after the conversion, so it counts in the plugin's CPU but not in its wall time. With the floor at ~%.0f µs per domain, a 1.15× target leaves ~%.1f µs per domain for all of that: reading the UUID and handing Telegraf a metric alone take about 2 µs.%s go-libvirt alone, without building any metric, takes %.1f ms and %.1f ms of CPU with %.0f Go allocations per gather.\n",
+		fw, fc, pw, 100*(pw/fw-1), 100*(paired.Median-1), 100*(paired.Min-1), 100*(paired.Max-1), pc, 1000*fw/1000, 1000*(pw-fw)/1000, fw, 0.15*fw, spread, gw, gc, med(t, "golibvirt", allocs))
 	conv, shape := gb["BenchmarkConvert"], gb["BenchmarkShape"]
 	r.p("- **Conversion.** Turning a typed parameter into a Go value costs %.0f ns and %.3f allocations (one slice per record here, where a gather makes one for all records, and one per string value; keys, names and UUIDs are interned). Shaping a parameter into a Telegraf field costs %.0f ns and %.2f allocations: Telegraf's metric holds each field as a separate `*telegraf.Field` with the value boxed in an interface, so about two allocations per field is the price of handing Telegraf a metric.\n",
 		conv["ns/param"].Median, conv["allocs/param"].Median, shape["ns/param"].Median, shape["allocs/param"].Median)
 	from := len(ex.RSSKiB) / 10
 	ecpu, rssMed, rssMax := ex.steady(from)
-	r.p("- **execd.** Over %d gathers of 1000 domains the binary uses %.1f ms of CPU per gather (serializing and writing %d lines included) and its RSS stays at %.1f MB (max %.1f MB).\n",
+	r.p("- **execd.** Over %d gathers of 1000 domains the binary uses %.1f ms of CPU per gather (serialising and writing %d lines included) and its RSS stays at %.1f MB (max %.1f MB).\n",
 		ex.Gathers, ecpu, ex.Lines, float64(rssMed)/1024, float64(rssMax)/1024)
 	var missed []string
 	for _, tr := range r.targets {
@@ -420,8 +458,24 @@ func parseGoBench(path string) (map[string]map[string]dist, error) {
 	defer f.Close()
 	vals := map[string]map[string][]float64{}
 	sc := bufio.NewScanner(f)
+	pending := "" // a benchmark whose numbers come on the next line
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
+		// The plugin's log line at Init can land between a benchmark's
+		// name and its numbers: "BenchmarkX-2 <log line>", then
+		// "N  123 ns/op ...".
+		if len(fields) >= 3 && pending != "" {
+			if _, err := strconv.Atoi(fields[0]); err == nil {
+				fields = append([]string{pending}, fields...)
+			}
+		}
+		pending = ""
+		if len(fields) >= 2 && strings.HasPrefix(fields[0], "Benchmark") {
+			if _, err := strconv.Atoi(fields[1]); err != nil {
+				pending = fields[0]
+				continue
+			}
+		}
 		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
 			continue
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -33,5 +35,25 @@ func TestPairedRatios(t *testing.T) {
 	got := distOf(pairedRatios(samples, "plugin", "floor", wallOf))
 	if got.N != 2 || math.Abs(got.Min-1.1) > 1e-9 || math.Abs(got.Max-1.5) > 1e-9 {
 		t.Fatalf("ratios %+v, want 1.1 and 1.5", got)
+	}
+}
+
+// A log line between a benchmark's name and its numbers (the plugin logs at
+// Init) does not lose the run.
+func TestParseGoBenchLogLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gobench.txt")
+	txt := "BenchmarkA-2   \t       2\t 500 ns/op\t  10 allocs/op\n" +
+		"BenchmarkA-2   \t2026-12-03T19:00:29Z I! [] telegraf-libvirt 0.1.0, libvirt_uri \"test:///x\"\n" +
+		"      54\t  300 ns/op\t  12 allocs/op\n" +
+		"PASS\n"
+	if err := os.WriteFile(path, []byte(txt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gb, err := parseGoBench(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := gb["BenchmarkA"]["ns/op"]; d.N != 2 || d.Min != 300 || d.Max != 500 {
+		t.Fatalf("ns/op: %+v", d)
 	}
 }

@@ -27,7 +27,8 @@ var mdLink = regexp.MustCompile(`\]\(([^)\s#]+)(#[^)]*)?\)`)
 var repoPath = regexp.MustCompile(`(?:^|[\s"'(\[=,])((?:docs|scripts|cmd|plugins|internal|examples|testdata|bench|e2e|packaging|tools)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*])`)
 
 // Every relative link in *.md, and every repo path named in docs, scripts
-// and Go comments, exists. A path that is not in this repository may name
+// and Go comments, exists (from the repository's root or, for a package's
+// own testdata, from the file's folder). A path that is not in this repository may name
 // Telegraf's source (plugins/inputs/libvirt, tools/readme_linter): it must
 // then exist in the Telegraf module this repository requires.
 func TestNamedPathsExist(t *testing.T) {
@@ -79,7 +80,8 @@ func TestNamedPathsExist(t *testing.T) {
 		for _, m := range repoPath.FindAllStringSubmatch(text, -1) {
 			p := strings.TrimSuffix(m[1], ".")
 			if placeholder(p) || underGenerated(p) || p == addedToTelegraf ||
-				exists(filepath.Join(root, p)) || exists(filepath.Join(telegraf, p)) {
+				exists(filepath.Join(root, p)) || exists(filepath.Join(filepath.Dir(path), p)) ||
+				exists(filepath.Join(telegraf, p)) {
 				continue
 			}
 			broken = append(broken, rel+": path "+p)

@@ -10,6 +10,8 @@
 #
 #   TLV_BENCH_ROUNDS  rounds per scenario (default 12, at least 10 for the report)
 #   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
+#   TLV_BENCH_AGENT_ROUNDS   rounds of the whole-agent scenario (default 10)
+#   TLV_BENCH_AGENT_GATHERS  gathers (seconds) per Telegraf process there (default 5)
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,12 +21,17 @@ ROUNDS=${TLV_BENCH_ROUNDS:-12}
 QEMU_GATHERS=5   # measured gathers per process, QEMU scenarios
 TEST_GATHERS=30  # per process, 1000 test-driver domains (short gathers: more of them)
 EXECD_GATHERS=${TLV_BENCH_EXECD_GATHERS:-1000}
+AGENT_ROUNDS=${TLV_BENCH_AGENT_ROUNDS:-10}
+AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
 URI=qemu:///system
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 # One scenario under the exclusive lock, killed (and its guests removed) if
 # it outlives 9 minutes.
 locked() { flock -x "$LOCK" timeout 9m "$@"; }
+# 30 QEMU domains and the whole agent on the same guests: ~3 + ~10 minutes
+# of rounds plus the guests' boot.
+locked_long() { flock -x "$LOCK" timeout 25m "$@"; }
 
 cd "$REPO_DIR"
 [ "$(id -u)" -eq 0 ] || { say "must run as root (it starts guests)"; exit 1; }
@@ -32,6 +39,7 @@ export PATH=/usr/local/go/bin:$PATH
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -f "$OUT"/*.json "$OUT/gobench.txt"
+rm -rf "$OUT/agent"
 
 say "building the harness, the C allocation counter and the execd binary into $OUT"
 scripts/deps.sh
@@ -40,6 +48,16 @@ GOTAGS=${GOTAGS-$(make -s --no-print-directory -C "$REPO_DIR" gotags)}
 (cd bench && go build -tags "$GOTAGS" -o "$OUT/tlvbench" .)
 gcc -shared -fPIC -O2 -o "$OUT/cmalloc.so" bench/cmalloc/cmalloc.c
 go build -tags "$GOTAGS" -o "$OUT/telegraf-libvirt" ./cmd/telegraf-libvirt
+(cd bench && go build -o "$OUT/replayexec" ./replayexec)
+# The whole agent's Telegraf builds (scripts/telegraf-build.sh, cached):
+# stock Telegraf with inputs.execd and inputs.libvirt, and one with
+# inputs.libvirt_stats and bench/replay (inputs.tlvbench_replay) compiled in.
+TELEGRAF_STOCK_TAGS=custom,inputs.execd,inputs.libvirt,parsers.influx,outputs.file,serializers.influx \
+  scripts/telegraf-build.sh stock "$OUT/telegraf-stock" >&2
+TELEGRAF_CUSTOM_TAGS=custom,inputs.libvirt_stats,outputs.file,serializers.influx \
+  TELEGRAF_CUSTOM_MODULES="github.com/telegraf-libvirt/telegraf-libvirt/bench=$REPO_DIR/bench" \
+  TELEGRAF_CUSTOM_IMPORTS=github.com/telegraf-libvirt/telegraf-libvirt/bench/replay \
+  scripts/telegraf-build.sh custom "$OUT/telegraf-custom" >&2
 scripts/gen-node-xml.sh 1000 >"$OUT/node-1000.xml"
 TEST_URI="test+unix://$OUT/node-1000.xml"
 cat >"$OUT/execd.conf" <<EOF
@@ -69,7 +87,22 @@ locked go test -tags "$GOTAGS" -run '^$' -bench . -benchmem -count 10 ./internal
   | tee "$OUT/gobench.txt" | grep '^Benchmark' >&2
 
 run qemu-10 "10 QEMU domains" 4 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
-run qemu-30 "30 QEMU domains" 24 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
+# 30 QEMU domains, then section 5, the whole agent, on the same guests (one
+# boot of 24 guests, which takes minutes on a loaded host, for both).
+say "scenario qemu-30: 30 QEMU domains; then 5. the whole agent on them, $AGENT_ROUNDS rounds"
+mkdir -p "$OUT/agent"
+{
+  printf '%q ' "$OUT/tlvbench" run -scenario qemu-30 -title "30 QEMU domains" -uri "$URI" \
+    -contenders floor,plugin,floor-tg,telegraf,legacy -rounds "$ROUNDS" -warmup 2 -n "$QEMU_GATHERS" \
+    -preload "$OUT/cmalloc.so" -out "$OUT/qemu-30.json"
+  printf '&& '
+  printf '%q ' "$OUT/tlvbench" agent -uri "$URI" -title "30 QEMU domains, the whole agent" \
+    -stock "$OUT/telegraf-stock" -custom "$OUT/telegraf-custom" -bin "$OUT/telegraf-libvirt" \
+    -replayexec "$OUT/replayexec" -dir "$OUT/agent" -rounds "$AGENT_ROUNDS" -gathers "$AGENT_GATHERS" \
+    -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
+  echo
+} >"$OUT/qemu-30-agent.sh"
+locked_long scripts/bench-guests.sh 24 bash "$OUT/qemu-30-agent.sh"
 run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
 
 say "4. execd binary, $EXECD_GATHERS gathers"

@@ -14,6 +14,10 @@
 # Environment:
 #   TELEGRAF_STOCK_TAGS   default custom,inputs.execd,parsers.influx,outputs.influxdb
 #   TELEGRAF_CUSTOM_TAGS  default custom,inputs.libvirt_stats,outputs.influxdb
+#   TELEGRAF_CUSTOM_MODULES  custom only: more local modules, "MODPATH=DIR ..." (require + replace)
+#   TELEGRAF_CUSTOM_IMPORTS  custom only: more Go packages compiled in (one import each in a
+#                         zz_extra_N.go beside libvirt_stats.go, no build tag); make bench adds its
+#                         inputs.tlvbench_replay this way
 #   TLV_TELEGRAF_CACHE    default .cache/telegraf (in this repository)
 #   GOTAGS                this module's build tags (libvirt_dlopen), added to the
 #                         custom build's; default: the Makefile's GOTAGS (`make -s gotags`)
@@ -120,6 +124,13 @@ fi
 # go.mod / go.sum start from Telegraf's own every time, so a change in this
 # repository's requirements never leaves stale versions behind.
 cp "$src/go.mod" "$src/go.sum" "$dir/"
+# Extra imports of an earlier call must not stay in the next build.
+rm -f "$dir"/plugins/inputs/all/zz_extra_*.go
+n=0
+for pkg in ${TELEGRAF_CUSTOM_IMPORTS:-}; do
+  n=$((n + 1))
+  printf 'package all\n\nimport _ "%s" // register plugin\n' "$pkg" >"$dir/plugins/inputs/all/zz_extra_$n.go"
+done
 cat >"$dir/plugins/inputs/all/libvirt_stats.go" <<EOF
 //go:build !custom || inputs || inputs.libvirt_stats
 
@@ -130,6 +141,9 @@ EOF
 (
   cd "$dir"
   go mod edit -require="$SELF_MOD@v0.0.0-00010101000000-000000000000" -replace="$SELF_MOD=$REPO_DIR"
+  for mr in ${TELEGRAF_CUSTOM_MODULES:-}; do
+    go mod edit -require="${mr%%=*}@v0.0.0-00010101000000-000000000000" -replace="$mr"
+  done
   say "building Telegraf $version with inputs.libvirt_stats, tags $CUSTOM_TAGS"
   start=$(date +%s)
   # -mod=mod: let the Go tool add this module's requirements (libvirt.org/go/libvirt,

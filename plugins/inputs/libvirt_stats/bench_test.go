@@ -21,7 +21,13 @@ import (
 // Shaping converted records into Telegraf metrics (what Gather does after
 // the call and the conversion), on the conversion benchmark's synthetic
 // host: 1000 domains × 150 typed parameters. Reported per parameter.
-func BenchmarkShape(b *testing.B) {
+func BenchmarkShape(b *testing.B) { benchShape(b, false) }
+
+// The same records in the device layout (layout = "device"): a metric per
+// disk, NIC, vCPU and iothread besides the domain's own.
+func BenchmarkShapeDevice(b *testing.B) { benchShape(b, true) }
+
+func benchShape(b *testing.B, device bool) {
 	const domains, params = 1000, 150
 	conv := domstats.NewConverter()
 	recs := make([]domstats.Record, domains)
@@ -35,10 +41,20 @@ func BenchmarkShape(b *testing.B) {
 	}
 	complete := newCompleteness()
 	var d draft
+	var s splitter
 	shape := func() {
 		ts := time.Now()
 		for _, r := range recs {
-			if m := d.domainMetric(r, ts, nil, complete.missing(r), false); m == nil {
+			missing := complete.missing(r)
+			if device {
+				m, devices := s.metrics(r, ts, domainTags(r, nil))
+				for _, f := range appendDerived(nil, r, missing, false) {
+					m.AddField(f.Key, f.Value)
+				}
+				if len(devices) == 0 {
+					b.Fatal("no device metrics")
+				}
+			} else if m := d.domainMetric(r, ts, nil, missing, false); m == nil {
 				b.Fatal("no metric")
 			}
 		}

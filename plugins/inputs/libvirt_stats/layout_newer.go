@@ -75,39 +75,40 @@ func blockNested(rest string) (*family, string, string, bool) {
 
 // addNested puts one key of an entity nested in a disk on its metric.
 func (s *splitter) addNested(f *family, index, sub, field string, v any) {
-	m := s.entities[s.entity(f, index, sub)].m
+	e := &s.entities[s.entity(f, index, sub)]
 	for _, t := range f.tags {
 		if t.key == field {
 			if tv := tagValue(v); tv != "" {
-				m.AddTag(t.tag, tv)
+				e.setTag(t.tag, tv)
 			}
 			return
 		}
 	}
-	m.AddField(field, v)
+	e.fields = appendField(e.fields, field, v)
 }
 
 // inheritNested tags an entity nested in a disk: by its index (timed
-// groups) or its op and bin (histograms), and with the disk's tags.
+// groups) or its op and bin (histograms), and with the disk's tags (the
+// domain's come with every metric at build).
 func (s *splitter) inheritNested(e *entity) {
 	switch e.fam {
 	case blockTimedGroupFamily:
-		e.m.AddTag(e.fam.indexTag, e.subIndex)
+		e.setTag(e.fam.indexTag, e.subIndex)
 	case blockLatencyHistogramFamily:
 		op, bin, _ := strings.Cut(e.subIndex, ".bin.")
-		e.m.AddTag("op", op)
-		e.m.AddTag("bin", bin)
+		e.setTag("op", op)
+		e.setTag("bin", bin)
 	}
 	parent := e.fam.parent
-	for i := range s.entities {
+	for i := range s.entities[:s.n] {
 		if p := &s.entities[i]; p.fam == parent && p.index == e.index && p.subIndex == "" {
-			for _, t := range p.m.TagList() {
-				if !e.m.HasTag(t.Key) {
-					e.m.AddTag(t.Key, t.Value)
+			for _, t := range p.tags {
+				if _, ok := e.tag(t.Key); !ok {
+					e.tags = append(e.tags, t)
 				}
 			}
 			return
 		}
 	}
-	e.m.AddTag(parent.indexTag, e.index)
+	e.setTag(parent.indexTag, e.index)
 }

@@ -248,9 +248,10 @@ func BenchmarkDeviceMetrics(b *testing.B) {
 	r := fullRecord(b)
 	ts := time.Now()
 	tags := map[string]string{"domain": "web 1", "uuid": testUUID}
+	var s splitter // as Gather: reused from domain to domain
 	b.ReportAllocs()
 	for b.Loop() {
-		deviceMetrics(r, ts, tags)
+		s.metrics(r, ts, tags)
 	}
 }
 
@@ -262,4 +263,41 @@ func BenchmarkDomainMetric(b *testing.B) {
 	for b.Loop() {
 		d.domainMetric(r, ts, nil, nil, false)
 	}
+}
+
+// One splitter shapes domain after domain in Gather: each domain's metrics
+// must be what a fresh splitter makes, and stay so when it moves on (its
+// buffers are reused).
+func TestSplitterReusedAcrossDomains(t *testing.T) {
+	ts := time.Unix(1700000000, 0)
+	full := fullRecord(t)
+	small := record(t, "b", "u-b",
+		syn("state.state", int64(3)),
+		syn("block.0.rd.reqs", uint64(1)),
+		syn("net.0.name", "tap9"),
+		syn("net.0.rx.bytes", uint64(5)),
+	)
+	fresh := func(r domstats.Record, tg map[string]string) []telegraf.Metric {
+		dom, devices := deviceMetrics(r, ts, tg)
+		return append([]telegraf.Metric{dom}, devices...)
+	}
+	fullTags := func() map[string]string {
+		return map[string]string{"domain": "web 1", "uuid": testUUID, "project": "p1"}
+	}
+	wantFull, wantSmall := fresh(full, fullTags()), fresh(small, map[string]string{"domain": "b", "uuid": "u-b", "az": "nova"})
+
+	var s splitter
+	var got [][]telegraf.Metric
+	for _, r := range []domstats.Record{full, small, full} {
+		tg := fullTags()
+		if r.Name == "b" {
+			tg = map[string]string{"domain": "b", "uuid": "u-b", "az": "nova"}
+		}
+		dom, devices := s.metrics(r, ts, tg)
+		got = append(got, append([]telegraf.Metric{dom}, devices...))
+	}
+	testutil.RequireMetricsEqual(t, wantFull, got[0])
+	testutil.RequireMetricsEqual(t, wantSmall, got[1])
+	testutil.RequireMetricsEqual(t, wantFull, got[2])
+	require.Len(t, wantSmall, 3, "domain, block 0, net tap9")
 }

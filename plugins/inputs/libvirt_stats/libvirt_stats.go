@@ -58,7 +58,8 @@ type LibvirtStats struct {
 	meta      *metadataCache // nil: no metadata_tags
 
 	conv     *domstats.Converter
-	draft    draft // reused for every domain's metric
+	draft    draft    // reused for every domain's metric
+	split    splitter // reused for every domain in the device layout
 	conn     *connection
 	caller   *caller
 	complete *completeness

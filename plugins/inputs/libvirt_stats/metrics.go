@@ -34,7 +34,7 @@ func (l *LibvirtStats) emit(acc telegraf.Accumulator, r domstats.Record, ts time
 		}
 		return
 	}
-	m, devices := deviceMetrics(r, ts, domainTags(r, extra), derived...)
+	m, devices := l.split.metrics(r, ts, domainTags(r, extra), derived...)
 	for _, f := range appendDerived(nil, r, missing, l.StateNames) {
 		m.AddField(f.Key, f.Value)
 	}

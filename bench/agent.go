@@ -1,0 +1,610 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+)
+
+// The whole agent: each contender is a Telegraf process (its execd child
+// included) gathering every second, measured over a window of whole
+// gathers. CPU comes from a cgroup v1 cpuacct group per process (ns, every
+// thread, children included, also those that exited), the execd child's
+// share from a group of its own below it.
+const cgroupRoot = "/sys/fs/cgroup/cpuacct/tlvbench"
+
+// agentContenders, in the report's order; floor and plugin are the gather
+// processes of the other scenarios, run in the same rounds.
+var agentContenders = []string{"agent-execd", "agent-compiled", "agent-inputs.libvirt", "limit-execd", "limit-compiled", "floor", "plugin"}
+
+var agentNames = map[string]string{
+	"agent-execd":          "stock Telegraf + `inputs.execd` + `telegraf-libvirt`",
+	"agent-compiled":       "Telegraf with **`inputs.libvirt_stats`** compiled in",
+	"agent-inputs.libvirt": "stock Telegraf with `inputs.libvirt`",
+	"limit-execd":          "limit, execd: stock Telegraf + `inputs.execd` + `replayexec` (a recorded gather written back)",
+	"limit-compiled":       "limit, compiled in: Telegraf + `inputs.tlvbench_replay` (the recorded gather's metrics, pre-built)",
+	"floor":                "floor: bare C call + free (client CPU)",
+	"plugin":               "`inputs.libvirt_stats` Gather alone (client CPU)",
+}
+
+type agentSample struct {
+	Contender   string `json:"contender"`
+	Round       int    `json:"round"`
+	Window      int    `json:"window_s"`      // window length in intervals (1 s each)
+	Gathers     int    `json:"gathers"`       // gathers whose metrics are stamped inside the window
+	Metrics     int    `json:"metrics"`       // their metrics
+	Fields      int    `json:"fields"`        // and fields
+	CPUNs       int64  `json:"cpu_ns"`        // every process of the contender over the window
+	ChildCPUNs  int64  `json:"child_cpu_ns"`  // the execd child alone
+	RSSKiB      int64  `json:"rss_kib"`       // VmRSS of Telegraf at the end of the window
+	ChildRSSKiB int64  `json:"child_rss_kib"` // VmRSS of the execd child
+	LogErrors   int    `json:"log_errors"`    // E! lines in Telegraf's log
+	LogOverruns int    `json:"log_overruns"`  // gathers that did not finish within the interval
+	FirstError  string `json:"first_error,omitempty"`
+}
+
+// agentCalib is what one gather of a contender delivers, from a run with
+// outputs.file into a file, parsed back with Telegraf's influx parser.
+type agentCalib struct {
+	Metrics int `json:"metrics"`
+	Fields  int `json:"fields"`
+	Bytes   int `json:"bytes"`
+	Gathers int `json:"gathers_seen"`
+}
+
+type agentResult struct {
+	Scenario   string                `json:"scenario"`
+	Title      string                `json:"title"`
+	URI        string                `json:"uri"`
+	Rounds     int                   `json:"rounds"`
+	Gathers    int                   `json:"gathers"`
+	WarmupS    float64               `json:"warmup_s"`
+	Contenders []string              `json:"contenders"`
+	Agent      []agentSample         `json:"agent"`
+	Gather     []gatherResult        `json:"gather"`
+	Calib      map[string]agentCalib `json:"calib"`
+	Recorded   agentCalib            `json:"recorded"`
+	Binaries   map[string]string     `json:"binaries"`
+	Configs    map[string]string     `json:"configs"`
+	IdleBefore float64               `json:"host_idle_before"`
+	IdleDuring float64               `json:"host_idle_during"`
+	Revision   string                `json:"revision"`
+	Started    time.Time             `json:"started"`
+	Took       time.Duration         `json:"took"`
+}
+
+type agentRun struct {
+	dir, stock, custom, bin, replayExec, recorded, uri string
+	warm                                               time.Duration
+	configs                                            map[string]string
+}
+
+func agentMain(args []string) error {
+	fs := flag.NewFlagSet("agent", flag.ExitOnError)
+	scenario := fs.String("scenario", "agent", "scenario id")
+	title := fs.String("title", "", "title for the report")
+	uri := fs.String("uri", "qemu:///system", "libvirt URI, the same for every contender")
+	stock := fs.String("stock", "", "stock Telegraf (inputs.execd, inputs.libvirt, parsers.influx, outputs.file, serializers.influx)")
+	custom := fs.String("custom", "", "Telegraf with inputs.libvirt_stats and inputs.tlvbench_replay, outputs.file, serializers.influx")
+	bin := fs.String("bin", "", "the telegraf-libvirt execd binary")
+	replayExec := fs.String("replayexec", "", "bench/replayexec binary")
+	dir := fs.String("dir", "", "work directory (configs, the recorded gather, Telegraf logs)")
+	rounds := fs.Int("rounds", 10, "rounds; each runs every contender once, in a rotated order")
+	gathers := fs.Int("gathers", 5, "gathers (seconds) measured per Telegraf process")
+	warm := fs.Duration("warmup", 2200*time.Millisecond, "time after Telegraf's start before the window may begin (>= 2 gathers)")
+	preload := fs.String("preload", "", "bench/cmalloc for the floor and plugin gather processes")
+	only := fs.String("contenders", strings.Join(agentContenders, ","), "comma-separated subset")
+	out := fs.String("out", "", "results JSON file")
+	_ = fs.Parse(args)
+	if *stock == "" || *custom == "" || *bin == "" || *replayExec == "" || *dir == "" || *out == "" {
+		return fmt.Errorf("need -stock, -custom, -bin, -replayexec, -dir and -out")
+	}
+	names := strings.Split(*only, ",")
+	for _, c := range names {
+		if !slices.Contains(agentContenders, c) {
+			return fmt.Errorf("unknown contender %q (valid: %s)", c, strings.Join(agentContenders, ", "))
+		}
+	}
+	if err := os.MkdirAll(cgroupRoot, 0o755); err != nil {
+		return fmt.Errorf("cpuacct cgroup (v1) needed for per-process CPU: %w", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	a := &agentRun{dir: *dir, stock: *stock, custom: *custom, bin: *bin, replayExec: *replayExec, uri: *uri, warm: *warm,
+		recorded: filepath.Join(*dir, "recorded.lp")}
+	res := agentResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, Gathers: *gathers, WarmupS: warm.Seconds(),
+		Contenders: names, Calib: map[string]agentCalib{}, Started: time.Now(),
+		Binaries: map[string]string{"stock": *stock, "custom": *custom, "bin": *bin, "replayexec": *replayExec},
+		Revision: cmdOut("git", "describe", "--always", "--dirty")}
+
+	if err := a.record(); err != nil {
+		return err
+	}
+	if res.Recorded, err = countLP(a.recorded, false); err != nil {
+		return err
+	}
+	logf("agent: recorded gather: %d metrics, %d fields, %d bytes", res.Recorded.Metrics, res.Recorded.Fields, res.Recorded.Bytes)
+	if err := a.writeConfigs(); err != nil {
+		return err
+	}
+	res.Configs = a.configs
+
+	res.IdleBefore, err = hostIdle(5 * time.Second)
+	if err != nil {
+		return err
+	}
+	cpu0, err := readCPUStat()
+	if err != nil {
+		return err
+	}
+	for r := range *rounds {
+		for i := range names {
+			c := names[(r+i)%len(names)]
+			if c == "floor" || c == "plugin" {
+				g, err := runGather(self, *preload, c, *uri, 2, 5, r)
+				if err != nil {
+					logf("agent round %d %s failed, once more: %v", r, c, err)
+					if g, err = runGather(self, *preload, c, *uri, 2, 5, r); err != nil {
+						return err
+					}
+				}
+				res.Gather = append(res.Gather, g)
+				logf("agent round %d %-20s cpu %7.3f ms/gather", r, c, float64(g.UserNs+g.SysNs)/float64(g.N)/1e6)
+				continue
+			}
+			s, err := a.measure(c, r, *gathers)
+			if err != nil {
+				logf("agent round %d %s failed, once more: %v", r, c, err)
+				if s, err = a.measure(c, r, *gathers); err != nil {
+					return err
+				}
+			}
+			res.Agent = append(res.Agent, s)
+			logf("agent round %d %-20s cpu %7.3f ms/gather (child %6.3f)  %d gathers in %d s, %d metrics, %d fields  RSS %6.1f + %5.1f MB  log errors %d, overruns %d",
+				r, c, float64(s.CPUNs)/float64(s.Gathers)/1e6, float64(s.ChildCPUNs)/float64(s.Gathers)/1e6, s.Gathers, s.Window,
+				s.Metrics, s.Fields, float64(s.RSSKiB)/1024, float64(s.ChildRSSKiB)/1024, s.LogErrors, s.LogOverruns)
+		}
+	}
+	cpu1, err := readCPUStat()
+	if err != nil {
+		return err
+	}
+	res.IdleDuring = cpu1.idleSince(cpu0)
+	// What each contender delivers per gather: the median over its rounds.
+	for _, c := range names {
+		var mets, fields []float64
+		for _, s := range res.Agent {
+			if s.Contender == c && s.Gathers > 0 {
+				mets = append(mets, float64(s.Metrics)/float64(s.Gathers))
+				fields = append(fields, float64(s.Fields)/float64(s.Gathers))
+			}
+		}
+		if len(mets) > 0 {
+			res.Calib[c] = agentCalib{Metrics: int(math.Round(distOf(mets).Median)), Fields: int(math.Round(distOf(fields).Median)), Gathers: len(mets)}
+		}
+	}
+	res.Took = time.Since(res.Started)
+	return writeJSON(*out, res)
+}
+
+// record writes one gather of the execd binary as it writes it under
+// inputs.execd (-poll_interval_disabled, a line on stdin; its -once output
+// differs: uint64 with the u suffix) for the two limits to replay. -once
+// first tells how many lines a gather has.
+func (a *agentRun) record() error {
+	conf := filepath.Join(a.dir, "libvirt_stats.conf")
+	if err := os.WriteFile(conf, []byte(a.pluginConf()), 0o644); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stderr bytes.Buffer
+	once := exec.CommandContext(ctx, a.bin, "-once", "-config", conf)
+	once.Stderr = &stderr
+	lp, err := once.Output()
+	if err != nil {
+		return fmt.Errorf("recording a gather: %s -once: %w: %s", a.bin, err, stderr.String())
+	}
+	lines := bytes.Count(lp, []byte("\n"))
+	cmd := exec.CommandContext(ctx, a.bin, "-config", conf, "-poll_interval_disabled")
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	if _, err := stdin.Write([]byte("\n")); err != nil {
+		return err
+	}
+	r := bufio.NewReader(stdout)
+	var rec bytes.Buffer
+	for range lines {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return fmt.Errorf("recording a gather: %w: %s", err, stderr.String())
+		}
+		rec.Write(line)
+	}
+	return os.WriteFile(a.recorded, rec.Bytes(), 0o644)
+}
+
+// pluginConf is inputs.libvirt_stats as both the execd binary and the
+// compiled-in plugin run it: defaults, on the read-write socket like
+// inputs.libvirt (see BENCHMARKS.md's method).
+func (a *agentRun) pluginConf() string {
+	return fmt.Sprintf("[[inputs.libvirt_stats]]\n  libvirt_uri = %q\n  read_only = false\n", a.uri)
+}
+
+func (a *agentRun) input(c string) (telegrafBin, toml string) {
+	switch c {
+	case "agent-execd":
+		return a.stock, fmt.Sprintf("[[inputs.execd]]\n  command = [%q, \"-config\", %q, \"-poll_interval_disabled\"]\n  signal = \"STDIN\"\n  data_format = \"influx\"\n",
+			a.bin, filepath.Join(a.dir, "libvirt_stats.conf"))
+	case "agent-compiled":
+		return a.custom, a.pluginConf()
+	case "agent-inputs.libvirt":
+		return a.stock, fmt.Sprintf("[[inputs.libvirt]]\n  libvirt_uri = %q\n", a.uri)
+	case "limit-execd":
+		return a.stock, fmt.Sprintf("[[inputs.execd]]\n  command = [%q, %q]\n  signal = \"STDIN\"\n  data_format = \"influx\"\n", a.replayExec, a.recorded)
+	case "limit-compiled":
+		return a.custom, fmt.Sprintf("[[inputs.tlvbench_replay]]\n  file = %q\n", a.recorded)
+	}
+	panic("unknown agent contender " + c)
+}
+
+// agentConf: gather and flush every second, aligned, no jitter; every
+// metric of a gather fits one batch.
+func agentConf(input, outFile string) string {
+	return fmt.Sprintf(`[agent]
+  interval = "1s"
+  round_interval = true
+  collection_jitter = "0s"
+  flush_interval = "1s"
+  flush_jitter = "0s"
+  metric_batch_size = 10000
+  metric_buffer_limit = 100000
+  precision = "1ns"
+
+[[outputs.file]]
+  files = [%q]
+  data_format = "influx"
+
+%s`, outFile, input)
+}
+
+func (a *agentRun) writeConfigs() error {
+	a.configs = map[string]string{}
+	for _, c := range agentContenders {
+		if !strings.HasPrefix(c, "agent-") && !strings.HasPrefix(c, "limit-") {
+			continue
+		}
+		_, in := a.input(c)
+		path := filepath.Join(a.dir, c+".conf")
+		if err := os.WriteFile(path, []byte(agentConf(in, a.fifo(c))), 0o644); err != nil {
+			return err
+		}
+		a.configs[c] = path
+	}
+	return nil
+}
+
+// fifo is where a contender's outputs.file writes: a named pipe the
+// harness reads, so that it counts the gathers inside the window by their
+// metrics' timestamps (a gather that outlives its interval makes Telegraf
+// skip the next, and execd folds newlines that arrive during a gather).
+// Writing to a pipe costs Telegraf what writing to /dev/null does, the
+// write calls; reading it costs the harness, outside the cgroup.
+func (a *agentRun) fifo(c string) string { return filepath.Join(a.dir, c+".fifo") }
+
+// stampedLine is one metric Telegraf wrote: its timestamp and field count.
+type stampedLine struct {
+	ts     int64
+	fields int
+}
+
+// readStamped reads line protocol from the pipe until Telegraf closes it.
+func readStamped(path string, out chan<- []stampedLine) {
+	var lines []stampedLine
+	defer func() { out <- lines }()
+	f, err := os.Open(path) // blocks until Telegraf opens it for writing
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	p := &influx.Parser{}
+	if err := p.Init(); err != nil {
+		return
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		m, err := p.ParseLine(sc.Text())
+		if err != nil {
+			continue
+		}
+		lines = append(lines, stampedLine{ts: m.Time().UnixNano(), fields: len(m.FieldList())})
+	}
+}
+
+// inWindow counts the gathers (bursts of timestamps more than 300 ms from
+// the previous), metrics and fields stamped in [from, to).
+func inWindow(lines []stampedLine, from, to time.Time) (gathers, metrics, fields int) {
+	ts := slices.Clone(lines)
+	slices.SortFunc(ts, func(a, b stampedLine) int { return cmp.Compare(a.ts, b.ts) })
+	var last int64
+	for _, l := range ts {
+		if l.ts < from.UnixNano() || l.ts >= to.UnixNano() {
+			continue
+		}
+		if metrics == 0 || l.ts-last > int64(300*time.Millisecond) {
+			gathers++
+		}
+		last = l.ts
+		metrics++
+		fields += l.fields
+	}
+	return gathers, metrics, fields
+}
+
+// countLP parses line protocol with Telegraf's influx parser; byGather
+// splits it into gathers where consecutive timestamps (ns precision) are
+// more than 300 ms apart (a gather's metrics come in one burst, gathers a
+// second apart) and gives the median of the complete gathers (the first
+// and the last dropped).
+func countLP(path string, byGather bool) (agentCalib, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return agentCalib{}, err
+	}
+	p := &influx.Parser{}
+	if err := p.Init(); err != nil {
+		return agentCalib{}, err
+	}
+	ms, err := p.Parse(b)
+	if err != nil {
+		return agentCalib{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if !byGather {
+		cal := agentCalib{Metrics: len(ms), Bytes: len(b), Gathers: 1}
+		for _, m := range ms {
+			cal.Fields += len(m.FieldList())
+		}
+		return cal, nil
+	}
+	slices.SortStableFunc(ms, func(a, b telegraf.Metric) int { return a.Time().Compare(b.Time()) })
+	type gather struct{ metrics, fields int }
+	var gs []gather
+	for i, m := range ms {
+		if i == 0 || m.Time().Sub(ms[i-1].Time()) > 300*time.Millisecond {
+			gs = append(gs, gather{})
+		}
+		gs[len(gs)-1].metrics++
+		gs[len(gs)-1].fields += len(m.FieldList())
+	}
+	if len(gs) < 3 {
+		return agentCalib{}, fmt.Errorf("%s: %d gathers seen, want at least 3", path, len(gs))
+	}
+	var mets, fields []float64
+	for _, g := range gs[1 : len(gs)-1] {
+		mets = append(mets, float64(g.metrics))
+		fields = append(fields, float64(g.fields))
+	}
+	return agentCalib{Metrics: int(distOf(mets).Median), Fields: int(distOf(fields).Median),
+		Bytes: len(b) / len(gs), Gathers: len(gs)}, nil
+}
+
+func (a *agentRun) measure(c string, round, gathers int) (agentSample, error) {
+	s, err := a.run(c, a.configs[c], round, gathers)
+	if err != nil {
+		return s, fmt.Errorf("%s round %d: %w", c, round, err)
+	}
+	return s, nil
+}
+
+// run starts Telegraf with conf in a cgroup of its own, waits for the
+// warm-up, measures a window of `gathers` whole intervals, stops it.
+// The window runs from x.95 s to x.95 s: Telegraf gathers at whole seconds
+// and a gather that is not done by then has outlived its interval (logged).
+func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) {
+	s := agentSample{Contender: c, Round: round, Window: gathers}
+	tg, _ := a.input(c)
+	cg := filepath.Join(cgroupRoot, fmt.Sprintf("%s-%d-%d", c, round, os.Getpid()))
+	child := filepath.Join(cg, "child")
+	if err := os.MkdirAll(child, 0o755); err != nil {
+		return s, err
+	}
+	defer func() {
+		for _, d := range []string{child, cg} {
+			for i := 0; i < 50 && os.Remove(d) != nil; i++ {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}()
+	fifo := a.fifo(c)
+	_ = os.Remove(fifo)
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return s, err
+	}
+	stamped := make(chan []stampedLine, 1)
+	go readStamped(fifo, stamped)
+	logPath := filepath.Join(a.dir, c+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return s, err
+	}
+	defer logFile.Close()
+	// The shell joins the cgroup, then becomes Telegraf: nothing Telegraf
+	// does, starting its execd child included, happens outside it.
+	cmd := exec.Command("/bin/sh", "-c", `echo $$ >"$0/cgroup.procs" && exec "$@"`, cg, tg, "--config", conf)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return s, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			return err
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("telegraf did not stop within 15 s of SIGTERM")
+		}
+	}
+	defer func() { _ = stop() }()
+	sleepUntil := func(t time.Time) error {
+		select {
+		case err := <-exited:
+			stopped = true
+			b, _ := os.ReadFile(logPath)
+			return fmt.Errorf("telegraf exited early (%v): %s", err, tail(b, 2000))
+		case <-time.After(time.Until(t)):
+			return nil
+		}
+	}
+
+	t0 := start.Add(a.warm).Truncate(time.Second).Add(time.Second + 950*time.Millisecond)
+	if err := sleepUntil(t0.Add(-300 * time.Millisecond)); err != nil {
+		return s, err
+	}
+	// The execd child into a group of its own (the parent group still
+	// counts it: cpuacct is hierarchical).
+	childPid := 0
+	if strings.Contains(c, "execd") {
+		pids, err := readPids(filepath.Join(cg, "cgroup.procs"))
+		if err != nil {
+			return s, err
+		}
+		for _, p := range pids {
+			if p != cmd.Process.Pid {
+				childPid = p
+				if err := os.WriteFile(filepath.Join(child, "cgroup.procs"), []byte(strconv.Itoa(p)), 0o644); err != nil {
+					return s, fmt.Errorf("moving execd child %d: %w", p, err)
+				}
+			}
+		}
+		if childPid == 0 {
+			return s, fmt.Errorf("no execd child in %s", cg)
+		}
+	}
+	if err := sleepUntil(t0); err != nil {
+		return s, err
+	}
+	u0, err1 := readUsage(cg)
+	c0, err2 := readUsage(child)
+	if err := sleepUntil(t0.Add(time.Duration(gathers) * time.Second)); err != nil {
+		return s, err
+	}
+	u1, err3 := readUsage(cg)
+	c1, err4 := readUsage(child)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return s, err
+	}
+	s.CPUNs, s.ChildCPUNs = u1-u0, c1-c0
+	if m, err := procStatus(cmd.Process.Pid); err == nil {
+		s.RSSKiB = m["VmRSS"]
+	}
+	if childPid != 0 {
+		pids, _ := readPids(filepath.Join(child, "cgroup.procs"))
+		if !slices.Contains(pids, childPid) {
+			return s, fmt.Errorf("execd child %d exited during the window", childPid)
+		}
+		if m, err := procStatus(childPid); err == nil {
+			s.ChildRSSKiB = m["VmRSS"]
+		}
+	}
+	// Telegraf's log up to here: what it says while stopping (execd's
+	// pipes closing) is not about the gathers.
+	b, _ := os.ReadFile(logPath)
+	if err := stop(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			return s, err
+		}
+	}
+	select {
+	case lines := <-stamped:
+		s.Gathers, s.Metrics, s.Fields = inWindow(lines, t0, t0.Add(time.Duration(gathers)*time.Second))
+	case <-time.After(10 * time.Second):
+		return s, fmt.Errorf("%s: Telegraf's output pipe not closed 10 s after it stopped", c)
+	}
+	if s.Gathers == 0 {
+		return s, fmt.Errorf("no gather of %s within the %d s window: %s", c, gathers, tail(b, 2000))
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, " E! ") {
+			s.LogErrors++
+			if s.FirstError == "" {
+				s.FirstError = line
+			}
+		}
+		if strings.Contains(line, "Collection took longer than expected") {
+			s.LogOverruns++
+		}
+	}
+	return s, nil
+}
+
+func readUsage(cg string) (int64, error) {
+	b, err := os.ReadFile(filepath.Join(cg, "cpuacct.usage"))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+}
+
+func readPids(path string) ([]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var pids []int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if p, err := strconv.Atoi(strings.TrimSpace(sc.Text())); err == nil {
+			pids = append(pids, p)
+		}
+	}
+	return pids, sc.Err()
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}

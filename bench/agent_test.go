@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/logger"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/replay"
+)
+
+const twoMetrics = "libvirt_stats,domain=a cpu.time=1u,state.state=1i 1700000000000000000\n" +
+	"libvirt_stats,domain=b cpu.time=2u 1700000000000000000\n"
+
+// Gathers are told apart by the gaps between timestamps, whatever second
+// they fall in; the first and last (maybe cut) gathers do not count.
+func TestCountLPSplitsGathers(t *testing.T) {
+	var b strings.Builder
+	base := int64(1700000000_900_000_000) // bursts straddle whole seconds
+	for g := range 4 {
+		n := 3
+		if g == 3 {
+			n = 1 // the last gather, cut by the stop
+		}
+		for i := range n {
+			ts := base + int64(g)*1e9 + int64(i)*50e6
+			b.WriteString("m,domain=d" + string(rune('a'+i)) + " x=1i,y=2i " + strconv.FormatInt(ts, 10) + "\n")
+		}
+	}
+	path := filepath.Join(t.TempDir(), "calib.lp")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	cal, err := countLP(path, true)
+	require.NoError(t, err)
+	require.Equal(t, agentCalib{Metrics: 3, Fields: 6, Bytes: len(b.String()) / 4, Gathers: 4}, cal)
+}
+
+// A target is the ratio of the medians, the limit adding the floor's
+// client CPU round by round.
+func TestAgentTargets(t *testing.T) {
+	a := &agentResult{Recorded: agentCalib{Metrics: 26}}
+	for r := range 3 {
+		add := func(c string, ms, childMs float64) {
+			a.Agent = append(a.Agent, agentSample{Contender: c, Round: r, Gathers: 5,
+				CPUNs: int64(ms * 5e6), ChildCPUNs: int64(childMs * 5e6)})
+		}
+		add("agent-inputs.libvirt", 8, 0)
+		add("agent-execd", 4, 2)
+		add("agent-compiled", 3, 0)
+		add("limit-execd", 2, 0.1)
+		add("limit-compiled", 1, 0)
+		a.Gather = append(a.Gather,
+			gatherResult{Contender: "floor", Round: r, N: 5, UserNs: 5e6},   // 1 ms per gather
+			gatherResult{Contender: "plugin", Round: r, N: 5, UserNs: 10e6}) // 2 ms per gather
+	}
+	r := &report{}
+	r.agentTargets(a)
+	want := []float64{2.0 / 2, 4.0 / 8, 4.0 / 3, 3.0 / 8, 3.0 / 2}
+	met := []bool{true, true, false, true, false}
+	require.Len(t, r.targets, len(want))
+	for i, tr := range r.targets {
+		got, err := strconv.ParseFloat(strings.Fields(tr.measured)[0], 64)
+		require.NoError(t, err, tr.measured)
+		require.InDelta(t, want[i], got, 1e-3, tr.what)
+		require.Equal(t, met[i], tr.met, tr.what)
+	}
+	r.agentSection(a)
+	require.Contains(t, r.b.String(), "| 4.000 (4.000–4.000) | 2.000 (2.000–2.000) | 2.000 (2.000–2.000) |")
+}
+
+// replayexec answers every line on stdin with the whole recording, every
+// timestamp set to now, in a form Telegraf's influx parser reads.
+func TestReplayExec(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "replayexec")
+	out, err := exec.Command("go", "build", "-o", bin, "./replayexec").CombinedOutput()
+	require.NoError(t, err, string(out))
+	rec := filepath.Join(dir, "rec.lp")
+	require.NoError(t, os.WriteFile(rec, []byte(twoMetrics), 0o644))
+
+	cmd := exec.Command(bin, rec)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := bufio.NewReader(stdout)
+	p := &influx.Parser{}
+	require.NoError(t, p.Init())
+	for range 2 {
+		before := time.Now()
+		_, err := io.WriteString(stdin, "\n")
+		require.NoError(t, err)
+		for i := range 2 {
+			line, err := lines.ReadString('\n')
+			require.NoError(t, err)
+			m, err := p.ParseLine(line)
+			require.NoError(t, err)
+			require.False(t, m.Time().Before(before), "line %d: %s", i, line)
+		}
+	}
+	require.NoError(t, stdin.Close())
+}
+
+// inputs.tlvbench_replay adds a fresh copy of every recorded metric at each
+// gather, stamped with the gather's time.
+func TestReplayInput(t *testing.T) {
+	rec := filepath.Join(t.TempDir(), "rec.lp")
+	require.NoError(t, os.WriteFile(rec, []byte(twoMetrics), 0o644))
+	in := &replay.Replay{File: rec}
+	require.NoError(t, in.Init())
+	sink := newSink(logger.New("inputs", "tlvbench_replay", ""), "libvirt_stats")
+	before := time.Now()
+	require.NoError(t, in.Gather(sink.acc))
+	require.NoError(t, in.Gather(sink.acc))
+	var ms []telegraf.Metric
+	for len(sink.ch) > 0 {
+		ms = append(ms, <-sink.ch)
+	}
+	require.Len(t, ms, 4)
+	require.NotSame(t, ms[0], ms[2])
+	require.Equal(t, uint64(1), ms[0].Fields()["cpu.time"])
+	require.False(t, ms[3].Time().Before(before))
+	require.Error(t, (&replay.Replay{File: filepath.Join(t.TempDir(), "missing.lp")}).Init())
+}
+
+// The window counts the gathers stamped inside it, each burst once.
+func TestInWindow(t *testing.T) {
+	base := time.Unix(1700000000, 0)
+	var lines []stampedLine
+	for g := range 6 { // gathers at x.1 s, 3 metrics of 2 fields 10 ms apart
+		for i := range 3 {
+			ts := base.Add(time.Duration(g)*time.Second + 100*time.Millisecond + time.Duration(i)*10*time.Millisecond)
+			lines = append(lines, stampedLine{ts: ts.UnixNano(), fields: 2})
+		}
+	}
+	lines[4], lines[10] = lines[10], lines[4] // order does not matter
+	g, m, f := inWindow(lines, base.Add(950*time.Millisecond), base.Add(4950*time.Millisecond))
+	require.Equal(t, [3]int{4, 12, 24}, [3]int{g, m, f})
+}
