@@ -8,7 +8,7 @@
 #   scripts/capture-example.sh [DOMAIN]     (default: tlv-run1)
 #
 # With --device, the same in the device layout with state names and the
-# Nova recipe of the README's "Layout, metadata tags and state names" (its Example Output):
+# Nova recipe of docs/layout.md (its Example Output):
 #
 #   testdata/DOMAIN.device.domstats.txt, testdata/DOMAIN.device.lp
 #
