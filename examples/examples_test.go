@@ -12,8 +12,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The files README.md ("Using with Telegraf") shows.
-var telegrafExamples = []string{"telegraf.conf", "libvirt_stats.conf", "telegraf-compiled.conf"}
+// The page that shows each example: README.md the demo, docs/telegraf.md
+// the ways to run the plugin under Telegraf, docs/prometheus.md Prometheus.
+var shownIn = map[string]string{
+	"demo.conf":                "../README.md",
+	"telegraf.conf":            "../docs/telegraf.md",
+	"libvirt_stats.conf":       "../docs/telegraf.md",
+	"telegraf-compiled.conf":   "../docs/telegraf.md",
+	"telegraf-prometheus.conf": "../docs/prometheus.md",
+}
 
 func allExamples(t *testing.T) []string {
 	t.Helper()
@@ -55,9 +62,13 @@ func requireShown(t *testing.T, doc string, files []string) {
 	}
 }
 
-// The README shows every example verbatim.
-func TestReadmeShowsExamples(t *testing.T) {
-	requireShown(t, "../README.md", allExamples(t))
+// Every example is shown verbatim, on the page shownIn names.
+func TestDocsShowExamples(t *testing.T) {
+	for _, f := range allExamples(t) {
+		doc, ok := shownIn[f]
+		require.True(t, ok, "examples/%s: add it to shownIn, with the page that shows it", f)
+		requireShown(t, doc, []string{f})
+	}
 }
 
 // Every example is valid TOML.
