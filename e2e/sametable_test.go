@@ -24,7 +24,9 @@ const sameTable = `[[inputs.libvirt_stats]]
   domains = ["DOMAINS"]
   name_override = "vm"
   name_suffix = "_stats"
-  fieldinclude = ["state.*", "balloon.*", "vcpu.current", "block.count", "net.count"]
+  ## Fields libvirt reads without the domain's job lock: a guest busy
+  ## with a job (NOWAIT) still has them in both gathers.
+  fieldinclude = ["state.*", "balloon.current", "balloon.maximum", "vcpu.current", "block.count", "net.count"]
   tagexclude = ["uuid"]
   [inputs.libvirt_stats.tags]
     site = "lab 1"
