@@ -108,3 +108,14 @@ func TestReadmeShowsPerformance(t *testing.T) {
 	require.True(t, strings.Contains(string(readme), body),
 		"README.md must hold docs/performance.md (make bench writes it) verbatim, from its heading %q on", strings.SplitN(body, "\n", 2)[0])
 }
+
+// The README's Example output is the capture scripts/capture-example.sh
+// wrote (testdata/tlv-run1.lp, which the plugin's TestCapturedExample holds
+// against virsh), verbatim.
+func TestReadmeShowsCapturedExample(t *testing.T) {
+	lp, err := os.ReadFile("../testdata/tlv-run1.lp")
+	require.NoError(t, err)
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	require.Contains(t, string(readme), "```text\n"+string(lp)+"```")
+}
