@@ -304,19 +304,6 @@ make_disks() {
   done
 }
 
-# A guest whose QEMU got SIGSTOPped (fault tests) blocks every monitor call: resume it.
-resume_stopped_qemus() {
-  local pidf qpid
-  for pidf in /run/libvirt/qemu/tlv-*.pid; do
-    [ -e "$pidf" ] || continue
-    qpid=$(tr -dc '0-9' <"$pidf")
-    if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
-      say "QEMU pid $qpid ($pidf) is SIGSTOPped: sending SIGCONT"
-      kill -CONT "$qpid"
-    fi
-  done
-}
-
 # One domain from its template: defined (again, if the template changed)
 # and brought to its wanted state.
 converge_domain() { # template
