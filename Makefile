@@ -21,7 +21,7 @@ GOFILES   = $(shell git ls-files '*.go')
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
         telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
-        telegraf-prom prometheus
+        telegraf-prom prometheus fuzz
 
 all: build
 
@@ -106,8 +106,17 @@ unit: deps
 
 ## test: everything, against the test driver and real QEMU domains under libvirtd,
 ## and end to end: Telegraf -> InfluxDB
-test: build e2e-deps hypervisor remote-deps lint package package-deps
+test: build e2e-deps hypervisor remote-deps lint package package-deps fuzz
 	go test -tags qemu -count=1 -p 1 -timeout 30m ./...
+
+## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
+## per run); plain go test runs their corpora (testdata/fuzz/FUZZTARGET) always
+FUZZTIME ?= 20s
+fuzz: deps
+	go test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(FUZZTIME) ./internal/domstats
+	for f in FuzzLayout FuzzMetadataXPath FuzzConfig; do \
+	  go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./plugins/inputs/libvirt_stats || exit 1; \
+	done
 
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and
 ## per-domain calls side by side on real QEMU guests and 1000 test-driver

@@ -173,7 +173,7 @@ func TestPrometheusAndCookbook(t *testing.T) {
 		require.Equal(t, guest.UUID, vda[guest.Name].Labels["uuid"])
 		rate := prom.mustQuery(t, fmt.Sprintf(`libvirt_stats_block_rd_reqs_rate{domain=%q}`, guest.Name))
 		require.Len(t, rate, 1)
-		require.InDelta(t, bootguest.ReadsPerSecond, rate[0].Value, bootguest.ReadsPerSecond/2)
+		bootguest.RequirePace(t, rate[0].Value)
 	})
 
 	recipes := parseCookbook(t, filepath.Join(repoRoot, "docs", "queries.md"))

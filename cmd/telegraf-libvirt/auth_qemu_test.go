@@ -87,20 +87,20 @@ func TestBinarySASL(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		const wrong = "wrong-T3st-pw.x9"
 		out, errOut, code, took := runEnv(t, bin, []string{"TLV_SASL_PASSWORD=" + wrong, noAuthFile}, "-once", "-config", conf)
-		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
+		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] Error in plugin: connecting to %q: ", uri))
 		require.NotContains(t, out+errOut, wrong)
 		require.NotContains(t, out+errOut, pass)
 	})
 	t.Run("password variable unset", func(t *testing.T) {
 		out, errOut, code, took := runEnv(t, bin, []string{"TLV_SASL_PASSWORD=", noAuthFile}, "-once", "-config", conf)
-		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: ", uri))
+		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] Error in plugin: connecting to %q: ", uri))
 	})
 	t.Run("no credentials", func(t *testing.T) {
 		// Nothing may be prompted for on stdout (the line protocol stream)
 		// or read from stdin (execd's signal channel).
 		out, errOut, code, took := runEnv(t, bin, []string{noAuthFile}, "-once", "-config",
 			writeConf(t, fmt.Sprintf("[[inputs.libvirt_stats]]\n  libvirt_uri = %q\n", uri)))
-		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] connecting to %q: "+
+		requireAuthFailed(t, out, errOut, code, took, fmt.Sprintf("E! [inputs.libvirt_stats] Error in plugin: connecting to %q: "+
 			"the daemon asks for a user name and password (SASL), and username and password are not set: ", uri))
 	})
 }

@@ -141,5 +141,33 @@ func (g *Guest) Stop() error {
 func virsh(args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return exec.CommandContext(ctx, "virsh", append([]string{"-c", URI}, args...)...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-c", URI}, args...)...)
+	cmd.Env = childEnv()
+	return cmd.CombinedOutput()
+}
+
+// childEnv is this process's environment without a LIBVIRT_LOG_OUTPUTS
+// that names one of its own file descriptors (/proc/self/fd/N: the plugin
+// routes libvirt's log to a pipe that way): in virsh that path is another
+// file or none, and libvirt fails to initialise.
+func childEnv() []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "LIBVIRT_LOG_OUTPUTS="); ok && strings.Contains(v, "/proc/self/fd/") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// RequirePace fails the test unless readsPerSecond, the rate of
+// block.0.rd.reqs a test measured, is one the guest can read at.
+func RequirePace(t testing.TB, readsPerSecond float64) {
+	t.Helper()
+	if readsPerSecond < MinReadsPerSecond || readsPerSecond > MaxReadsPerSecond {
+		t.Fatalf("boot-sector guest: %.2f reads/s, want %.1f to %.1f (the timer's %.1f, fewer on a busy host)",
+			readsPerSecond, MinReadsPerSecond, MaxReadsPerSecond, ReadsPerSecond)
+	}
 }

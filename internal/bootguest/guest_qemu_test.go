@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The guest reads its disk at the timer's pace: over 5 s, 18.2 reads a
-// second within a wide margin (TCG on a shared, busy machine).
+// The guest reads its disk at the timer's pace: over 5 s, up to 18.2
+// reads a second, fewer on a busy host.
 func TestGuestReadsAtTimerPace(t *testing.T) {
 	g := Start(t)
 	n0, err := g.Reads()
@@ -21,5 +21,5 @@ func TestGuestReadsAtTimerPace(t *testing.T) {
 	require.NoError(t, err)
 	rate := float64(n1-n0) / time.Since(start).Seconds()
 	t.Logf("%s: %.1f reads/s (timer: %.1f)", g.Name, rate, ReadsPerSecond)
-	require.InDelta(t, ReadsPerSecond, rate, ReadsPerSecond/2)
+	RequirePace(t, rate)
 }

@@ -176,7 +176,38 @@ func (c *Converter) records(recs *C.virDomainStatsRecordPtr, ids *C.tlvDomainID,
 		out[i] = Record{Name: name, UUID: uuid, Params: c.params(slab[len(slab):len(slab):len(slab)+np], r.params, np)}
 		slab = slab[:len(slab)+len(out[i].Params)]
 	}
+	c.trim(n)
 	return out
+}
+
+// cacheSlack is how far the string caches may outgrow what one call uses
+// before they start over.
+const cacheSlack = 64
+
+// trim starts the caches over once they hold far more than a call of n
+// records uses: on a host where domains come and go (each with a new UUID,
+// often a new name) they would otherwise keep every domain ever seen, up to
+// maxInterned. The strings in use stay valid; the next call interns them
+// again.
+func (c *Converter) trim(n int) {
+	if len(c.uuids) > 2*n+cacheSlack {
+		clear(c.uuids)
+	}
+	if len(c.strings) > 2*(n+len(c.prev))+cacheSlack {
+		clear(c.strings)
+	}
+	if len(c.ids) > n {
+		clear(c.ids[n:])
+		c.ids = c.ids[:n]
+	}
+}
+
+// CacheSizes is the number of interned strings (keys and names), formatted
+// UUIDs and remembered domain positions, for tests that hold them bounded.
+func (c *Converter) CacheSizes() (strs, uuids, ids int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.strings), len(c.uuids), len(c.ids)
 }
 
 // id returns the name and UUID of the i-th record's domain. A host's

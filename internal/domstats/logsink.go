@@ -14,18 +14,24 @@ import (
 // already carries the message (a bad TLS certificate printed three).
 // Warnings and errors only (priority 3). A user who set LIBVIRT_LOG_OUTPUTS
 // keeps it: that is how libvirt's debug log is asked for.
-func routeLog(sink func(line string)) error {
+//
+// The variable is set only around virInitialize (unset, the returned
+// function): libvirt reads it again in every child it forks (the ssh of
+// qemu+ssh://), where the pipe's descriptor is closed, and that child then
+// fails with "failed to open /proc/self/fd/N".
+func routeLog(sink func(line string)) (unset func(), err error) {
+	unset = func() {}
 	if sink == nil || os.Getenv("LIBVIRT_LOG_OUTPUTS") != "" {
-		return nil
+		return unset, nil
 	}
 	var fds [2]int
 	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
-		return fmt.Errorf("pipe for libvirt's log: %w", err)
+		return unset, fmt.Errorf("pipe for libvirt's log: %w", err)
 	}
 	// libvirt opens the path itself (a file output); the write end stays
 	// open for the life of the process so that the path stays valid.
 	if err := os.Setenv("LIBVIRT_LOG_OUTPUTS", fmt.Sprintf("3:file:/proc/self/fd/%d", fds[1])); err != nil {
-		return fmt.Errorf("setting LIBVIRT_LOG_OUTPUTS: %w", err)
+		return unset, fmt.Errorf("setting LIBVIRT_LOG_OUTPUTS: %w", err)
 	}
 	r := os.NewFile(uintptr(fds[0]), "libvirt-log")
 	go func() {
@@ -35,5 +41,5 @@ func routeLog(sink func(line string)) error {
 			sink(sc.Text())
 		}
 	}()
-	return nil
+	return func() { os.Unsetenv("LIBVIRT_LOG_OUTPUTS") }, nil
 }

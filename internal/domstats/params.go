@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"math"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -102,6 +103,11 @@ func (c *Converter) uuid(raw [16]byte) string {
 	return s
 }
 
+// intern returns the string for b (a key or a domain name), allocated
+// once. A vertical tab comes out as the two characters \v: no line protocol
+// parser reads it back (Telegraf's influx serializer writes it raw; its
+// parser and InfluxDB's take it for whitespace), and escaping it here costs
+// nothing per gather.
 func (c *Converter) intern(b []byte) string {
 	if s, ok := c.strings[string(b)]; ok {
 		return s
@@ -110,6 +116,10 @@ func (c *Converter) intern(b []byte) string {
 		clear(c.strings)
 	}
 	s := string(b)
+	if bytes.IndexByte(b, '\v') >= 0 {
+		c.strings[s] = strings.ReplaceAll(s, "\v", `\v`)
+		return c.strings[s]
+	}
 	c.strings[s] = s
 	return s
 }

@@ -49,7 +49,9 @@ static int tlvAddParam(virTypedParameterPtr *ps, int *n, int *max,
 import "C"
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"unsafe"
 )
 
@@ -184,4 +186,59 @@ func SyntheticDomain(i, n int) []Synthetic {
 		add(p+"threshold", TypeULLong, uint64(0))
 	}
 	return out
+}
+
+// DecodeSynthetic turns fuzzer bytes into typed parameters: per parameter
+// a type byte, a key length byte, the key, then 8 value bytes (a string's
+// length is the first of them, its bytes follow). Keys and strings are any
+// bytes, invalid UTF-8 included. For the fuzz tests.
+func DecodeSynthetic(data []byte) []Synthetic {
+	var out []Synthetic
+	take := func(n int) []byte {
+		if n > len(data) {
+			n = len(data)
+		}
+		b := data[:n]
+		data = data[n:]
+		return b
+	}
+	for len(data) > 0 {
+		t := Type(take(1)[0]%7 + 1)
+		var klen byte
+		if b := take(1); len(b) > 0 {
+			klen = b[0]
+		}
+		key := string(take(int(klen)))
+		var num [8]byte
+		copy(num[:], take(8))
+		n := binary.LittleEndian.Uint64(num[:])
+		s := Synthetic{Key: key, Type: t}
+		switch t {
+		case TypeInt:
+			s.Value = int64(int32(n))
+		case TypeLLong:
+			s.Value = int64(n)
+		case TypeUint:
+			s.Value = uint64(uint32(n))
+		case TypeULLong:
+			s.Value = n
+		case TypeDouble:
+			s.Value = math.Float64frombits(n)
+		case TypeBoolean:
+			s.Value = int64(n & 1)
+		case TypeString:
+			s.Value = string(take(int(num[0])))
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// ConvertRecord converts the array into the record of a domain named name,
+// the name interned as a bulk call's domain names are.
+func (c *Converter) ConvertRecord(name, uuid string, cp *CParams) Record {
+	c.mu.Lock()
+	n := c.intern([]byte(name))
+	c.mu.Unlock()
+	return Record{Name: n, UUID: uuid, Params: c.Convert(cp)}
 }

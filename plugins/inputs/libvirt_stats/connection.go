@@ -3,6 +3,7 @@ package libvirt_stats
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -197,7 +198,31 @@ func (c *connection) open() (*libvirt.Connect, error) {
 	if err != nil && asked && noCreds {
 		return nil, fmt.Errorf("the daemon asks for a user name and password (SASL), and username and password are not set: %w", err)
 	}
+	if err != nil {
+		if h := remoteHint(err.Error()); h != "" {
+			return nil, fmt.Errorf("%s: %w", h, err)
+		}
+	}
 	return conn, err
+}
+
+// remoteHints name the likely cause of remote transport errors whose own
+// text does not: libvirt gives the reason (which certificate check failed)
+// in a log line only, which goes to the debug log (see logLibvirt).
+var remoteHints = []struct{ contains, hint string }{
+	{"Failed to verify peer's certificate", "the server's TLS certificate was refused: is the URI's host name in it (cn, dns_name) and did the CA in pkipath's cacert.pem sign it? (libvirt's reason: debug log)"},
+	{"Unable to read TLS confirmation", "the daemon closed the TLS session: it did not accept the client certificate (another CA, or tls_allowed_dn_list); see the daemon's log"},
+	{"Host key verification failed", "ssh does not know the host key: add it to the known_hosts of the user Telegraf runs as, or give an ssh wrapper with command= (docs/auth.md)"},
+	{"no suitable callback for host key verification", "the host key is not in the known_hosts file (known_hosts= in the URI); unknown keys are never accepted"},
+}
+
+func remoteHint(msg string) string {
+	for _, h := range remoteHints {
+		if strings.Contains(msg, h.contains) {
+			return h.hint
+		}
+	}
+	return ""
 }
 
 // credentials answers libvirt's SASL prompts from the secrets; the secret

@@ -95,7 +95,7 @@ func TestQEMUDerivedAgainstRawCounters(t *testing.T) {
 	m := after[g.Name]
 	reqs := num(t, m, "block.0.rd.reqs.rate")
 	t.Logf("%s: %.2f reads/s, %.0f B/s, %.0f ns per read", g.Name, reqs, num(t, m, "block.0.rd.bytes.rate"), num(t, m, "block.0.rd.latency"))
-	require.InDelta(t, bootguest.ReadsPerSecond, reqs, bootguest.ReadsPerSecond/2)
+	bootguest.RequirePace(t, reqs)
 	require.InDelta(t, reqs*bootguest.SectorBytes, num(t, m, "block.0.rd.bytes.rate"), 1e-6)
 	prev := before[g.Name]
 	require.InDelta(t, (num(t, m, "block.0.rd.times")-num(t, prev, "block.0.rd.times"))/
@@ -130,7 +130,7 @@ func TestQEMUDerivedDeviceLayout(t *testing.T) {
 	require.NotNil(t, disk)
 	require.Equal(t, map[string]string{"domain": g.Name, "uuid": g.UUID, "device": "vda",
 		"path": "/var/lib/libvirt/images/tlv/" + g.Name + ".raw"}, withoutTag(disk.Tags(), "backing_index"))
-	require.InDelta(t, bootguest.ReadsPerSecond, num(t, disk, "rd.reqs.rate"), bootguest.ReadsPerSecond/2)
+	bootguest.RequirePace(t, num(t, disk, "rd.reqs.rate"))
 	require.Greater(t, num(t, disk, "rd.latency"), 0.0)
 	num(t, disk, "rd.reqs")
 	require.NotNil(t, dom)

@@ -170,8 +170,8 @@ func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string, deri
 	s := splitter{ts: ts, tags: tags, last: -1}
 	for _, p := range r.Params {
 		v := p.Value()
-		if v == nil {
-			continue
+		if v == nil || p.Key == "" {
+			continue // an empty key is no field in any output
 		}
 		if !s.add(p.Key, v) {
 			dom.AddField(p.Key, v)
@@ -300,13 +300,23 @@ func (s *splitter) inherit(e *entity) {
 func tagValue(v any) string {
 	switch x := v.(type) {
 	case string:
-		return x
+		return lineSafe(x)
 	case uint64:
 		return strconv.FormatUint(x, 10)
 	case int64:
 		return strconv.FormatInt(x, 10)
 	}
 	return fmt.Sprint(v)
+}
+
+// lineSafe writes a vertical tab in a tag value as the two characters \v,
+// as Telegraf's influx serializer writes \t, \n, \f and \r: raw, it ends
+// the line protocol's tag set for every parser (see domstats' intern).
+func lineSafe(s string) string {
+	if strings.IndexByte(s, '\v') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\v", `\v`)
 }
 
 // validLayout checks the layout option.

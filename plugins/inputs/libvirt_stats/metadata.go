@@ -47,6 +47,9 @@ func compileMetadataTags(tags, namespaces map[string]string) ([]metadataQuery, e
 		if name == "" {
 			return nil, errors.New("metadata_tags: a tag name is empty")
 		}
+		if strings.ContainsAny(name, "\t\n\v\f\r") || strings.HasSuffix(name, `\`) {
+			return nil, fmt.Errorf("metadata_tags: tag name %q: line protocol cannot carry a control character or a trailing backslash in a tag name", name)
+		}
 		if slices.Contains(reserved, name) {
 			return nil, fmt.Errorf("metadata_tags: tag name %q is taken; the plugin sets %s", name, strings.Join(reserved, ", "))
 		}
@@ -180,7 +183,7 @@ func (c *metadataCache) evaluate(xml string) ([]telegraf.Tag, error) {
 	var tags []telegraf.Tag
 	for _, q := range c.queries {
 		if v := xpathValue(q.expr.Evaluate(xmlquery.CreateXPathNavigator(doc))); v != "" {
-			tags = append(tags, telegraf.Tag{Key: q.tag, Value: v})
+			tags = append(tags, telegraf.Tag{Key: q.tag, Value: lineSafe(v)})
 		}
 	}
 	return tags, nil
@@ -300,4 +303,12 @@ func (c *metadataCache) connected(conn *libvirt.Connect) func() {
 			_ = conn.DomainEventDeregister(id)
 		}
 	}
+}
+
+// sizes is the number of cached entries, pending invalidations and domains
+// seen in the current gather, for tests that hold them bounded.
+func (c *metadataCache) sizes() (entries, invalid, seen int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries), len(c.invalid), len(c.seen)
 }

@@ -104,7 +104,8 @@ func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.T
 	}
 	d.fields = d.fields[:0]
 	for _, p := range r.Params {
-		if v := p.Value(); v != nil {
+		// An empty key (libvirt sends none) is no field in any output.
+		if v := p.Value(); v != nil && p.Key != "" {
 			d.fields = append(d.fields, telegraf.Field{Key: p.Key, Value: v})
 		}
 	}
