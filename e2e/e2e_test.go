@@ -169,7 +169,7 @@ func runAndCheck(t *testing.T, tgBin, conf, plugin, pluginConf string, db *influ
 // A line longer than inputs.execd's buffer_size (64 KiB by default), as a
 // domain with many disks and interfaces prints, arrives whole: with
 // data_format = "influx" execd reads with a streaming parser whose buffer
-// grows. This is what the README ("Domains with many devices: execd buffer_size") promises.
+// grows. This is what docs/telegraf.md ("Domains with many devices: execd buffer_size") promises.
 func TestExecdLongLine(t *testing.T) {
 	tg := needBinary(t, "bin/telegraf-stock", "telegraf-stock")
 	db := needInfluxDB(t)

@@ -12,6 +12,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// The page that shows each example: README.md the demo, docs/telegraf.md
+// the ways to run the plugin under Telegraf, docs/prometheus.md Prometheus.
+var shownIn = map[string]string{
+	"demo.conf":                "../README.md",
+	"telegraf.conf":            "../docs/telegraf.md",
+	"libvirt_stats.conf":       "../docs/telegraf.md",
+	"telegraf-compiled.conf":   "../docs/telegraf.md",
+	"telegraf-prometheus.conf": "../docs/prometheus.md",
+}
+
 func allExamples(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob("*.conf")
@@ -52,9 +62,13 @@ func requireShown(t *testing.T, doc string, files []string) {
 	}
 }
 
-// The README shows every example verbatim.
-func TestReadmeShowsExamples(t *testing.T) {
-	requireShown(t, "../README.md", allExamples(t))
+// Every example is shown verbatim, on the page shownIn names.
+func TestDocsShowExamples(t *testing.T) {
+	for _, f := range allExamples(t) {
+		doc, ok := shownIn[f]
+		require.True(t, ok, "examples/%s: add it to shownIn, with the page that shows it", f)
+		requireShown(t, doc, []string{f})
+	}
 }
 
 // Every example is valid TOML.
@@ -93,4 +107,15 @@ func TestReadmeShowsPerformance(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.Contains(string(readme), body),
 		"README.md must hold docs/performance.md (make bench writes it) verbatim, from its heading %q on", strings.SplitN(body, "\n", 2)[0])
+}
+
+// The README's Example output is the capture scripts/capture-example.sh
+// wrote (testdata/tlv-run1.lp, which the plugin's TestCapturedExample holds
+// against virsh), verbatim.
+func TestReadmeShowsCapturedExample(t *testing.T) {
+	lp, err := os.ReadFile("../testdata/tlv-run1.lp")
+	require.NoError(t, err)
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	require.Contains(t, string(readme), "```text\n"+string(lp)+"```")
 }

@@ -58,7 +58,7 @@ func TestPackagedExecdConfig(t *testing.T) {
 	require.Equal(t, config.Duration(10*time.Second), e.RestartDelay)
 	require.False(t, e.StopOnError, "a binary that exits must be restarted")
 	// data_format = "influx": execd then reads with the streaming parser,
-	// for which buffer_size is no line limit (README, "buffer_size").
+	// for which buffer_size is no line limit (docs/telegraf.md, "buffer_size").
 	raw, err := os.ReadFile(pkgExecdConf)
 	require.NoError(t, err)
 	require.Contains(t, string(raw), "\n  data_format = \"influx\"\n")

@@ -27,3 +27,17 @@ xml_name() {
   sed -n 's|^[[:space:]]*<name>\(.*\)</name>.*|\1|p' "$1" | head -n 1 |
     sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&amp;/\&/g'
 }
+
+# A tlv-* guest whose QEMU got SIGSTOPped (fault tests) blocks every monitor
+# call, and would make destroy wait: send it SIGCONT. Uses the caller's say.
+resume_stopped_qemus() {
+  local pidf qpid
+  for pidf in /run/libvirt/qemu/tlv-*.pid; do
+    [ -e "$pidf" ] || continue
+    qpid=$(tr -dc '0-9' <"$pidf")
+    if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
+      say "QEMU pid $qpid ($pidf) is SIGSTOPped: sending SIGCONT"
+      kill -CONT "$qpid"
+    fi
+  done
+}

@@ -13,58 +13,42 @@ IMG_DIR=/var/lib/libvirt/images/tlv
 URI=qemu:///system
 WAIT_SECS=${TLV_WAIT_SECS:-30}
 
+# shellcheck source=scripts/hv-lib.sh
+. "$REPO_DIR/scripts/hv-lib.sh"
+
 say() { printf '[hv-down] %s\n' "$*"; }
 die() { printf '[hv-down] ERROR: %s\n' "$*" >&2; exit 1; }
 virsh_() { timeout 60 virsh -q -c "$URI" "$@"; }
 
-stop_daemons=0
-for a in "$@"; do
-  case "$a" in
-    --stop-daemons) stop_daemons=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) die "unknown argument: $a (usage: $0 [--stop-daemons])" ;;
-  esac
-done
-[ "$(id -u)" -eq 0 ] || die "must run as root"
+remove_domains() {
+  local xml name state
+  if [ -n "$(daemon_pid libvirtd)" ] && timeout 5 virsh -c "$URI" version >/dev/null 2>&1; then
+    resume_stopped_qemus
+    for xml in "$XML_DIR"/*.xml; do
+      [ -e "$xml" ] || continue
+      name=$(xml_name "$xml")
+      case "$name" in tlv-*) ;; *) say "skipping $xml: name '$name' does not start with tlv-"; continue ;; esac
+      virsh_ domuuid -- "$name" >/dev/null 2>&1 || continue
+      state=$(virsh_ domstate -- "$name" 2>/dev/null | head -n 1 || true)
+      if [ "$state" != "shut off" ]; then
+        say "destroy '$name' (was: $state)"
+        virsh_ destroy -- "$name" >/dev/null
+      fi
+      say "undefine '$name'"
+      virsh_ undefine --managed-save --snapshots-metadata --checkpoints-metadata --nvram -- "$name" >/dev/null
+    done
+  else
+    say "libvirtd not running: no domains to remove"
+  fi
+}
 
-# shellcheck source=scripts/hv-lib.sh
-. "$REPO_DIR/scripts/hv-lib.sh"
+remove_disks() {
+  if [ -d "$IMG_DIR" ]; then
+    say "removing $IMG_DIR"
+    rm -rf -- "$IMG_DIR"
+  fi
+}
 
-# ------------------------------------------------------------------ domains
-if [ -n "$(daemon_pid libvirtd)" ] && timeout 5 virsh -c "$URI" version >/dev/null 2>&1; then
-  # A SIGSTOPped QEMU (fault tests) would make destroy wait: resume it first.
-  for pidf in /run/libvirt/qemu/tlv-*.pid; do
-    [ -e "$pidf" ] || continue
-    qpid=$(tr -dc '0-9' <"$pidf")
-    if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
-      say "QEMU pid $qpid ($pidf) is SIGSTOPped: sending SIGCONT"
-      kill -CONT "$qpid"
-    fi
-  done
-  for xml in "$XML_DIR"/*.xml; do
-    [ -e "$xml" ] || continue
-    name=$(xml_name "$xml")
-    case "$name" in tlv-*) ;; *) say "skipping $xml: name '$name' does not start with tlv-"; continue ;; esac
-    virsh_ domuuid -- "$name" >/dev/null 2>&1 || continue
-    state=$(virsh_ domstate -- "$name" 2>/dev/null | head -n 1 || true)
-    if [ "$state" != "shut off" ]; then
-      say "destroy '$name' (was: $state)"
-      virsh_ destroy -- "$name" >/dev/null
-    fi
-    say "undefine '$name'"
-    virsh_ undefine --managed-save --snapshots-metadata --checkpoints-metadata --nvram -- "$name" >/dev/null
-  done
-else
-  say "libvirtd not running: no domains to remove"
-fi
-
-# -------------------------------------------------------------------- disks
-if [ -d "$IMG_DIR" ]; then
-  say "removing $IMG_DIR"
-  rm -rf -- "$IMG_DIR"
-fi
-
-# ------------------------------------------------------------------ daemons
 stop_daemon() {
   local name=$1 pid
   pid=$(daemon_pid "$name")
@@ -77,11 +61,28 @@ stop_daemon() {
   done
   die "$name (pid $pid) still running after ${WAIT_SECS}s"
 }
-if [ "$stop_daemons" = 1 ]; then
-  # libvirtd first: it talks to virtlogd. Guests not listed in testdata/qemu
-  # (if any) keep running without libvirtd.
-  stop_daemon libvirtd
-  stop_daemon virtlogd
-fi
 
-say "done"
+main() {
+  local a stop_daemons=0
+  for a in "$@"; do
+    case "$a" in
+      --stop-daemons) stop_daemons=1 ;;
+      -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+      *) die "unknown argument: $a (usage: $0 [--stop-daemons])" ;;
+    esac
+  done
+  [ "$(id -u)" -eq 0 ] || die "must run as root"
+
+  remove_domains
+  remove_disks
+  if [ "$stop_daemons" = 1 ]; then
+    # libvirtd first: it talks to virtlogd. Guests not listed in testdata/qemu
+    # (if any) keep running without libvirtd.
+    stop_daemon libvirtd
+    stop_daemon virtlogd
+  fi
+
+  say "done"
+}
+
+main "$@"

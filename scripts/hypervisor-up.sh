@@ -13,8 +13,9 @@
 # Wanted states: tlv-paused -> paused, tlv-off -> shut off, all others -> running.
 # libvirtd also listens on TCP 127.0.0.1:16509 with SASL (DIGEST-MD5) auth; the
 # test-only user and password are in testdata/sasl.env.
-# The steps: packages, the libvirt-qemu user QEMU insists on, qemu.conf (guests run as root,
-# no relabelling), libvirtd.conf (SASL on TCP), virtlogd before libvirtd, disks, guests.
+# The steps (main, at the end): packages, the libvirt-qemu user QEMU insists
+# on, qemu.conf (guests run as root, no relabelling), libvirtd.conf (SASL on
+# TCP), virtlogd before libvirtd, disks, guests.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,45 +37,23 @@ BASE_IMG=base.qcow2
 OVERLAY_IMGS=(tlv-run2.qcow2)
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   sasl2-bin libsasl2-modules)
+# The namespace of the metadata in which a domain remembers its template.
+TEMPLATE_NS=urn:telegraf-libvirt:hypervisor-up
 
-say() { printf '[hv-up] %s\n' "$*"; }
-die() { printf '[hv-up] ERROR: %s\n' "$*" >&2; exit 1; }
-virsh_() { timeout 60 virsh -q -c "$URI" "$@"; }
+# Set by the steps, read by later ones.
+QEMU_CONF_CHANGED=0     # configure_qemu: libvirtd must restart
+LIBVIRTD_CONF_CHANGED=0 # configure_libvirtd: libvirtd must restart
+SASL_USER="" SASL_PASS="" SASL_URI="" # configure_sasl, from $SASL_ENV
+AUTH_FILE=""            # check_sasl_login; removed on exit
+
 # shellcheck source=scripts/hv-lib.sh
 . "$REPO_DIR/scripts/hv-lib.sh"
 
-[ "$(id -u)" -eq 0 ] || die "must run as root"
-compgen -G "$XML_DIR/*.xml" >/dev/null || die "no domain templates in $XML_DIR"
+# ------------------------------------------------------------------ helpers
+say() { printf '[hv-up] %s\n' "$*"; }
+die() { printf '[hv-up] ERROR: %s\n' "$*" >&2; exit 1; }
+virsh_() { timeout 60 virsh -q -c "$URI" "$@"; }
 
-# ---------------------------------------------------------------- packages
-missing=()
-for p in "${PACKAGES[@]}"; do
-  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  say "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # --no-install-recommends: the system users / qemu.conf that
-  # libvirt-daemon-system would bring are created below instead.
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  say "packages: all present"
-fi
-
-# ------------------------------------------------------------ users, groups
-if ! getent group kvm >/dev/null; then say "creating group kvm"; groupadd --system kvm; fi
-if ! getent group libvirt-qemu >/dev/null; then say "creating group libvirt-qemu"; groupadd --system libvirt-qemu; fi
-if ! getent passwd libvirt-qemu >/dev/null; then
-  say "creating system user libvirt-qemu"
-  useradd --system -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin \
-    -c "Libvirt Qemu" libvirt-qemu
-fi
-
-# ---------------------------------------------------------------- qemu.conf
-mkdir -p /etc/libvirt
-touch "$QEMU_CONF"
-conf_before=$(cksum <"$QEMU_CONF")
 set_conf() { # key value [file]: replace active "key = ..." lines, else append one
   local key=$1 val=$2 file=${3:-$QEMU_CONF}
   if grep -Eq "^[[:space:]]*${key}[[:space:]]*=" "$file"; then
@@ -83,59 +62,10 @@ set_conf() { # key value [file]: replace active "key = ..." lines, else append o
     printf '%s = %s\n' "$key" "$val" >>"$file"
   fi
 }
-set_conf user '"root"'
-set_conf group '"root"'
-set_conf dynamic_ownership 0
-set_conf security_driver '"none"'
-qemu_conf_changed=0
-if [ "$(cksum <"$QEMU_CONF")" != "$conf_before" ]; then
-  qemu_conf_changed=1
-  say "updated $QEMU_CONF (user/group root, dynamic_ownership=0, security_driver=none)"
-fi
 
-# ------------------------------------------------ libvirtd.conf, SASL on TCP
-# TCP on 127.0.0.1 only, no TLS, SASL auth. libvirtd requires a SASL security
-# layer (SSF >= 56) on plain TCP, which DIGEST-MD5 gives and SCRAM does not.
-touch "$LIBVIRTD_CONF"
-conf_before=$(cksum <"$LIBVIRTD_CONF")
-set_conf listen_tls 0 "$LIBVIRTD_CONF"
-set_conf listen_tcp 1 "$LIBVIRTD_CONF"
-set_conf listen_addr '"127.0.0.1"' "$LIBVIRTD_CONF"
-set_conf auth_tcp '"sasl"' "$LIBVIRTD_CONF"
-libvirtd_conf_changed=0
-if [ "$(cksum <"$LIBVIRTD_CONF")" != "$conf_before" ]; then
-  libvirtd_conf_changed=1
-  say "updated $LIBVIRTD_CONF (TCP on 127.0.0.1, no TLS, auth_tcp=sasl)"
-fi
-mkdir -p "$(dirname "$SASL_CONF")"
-sasl_conf="# written by telegraf-libvirt scripts/hypervisor-up.sh
-mech_list: digest-md5
-sasldb_path: $SASL_DB"
-if [ "$(cat "$SASL_CONF" 2>/dev/null)" != "$sasl_conf" ]; then
-  printf '%s\n' "$sasl_conf" >"$SASL_CONF"
-  libvirtd_conf_changed=1
-  say "wrote $SASL_CONF (digest-md5, $SASL_DB)"
-fi
 # Test-only credential: KEY=VALUE lines, the value is the rest of the line.
 env_val() { sed -n "s/^$1=//p" "$SASL_ENV" | head -n 1; }
-sasl_user=$(env_val TLV_SASL_USERNAME)
-sasl_pass=$(env_val TLV_SASL_PASSWORD)
-SASL_URI=$(env_val TLV_SASL_URI)
-[ -n "$sasl_user" ] && [ -n "$sasl_pass" ] && [ -n "$SASL_URI" ] \
-  || die "$SASL_ENV: TLV_SASL_URI, TLV_SASL_USERNAME or TLV_SASL_PASSWORD missing"
-if ! sasldblistusers2 -f "$SASL_DB" 2>/dev/null | grep -q "^$sasl_user@"; then
-  say "SASL user '$sasl_user' in $SASL_DB"
-fi
-# Always (re)set: the password in testdata may have changed.
-printf '%s' "$sasl_pass" | saslpasswd2 -p -a libvirt -f "$SASL_DB" "$sasl_user"
 
-mkdir -p "$LOG_DIR" /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt/qemu "$IMG_DIR"
-if [ ! -c /dev/net/tun ]; then
-  say "creating /dev/net/tun"
-  mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && chmod 0666 /dev/net/tun
-fi
-
-# ------------------------------------------------------------------ daemons
 # Runs a daemon with no libvirt debug settings and none of this script's open
 # files: whatever a daemon inherits it keeps for its whole life, and a
 # caller's `flock FILE scripts/hypervisor-up.sh` lock would never be released.
@@ -147,78 +77,6 @@ clean_env() (
   exec env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"
 )
 
-if pid=$(daemon_pid virtlogd) && [ -n "$pid" ]; then
-  say "virtlogd: running (pid $pid)"
-else
-  say "starting virtlogd -d"
-  clean_env LIBVIRT_LOG_OUTPUTS="3:file:$VIRTLOGD_LOG" virtlogd -d
-fi
-
-libvirtd_pid=$(daemon_pid libvirtd || true)
-restart=""
-[ "$qemu_conf_changed" = 1 ] && restart="qemu.conf changed"
-[ "$libvirtd_conf_changed" = 1 ] && restart="libvirtd/SASL config changed"
-if [ -n "$libvirtd_pid" ] && [ -z "$restart" ] \
-   && ! tr '\0' '\n' <"/proc/$libvirtd_pid/cmdline" | grep -qx -- '--listen'; then
-  restart="running without --listen"
-fi
-if [ -n "$libvirtd_pid" ] && [ -n "$restart" ]; then
-  say "$restart: restarting libvirtd (pid $libvirtd_pid); guests keep running"
-  kill -TERM "$libvirtd_pid"
-  for _ in $(seq 1 $((WAIT_SECS * 10))); do
-    alive "$libvirtd_pid" || break; sleep 0.1
-  done
-  ! alive "$libvirtd_pid" || die "libvirtd (pid $libvirtd_pid) did not exit"
-  libvirtd_pid=""
-fi
-if [ -n "$libvirtd_pid" ]; then
-  say "libvirtd: running (pid $libvirtd_pid)"
-else
-  say "starting libvirtd -d --listen (log: $LIBVIRTD_LOG)"
-  clean_env LIBVIRT_LOG_OUTPUTS="3:file:$LIBVIRTD_LOG" libvirtd -d --listen \
-    || { tail -n 30 "$LIBVIRTD_LOG" >&2 2>/dev/null || true; die "libvirtd -d --listen failed"; }
-fi
-
-ok=0
-for _ in $(seq 1 $((WAIT_SECS * 4))); do
-  if [ -S /run/libvirt/libvirt-sock ] && [ -S /run/libvirt/libvirt-sock-ro ] \
-     && [ -S /run/libvirt/virtlogd-sock ] \
-     && timeout 5 virsh -c "$URI" version >/dev/null 2>&1; then
-    ok=1; break
-  fi
-  sleep 0.25
-done
-if [ "$ok" != 1 ]; then
-  echo "---- tail of $LIBVIRTD_LOG ----" >&2
-  tail -n 30 "$LIBVIRTD_LOG" >&2 2>/dev/null || true
-  echo "---- tail of $VIRTLOGD_LOG ----" >&2
-  tail -n 10 "$VIRTLOGD_LOG" >&2 2>/dev/null || true
-  socks=$(cd /run/libvirt 2>/dev/null && echo ./*sock*)
-  die "libvirtd not answering on $URI after ${WAIT_SECS}s (sockets in /run/libvirt: ${socks:-none})"
-fi
-say "libvirtd answers: $(virsh -c "$URI" version 2>/dev/null | grep -i 'running hypervisor' | sed 's/^ *//')"
-
-# The SASL TCP listener, logged in with the test user through an auth.conf.
-auth_file=$(mktemp)
-trap 'rm -f "$auth_file"' EXIT
-printf '[credentials-tlv]\nauthname=%s\npassword=%s\n\n[auth-libvirt-127.0.0.1]\ncredentials=tlv\n' \
-  "$sasl_user" "$sasl_pass" >"$auth_file"
-ok=0
-for _ in $(seq 1 $((WAIT_SECS * 4))); do
-  if LIBVIRT_AUTH_FILE=$auth_file timeout 10 virsh -c "$SASL_URI" version </dev/null >/dev/null 2>&1; then
-    ok=1; break
-  fi
-  sleep 0.25
-done
-if [ "$ok" != 1 ]; then
-  LIBVIRT_AUTH_FILE=$auth_file timeout 10 virsh -c "$SASL_URI" version </dev/null >&2 || true
-  die "SASL login as '$sasl_user' on $SASL_URI failed (see $LIBVIRTD_CONF, $SASL_CONF, $SASL_DB)"
-fi
-say "SASL login as '$sasl_user' on $SASL_URI: ok"
-
-# -------------------------------------------------------------------- disks
-# Every <source file='…'/> under $IMG_DIR in the templates gets a 64 MiB qcow2;
-# the overlays get $BASE_IMG as backing file. Existing images are kept.
 is_overlay() { local f; for f in "${OVERLAY_IMGS[@]}"; do [ "$1" = "$f" ] && return 0; done; return 1; }
 mk_img() { # file [backing]
   local f=$1
@@ -231,20 +89,13 @@ mk_img() { # file [backing]
     qemu-img create -q -f qcow2 "$IMG_DIR/$f" "$DISK_SIZE"
   fi
 }
-mk_img "$BASE_IMG"
-disks=$(sed -n "s|.*<source file='$IMG_DIR/\([^']*\)'.*|\1|p" "$XML_DIR"/*.xml | sort -u)
-for f in $disks; do
-  if is_overlay "$f"; then mk_img "$f" "$BASE_IMG"; else mk_img "$f"; fi
-done
 
-# ------------------------------------------------------------------ domains
 dom_state() { virsh_ domstate -- "$1" 2>/dev/null | head -n 1 || true; }
 
 # A domain remembers the template it was defined from: a checksum in its
 # persistent configuration, as metadata of our own namespace. A template
 # that changed is defined again; a running domain then takes the new
 # <metadata> live (no restart), or is restarted if anything else changed.
-TEMPLATE_NS=urn:telegraf-libvirt:hypervisor-up
 template_sum() { sha256sum <"$1" | cut -c1-16; }
 defined_sum() {
   virsh_ metadata --config --uri "$TEMPLATE_NS" -- "$1" 2>/dev/null |
@@ -272,22 +123,191 @@ sync_live_metadata() { # name template
   done < <(template_namespaces "$2")
 }
 
-# A guest whose QEMU got SIGSTOPped (fault tests) blocks every monitor call: resume it.
-for pidf in /run/libvirt/qemu/tlv-*.pid; do
-  [ -e "$pidf" ] || continue
-  qpid=$(tr -dc '0-9' <"$pidf")
-  if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
-    say "QEMU pid $qpid ($pidf) is SIGSTOPped: sending SIGCONT"
-    kill -CONT "$qpid"
+# -------------------------------------------------------------------- steps
+install_packages() {
+  local p missing=()
+  for p in "${PACKAGES[@]}"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # --no-install-recommends: the system users / qemu.conf that
+    # libvirt-daemon-system would bring are created below instead.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "packages: all present"
   fi
-done
+}
 
-# tlv-run* first so that, under a freshly started libvirtd, they get domain ids 1, 2, 3.
-ordered=()
-for xml in "$XML_DIR"/*.xml; do case "$(xml_name "$xml")" in tlv-run*) ordered+=("$xml");; esac; done
-for xml in "$XML_DIR"/*.xml; do case "$(xml_name "$xml")" in tlv-run*) ;; *) ordered+=("$xml");; esac; done
+ensure_users() {
+  if ! getent group kvm >/dev/null; then say "creating group kvm"; groupadd --system kvm; fi
+  if ! getent group libvirt-qemu >/dev/null; then say "creating group libvirt-qemu"; groupadd --system libvirt-qemu; fi
+  if ! getent passwd libvirt-qemu >/dev/null; then
+    say "creating system user libvirt-qemu"
+    useradd --system -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin \
+      -c "Libvirt Qemu" libvirt-qemu
+  fi
+}
 
-for xml in "${ordered[@]}"; do
+configure_qemu() {
+  local before
+  mkdir -p /etc/libvirt
+  touch "$QEMU_CONF"
+  before=$(cksum <"$QEMU_CONF")
+  set_conf user '"root"'
+  set_conf group '"root"'
+  set_conf dynamic_ownership 0
+  set_conf security_driver '"none"'
+  if [ "$(cksum <"$QEMU_CONF")" != "$before" ]; then
+    QEMU_CONF_CHANGED=1
+    say "updated $QEMU_CONF (user/group root, dynamic_ownership=0, security_driver=none)"
+  fi
+}
+
+# TCP on 127.0.0.1 only, no TLS, SASL auth. libvirtd requires a SASL security
+# layer (SSF >= 56) on plain TCP, which DIGEST-MD5 gives and SCRAM does not.
+configure_libvirtd() {
+  local before sasl_conf
+  touch "$LIBVIRTD_CONF"
+  before=$(cksum <"$LIBVIRTD_CONF")
+  set_conf listen_tls 0 "$LIBVIRTD_CONF"
+  set_conf listen_tcp 1 "$LIBVIRTD_CONF"
+  set_conf listen_addr '"127.0.0.1"' "$LIBVIRTD_CONF"
+  set_conf auth_tcp '"sasl"' "$LIBVIRTD_CONF"
+  if [ "$(cksum <"$LIBVIRTD_CONF")" != "$before" ]; then
+    LIBVIRTD_CONF_CHANGED=1
+    say "updated $LIBVIRTD_CONF (TCP on 127.0.0.1, no TLS, auth_tcp=sasl)"
+  fi
+  mkdir -p "$(dirname "$SASL_CONF")"
+  sasl_conf="# written by telegraf-libvirt scripts/hypervisor-up.sh
+mech_list: digest-md5
+sasldb_path: $SASL_DB"
+  if [ "$(cat "$SASL_CONF" 2>/dev/null)" != "$sasl_conf" ]; then
+    printf '%s\n' "$sasl_conf" >"$SASL_CONF"
+    LIBVIRTD_CONF_CHANGED=1
+    say "wrote $SASL_CONF (digest-md5, $SASL_DB)"
+  fi
+}
+
+# The test user of $SASL_ENV in the SASL database.
+configure_sasl() {
+  SASL_USER=$(env_val TLV_SASL_USERNAME)
+  SASL_PASS=$(env_val TLV_SASL_PASSWORD)
+  SASL_URI=$(env_val TLV_SASL_URI)
+  [ -n "$SASL_USER" ] && [ -n "$SASL_PASS" ] && [ -n "$SASL_URI" ] \
+    || die "$SASL_ENV: TLV_SASL_URI, TLV_SASL_USERNAME or TLV_SASL_PASSWORD missing"
+  if ! sasldblistusers2 -f "$SASL_DB" 2>/dev/null | grep -q "^$SASL_USER@"; then
+    say "SASL user '$SASL_USER' in $SASL_DB"
+  fi
+  # Always (re)set: the password in testdata may have changed.
+  printf '%s' "$SASL_PASS" | saslpasswd2 -p -a libvirt -f "$SASL_DB" "$SASL_USER"
+}
+
+make_dirs() {
+  mkdir -p "$LOG_DIR" /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt/qemu "$IMG_DIR"
+  if [ ! -c /dev/net/tun ]; then
+    say "creating /dev/net/tun"
+    mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && chmod 0666 /dev/net/tun
+  fi
+}
+
+start_virtlogd() {
+  local pid
+  if pid=$(daemon_pid virtlogd) && [ -n "$pid" ]; then
+    say "virtlogd: running (pid $pid)"
+  else
+    say "starting virtlogd -d"
+    clean_env LIBVIRT_LOG_OUTPUTS="3:file:$VIRTLOGD_LOG" virtlogd -d
+  fi
+}
+
+# Starts libvirtd with --listen, or restarts it when its configuration
+# changed or it runs without --listen; guests keep running meanwhile.
+start_libvirtd() {
+  local libvirtd_pid restart=""
+  libvirtd_pid=$(daemon_pid libvirtd || true)
+  [ "$QEMU_CONF_CHANGED" = 1 ] && restart="qemu.conf changed"
+  [ "$LIBVIRTD_CONF_CHANGED" = 1 ] && restart="libvirtd/SASL config changed"
+  if [ -n "$libvirtd_pid" ] && [ -z "$restart" ] \
+     && ! tr '\0' '\n' <"/proc/$libvirtd_pid/cmdline" | grep -qx -- '--listen'; then
+    restart="running without --listen"
+  fi
+  if [ -n "$libvirtd_pid" ] && [ -n "$restart" ]; then
+    say "$restart: restarting libvirtd (pid $libvirtd_pid); guests keep running"
+    kill -TERM "$libvirtd_pid"
+    for _ in $(seq 1 $((WAIT_SECS * 10))); do
+      alive "$libvirtd_pid" || break; sleep 0.1
+    done
+    ! alive "$libvirtd_pid" || die "libvirtd (pid $libvirtd_pid) did not exit"
+    libvirtd_pid=""
+  fi
+  if [ -n "$libvirtd_pid" ]; then
+    say "libvirtd: running (pid $libvirtd_pid)"
+  else
+    say "starting libvirtd -d --listen (log: $LIBVIRTD_LOG)"
+    clean_env LIBVIRT_LOG_OUTPUTS="3:file:$LIBVIRTD_LOG" libvirtd -d --listen \
+      || { tail -n 30 "$LIBVIRTD_LOG" >&2 2>/dev/null || true; die "libvirtd -d --listen failed"; }
+  fi
+}
+
+wait_for_libvirtd() {
+  local ok=0 socks
+  for _ in $(seq 1 $((WAIT_SECS * 4))); do
+    if [ -S /run/libvirt/libvirt-sock ] && [ -S /run/libvirt/libvirt-sock-ro ] \
+       && [ -S /run/libvirt/virtlogd-sock ] \
+       && timeout 5 virsh -c "$URI" version >/dev/null 2>&1; then
+      ok=1; break
+    fi
+    sleep 0.25
+  done
+  if [ "$ok" != 1 ]; then
+    echo "---- tail of $LIBVIRTD_LOG ----" >&2
+    tail -n 30 "$LIBVIRTD_LOG" >&2 2>/dev/null || true
+    echo "---- tail of $VIRTLOGD_LOG ----" >&2
+    tail -n 10 "$VIRTLOGD_LOG" >&2 2>/dev/null || true
+    socks=$(cd /run/libvirt 2>/dev/null && echo ./*sock*)
+    die "libvirtd not answering on $URI after ${WAIT_SECS}s (sockets in /run/libvirt: ${socks:-none})"
+  fi
+  say "libvirtd answers: $(virsh -c "$URI" version 2>/dev/null | grep -i 'running hypervisor' | sed 's/^ *//')"
+}
+
+# The SASL TCP listener, logged in with the test user through an auth.conf.
+check_sasl_login() {
+  local ok=0
+  AUTH_FILE=$(mktemp)
+  trap 'rm -f "$AUTH_FILE"' EXIT
+  printf '[credentials-tlv]\nauthname=%s\npassword=%s\n\n[auth-libvirt-127.0.0.1]\ncredentials=tlv\n' \
+    "$SASL_USER" "$SASL_PASS" >"$AUTH_FILE"
+  for _ in $(seq 1 $((WAIT_SECS * 4))); do
+    if LIBVIRT_AUTH_FILE=$AUTH_FILE timeout 10 virsh -c "$SASL_URI" version </dev/null >/dev/null 2>&1; then
+      ok=1; break
+    fi
+    sleep 0.25
+  done
+  if [ "$ok" != 1 ]; then
+    LIBVIRT_AUTH_FILE=$AUTH_FILE timeout 10 virsh -c "$SASL_URI" version </dev/null >&2 || true
+    die "SASL login as '$SASL_USER' on $SASL_URI failed (see $LIBVIRTD_CONF, $SASL_CONF, $SASL_DB)"
+  fi
+  say "SASL login as '$SASL_USER' on $SASL_URI: ok"
+}
+
+# Every <source file='…'/> under $IMG_DIR in the templates gets a 64 MiB qcow2;
+# the overlays get $BASE_IMG as backing file. Existing images are kept.
+make_disks() {
+  local disks f
+  mk_img "$BASE_IMG"
+  disks=$(sed -n "s|.*<source file='$IMG_DIR/\([^']*\)'.*|\1|p" "$XML_DIR"/*.xml | sort -u)
+  for f in $disks; do
+    if is_overlay "$f"; then mk_img "$f" "$BASE_IMG"; else mk_img "$f"; fi
+  done
+}
+
+# One domain from its template: defined (again, if the template changed)
+# and brought to its wanted state.
+converge_domain() { # template
+  local xml=$1 name want sum before state
   name=$(xml_name "$xml")
   case "$name" in tlv-*) ;; *) die "$xml: domain name '$name' must start with tlv-";; esac
   case "$name" in
@@ -334,7 +354,38 @@ for xml in "${ordered[@]}"; do
     say "destroy '$name' (was: $state; wanted shut off)"
     virsh_ destroy -- "$name" >/dev/null
   fi
-done
+}
 
-say "done"
-virsh -c "$URI" list --all
+converge_domains() {
+  local xml ordered=()
+  # tlv-run* first so that, under a freshly started libvirtd, they get domain ids 1, 2, 3.
+  for xml in "$XML_DIR"/*.xml; do case "$(xml_name "$xml")" in tlv-run*) ordered+=("$xml");; esac; done
+  for xml in "$XML_DIR"/*.xml; do case "$(xml_name "$xml")" in tlv-run*) ;; *) ordered+=("$xml");; esac; done
+  for xml in "${ordered[@]}"; do
+    converge_domain "$xml"
+  done
+}
+
+main() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root"
+  compgen -G "$XML_DIR/*.xml" >/dev/null || die "no domain templates in $XML_DIR"
+
+  install_packages
+  ensure_users
+  configure_qemu
+  configure_libvirtd
+  configure_sasl
+  make_dirs
+  start_virtlogd
+  start_libvirtd
+  wait_for_libvirtd
+  check_sasl_login
+  make_disks
+  resume_stopped_qemus
+  converge_domains
+
+  say "done"
+  virsh -c "$URI" list --all
+}
+
+main "$@"

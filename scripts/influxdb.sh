@@ -150,16 +150,24 @@ stop() { # dir
   rm -f "$dir/influxd.pid"
 }
 
-cmd=${1:-}
-dir=${2:-${TLV_INFLUXDB_DIR:-/tmp/tlv-influxdb}}
-addr=${3:-${TLV_INFLUXDB_ADDR:-127.0.0.1:18086}}
-case "$cmd" in
-  install) install_pkgs ;;
-  start) start "$dir" "$addr" ;;
-  stop) stop "$dir" ;;
-  status)
-    pid=$(pid_of "$dir" || true)
-    [ -n "$pid" ] && ours "$pid" && ping_ "$addr" || { say "not running ($dir, $addr)"; exit 1; }
-    say "running (pid $pid) on http://$addr" ;;
-  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
-esac
+status() { # dir addr
+  local dir=$1 addr=$2 pid
+  pid=$(pid_of "$dir" || true)
+  [ -n "$pid" ] && ours "$pid" && ping_ "$addr" || { say "not running ($dir, $addr)"; exit 1; }
+  say "running (pid $pid) on http://$addr"
+}
+
+main() {
+  local cmd=${1:-}
+  local dir=${2:-${TLV_INFLUXDB_DIR:-/tmp/tlv-influxdb}}
+  local addr=${3:-${TLV_INFLUXDB_ADDR:-127.0.0.1:18086}}
+  case "$cmd" in
+    install) install_pkgs ;;
+    start) start "$dir" "$addr" ;;
+    stop) stop "$dir" ;;
+    status) status "$dir" "$addr" ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

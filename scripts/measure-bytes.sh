@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bytes per domain per gather, for sizing a shared store (README, "Scaling out").
+# Bytes per domain per gather, for sizing a shared store (docs/telegraf.md, "Scaling out").
 #
 #   scripts/measure-bytes.sh [SECONDS]
 #

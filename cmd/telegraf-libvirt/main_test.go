@@ -63,7 +63,7 @@ func TestLoadInputReadsTelegrafTypes(t *testing.T) {
 	require.Equal(t, `pa"ss`, pw.String())
 }
 
-// The sub-tables of README.md's Nova recipe belong to the
+// The sub-tables of docs/layout.md's Nova recipe belong to the
 // [[inputs.libvirt_stats]] table above them.
 func TestLoadInputLayoutAndTags(t *testing.T) {
 	in, err := loadInput(writeConf(t, `

@@ -161,7 +161,7 @@ var Want = map[string]int{
 const NovaNS = "http://openstack.org/xmlns/libvirt/nova/1.1"
 
 // Nova is the Nova metadata of the test domains (testdata/qemu/*.xml) as
-// the tags of README.md's Nova recipe; tlv-paused has no owner and
+// the tags of docs/layout.md's Nova recipe; tlv-paused has no owner and
 // the odd-named domain no metadata at all.
 var Nova = map[string]map[string]string{
 	"tlv-run1": {"instance_name": "web-1", "flavor": "m1.small",

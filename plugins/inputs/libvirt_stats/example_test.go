@@ -25,7 +25,7 @@ func capturedDomain(t *testing.T, path string) virshtest.Domain {
 	return doms[0]
 }
 
-// The example the README quotes (scripts/capture-example.sh) is a real pair:
+// The example README.md quotes (scripts/capture-example.sh) is a real pair:
 // the plugin's line has exactly the keys virsh printed, in libvirt's order,
 // each with its documented type; stable values are virsh's and counters,
 // captured just after virsh, are not below them.
@@ -63,7 +63,7 @@ func TestCapturedExample(t *testing.T) {
 	require.Equal(t, want.Keys, keys)
 }
 
-// README.md's Example Output is a real capture
+// docs/layout.md's Example Output is a real capture
 // (scripts/capture-example.sh --device), quoted verbatim: the device
 // layout of the keys virsh printed just before, each entity with its tags,
 // its fields the entity's keys, stable values virsh's, counters not below
@@ -73,7 +73,7 @@ func TestCapturedDeviceExample(t *testing.T) {
 
 	lp, err := os.ReadFile("../../../testdata/tlv-run3.device.lp")
 	require.NoError(t, err)
-	doc, err := os.ReadFile("../../../README.md")
+	doc, err := os.ReadFile("../../../docs/layout.md")
 	require.NoError(t, err)
 	require.Contains(t, string(doc), "```text\n"+string(lp)+"```")
 

@@ -15,7 +15,7 @@ import (
 	"libvirt.org/go/libvirt"
 )
 
-// The Nova recipe of README.md.
+// The Nova recipe of docs/layout.md.
 const novaNS = "http://openstack.org/xmlns/libvirt/nova/1.1"
 
 func novaTags() (tags, namespaces map[string]string) {
