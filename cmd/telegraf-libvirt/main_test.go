@@ -214,11 +214,14 @@ func TestBinary(t *testing.T) {
 		cmd.Stderr = &stderr
 		require.NoError(t, cmd.Start())
 		lines := bufio.NewReader(stdout)
+		// A binary that writes nothing must fail the test, not hang it.
+		killer := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
 		for range 2 {
 			line, err := lines.ReadString('\n')
-			require.NoError(t, err)
+			require.NoError(t, err, "no line within 30 s: %s", &stderr)
 			require.Regexp(t, `^libvirt_stats,domain=test,uuid=\S+ state.state=1i,state.reason=0i \d+\n$`, line)
 		}
+		killer.Stop()
 		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 		go io.Copy(io.Discard, lines) //nolint:errcheck // drain until exit
 		done := make(chan error, 1)
