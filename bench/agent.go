@@ -480,8 +480,8 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 			return err
 		case <-time.After(15 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("telegraf did not stop within 15 s of SIGTERM")
+			err := <-exited
+			return fmt.Errorf("telegraf did not stop within 15 s of SIGTERM, killed (%w)", err)
 		}
 	}
 	defer func() { _ = stop() }()
@@ -490,7 +490,7 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 		case err := <-exited:
 			stopped = true
 			b, _ := os.ReadFile(logPath)
-			return fmt.Errorf("telegraf exited early (%v): %s", err, tail(b, 2000))
+			return fmt.Errorf("telegraf exited early (%w): %s", err, tail(b, 2000))
 		case <-time.After(time.Until(t)):
 			return nil
 		}

@@ -102,7 +102,7 @@ func reportMain(args []string) error {
 	r.started = q10.Started
 	r.header(q30.Revision)
 	r.targetTable()
-	r.method(q10, t1000, ex)
+	r.method(q10, t1000)
 	if agent != nil {
 		r.agentMethod(agent)
 		r.p("\n")
@@ -275,7 +275,7 @@ func (r *report) targetTable() {
 	r.p("\n")
 }
 
-func (r *report) method(q *scenarioResult, t *scenarioResult, ex execdResult) {
+func (r *report) method(q *scenarioResult, t *scenarioResult) {
 	r.p("## How it was measured\n\n")
 	r.p("- Every contender runs in a process of its own (`tlvbench gather`): it connects, makes %d warm-up gathers that are discarded, then %d gathers back to back (%d for the test driver) that are measured. One such process per contender is one round; a scenario is %d rounds, the contenders' order rotated every round, so the processes of different contenders are interleaved in time.\n", q.Warmup, q.N, t.N, q.Rounds)
 	r.p("- Per gather, in each process: wall time; client CPU = user + system time from `getrusage(RUSAGE_SELF)` (every thread of the process: libvirt's, Go's, the GC's) over the measured gathers and a 100 ms pause after them (so work a gather leaves to other threads is counted too); Go allocations = `runtime.MemStats.Mallocs` delta; C allocations = calls to malloc/calloc/realloc/aligned allocators counted by a preloaded shim (`bench/cmalloc`); context switches from the same `getrusage`. Tables give the median over the rounds and, in brackets, the smallest and largest round.\n")
@@ -432,7 +432,7 @@ func (r *report) reading(q10, q30, t *scenarioResult, gb map[string]map[string]d
 		conv["ns/param"].Median, conv["allocs/param"].Median, shape["ns/param"].Median, shape["allocs/param"].Median)
 	from := len(ex.RSSKiB) / 10
 	ecpu, rssMed, rssMax := ex.steady(from)
-	r.p("- **execd.** Over %d gathers of 1000 domains the binary uses %.1f ms of CPU per gather (serialising and writing %d lines included) and its RSS stays at %.1f MB (max %.1f MB).\n",
+	r.p("- **execd.** Over %d gathers of 1000 domains the binary uses %.1f ms of CPU per gather (serializing and writing %d lines included) and its RSS stays at %.1f MB (max %.1f MB).\n",
 		ex.Gathers, ecpu, ex.Lines, float64(rssMed)/1024, float64(rssMax)/1024)
 	var missed []string
 	for _, tr := range r.targets {

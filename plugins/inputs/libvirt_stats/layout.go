@@ -156,13 +156,13 @@ type entity struct {
 	fields   []telegraf.Field
 }
 
-func (e *entity) tag(key string) (string, bool) {
+func (e *entity) hasTag(key string) bool {
 	for _, t := range e.tags {
 		if t.Key == key {
-			return t.Value, true
+			return true
 		}
 	}
-	return "", false
+	return false
 }
 
 // setTag is Telegraf's AddTag on the entity's own tags: a key set twice
@@ -191,18 +191,13 @@ type splitter struct {
 	list     listMetric
 }
 
-// deviceMetrics shapes a record into the device layout: the domain's own
+// metrics shapes a record into the device layout: the domain's own
 // keys (state, cpu, balloon, counts, vm, and every key of no known family)
 // on the domain metric, each indexed entity on a metric of its own with the
 // domain's tags, its name tags, and its keys as fields without the prefix.
 // The derived fields go where their raw keys went (block.0.rd.bytes.rate
 // to the disk's metric as rd.bytes.rate). The domain metric is never nil;
 // entities without fields are left out.
-func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string, derived ...telegraf.Field) (telegraf.Metric, []telegraf.Metric) {
-	var s splitter
-	return s.metrics(r, ts, tags, derived...)
-}
-
 func (s *splitter) metrics(r domstats.Record, ts time.Time, tags map[string]string, derived ...telegraf.Field) (telegraf.Metric, []telegraf.Metric) {
 	s.n, s.last = 0, -1
 	s.domain = s.domain[:0]
@@ -323,7 +318,7 @@ func (s *splitter) finish(ts time.Time) []telegraf.Metric {
 	es := s.entities[:s.n]
 	for i := range es {
 		if e := &es[i]; e.subIndex == "" {
-			if _, ok := e.tag(e.fam.indexTag); !ok {
+			if !e.hasTag(e.fam.indexTag) {
 				e.setTag(e.fam.indexTag, e.index)
 			}
 		}
@@ -346,14 +341,14 @@ func (s *splitter) finish(ts time.Time) []telegraf.Metric {
 // inherit gives a nested entity (a monitor's bank) its own index tag if it
 // had no id, and the tags of the entity it belongs to.
 func (s *splitter) inherit(e *entity) {
-	if _, ok := e.tag(e.fam.sub.indexTag); !ok {
+	if !e.hasTag(e.fam.sub.indexTag) {
 		e.setTag(e.fam.sub.indexTag, e.subIndex)
 	}
 	for i := range s.entities[:s.n] {
 		p := &s.entities[i]
 		if p.fam == e.fam && p.index == e.index && p.subIndex == "" {
 			for _, t := range p.tags {
-				if _, ok := e.tag(t.Key); !ok {
+				if !e.hasTag(t.Key) {
 					e.tags = append(e.tags, t)
 				}
 			}

@@ -103,7 +103,7 @@ func (s *splitter) inheritNested(e *entity) {
 	for i := range s.entities[:s.n] {
 		if p := &s.entities[i]; p.fam == parent && p.index == e.index && p.subIndex == "" {
 			for _, t := range p.tags {
-				if _, ok := e.tag(t.Key); !ok {
+				if !e.hasTag(t.Key) {
 					e.tags = append(e.tags, t)
 				}
 			}

@@ -301,3 +301,9 @@ func TestSplitterReusedAcrossDomains(t *testing.T) {
 	testutil.RequireMetricsEqual(t, wantFull, got[2])
 	require.Len(t, wantSmall, 3, "domain, block 0, net tap9")
 }
+
+// deviceMetrics shapes one record with a splitter of its own.
+func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string) (telegraf.Metric, []telegraf.Metric) {
+	var s splitter
+	return s.metrics(r, ts, tags)
+}
