@@ -190,6 +190,9 @@ func (d *deriver) device(fam byte, index string) *deviceName {
 
 // counter maps a raw key to its counterKey if a derived field uses it.
 func (d *deriver) counter(key string) (counterKey, bool) {
+	if !carriable(key) {
+		return counterKey{}, false
+	}
 	switch key {
 	case "cpu.time", "vcpu.current", "balloon.available", "balloon.usable":
 		return counterKey{rest: key}, true

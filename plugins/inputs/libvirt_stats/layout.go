@@ -208,8 +208,8 @@ func (s *splitter) metrics(r domstats.Record, ts time.Time, tags map[string]stri
 	slices.SortFunc(s.domTags, func(a, b telegraf.Tag) int { return strings.Compare(a.Key, b.Key) })
 	for _, p := range r.Params {
 		v := p.Value()
-		if v == nil || p.Key == "" {
-			continue // an empty key is no field in any output
+		if v == nil || !carriable(p.Key) {
+			continue
 		}
 		if !s.add(p.Key, v) {
 			s.domain = appendField(s.domain, p.Key, v)

@@ -107,7 +107,7 @@ func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.T
 	d.fields = d.fields[:0]
 	for _, p := range r.Params {
 		// An empty key (libvirt sends none) is no field in any output.
-		if v := p.Value(); v != nil && p.Key != "" {
+		if v := p.Value(); v != nil && carriable(p.Key) {
 			d.fields = append(d.fields, telegraf.Field{Key: p.Key, Value: v})
 		}
 	}
@@ -152,4 +152,13 @@ func appendDerived(fields []telegraf.Field, r domstats.Record, missing []string,
 		}
 	}
 	return fields
+}
+
+// carriable tells a key that line protocol can carry as a field key: not
+// empty, and without a backslash (Telegraf's serializer does not escape
+// one, so a trailing backslash escapes the '=' after it and the line no
+// longer parses). libvirt's keys never have either; a key that did would
+// be dropped rather than break the whole line.
+func carriable(key string) bool {
+	return key != "" && !strings.Contains(key, `\`)
 }
