@@ -18,15 +18,6 @@ import (
 	"libvirt.org/go/libvirt"
 )
 
-// timedGather gathers once and returns the accumulator and the time it took.
-func timedGather(t *testing.T, p *LibvirtStats) (*testutil.Accumulator, time.Duration) {
-	t.Helper()
-	var acc testutil.Accumulator
-	start := time.Now()
-	require.NoError(t, p.Gather(&acc))
-	return &acc, time.Since(start)
-}
-
 // Item 6 of issue 12: libvirtd SIGKILLed while the bulk call over 1000
 // test-driver domains is in flight. The gather reports the URI by its
 // deadline; the first gather after the daemon is back has every domain.
@@ -44,10 +35,10 @@ func TestDaemonKilledMidCall(t *testing.T) {
 	require.NoError(t, p.Init())
 	defer p.Stop()
 
-	acc, _ := timedGather(t, p)
+	acc, _ := gatherAcc(t, p)
 	require.Empty(t, acc.Errors)
 	require.Len(t, acc.GetTelegrafMetrics(), domains)
-	acc, call := timedGather(t, p) // the connection open
+	acc, call := gatherAcc(t, p) // the connection open
 	require.Empty(t, acc.Errors)
 	t.Logf("bulk call over %d domains through the daemon: %s", domains, call)
 
@@ -59,7 +50,7 @@ func TestDaemonKilledMidCall(t *testing.T) {
 		var took time.Duration
 		go func() {
 			defer close(done)
-			acc, took = timedGather(t, p)
+			acc, took = gatherAcc(t, p)
 		}()
 		time.Sleep(delay)
 		d.kill(t)
@@ -68,7 +59,7 @@ func TestDaemonKilledMidCall(t *testing.T) {
 			// The call answered before the kill: shorter next time.
 			call = call * 2 / 3
 			d.start(t)
-			_, _ = timedGather(t, p)
+			_, _ = gatherAcc(t, p)
 			continue
 		}
 		caught++
@@ -77,7 +68,7 @@ func TestDaemonKilledMidCall(t *testing.T) {
 		t.Logf("libvirtd killed %s into the call: gather returned in %s with: %v", delay, took, acc.Errors[0])
 
 		d.start(t)
-		back, took := timedGather(t, p)
+		back, took := gatherAcc(t, p)
 		require.Empty(t, back.Errors, "the first gather after libvirtd is back")
 		require.Len(t, back.GetTelegrafMetrics(), domains)
 		t.Logf("first gather after the restart: %s, %d domains", took, domains)
@@ -122,9 +113,9 @@ func TestDomainDestroyedMidCall(t *testing.T) {
 			}
 			require.NoError(t, p.Init())
 			defer p.Stop()
-			acc, _ := timedGather(t, p)
+			acc, _ := gatherAcc(t, p)
 			require.Empty(t, acc.Errors)
-			_, call := timedGather(t, p)
+			_, call := gatherAcc(t, p)
 
 			present, absent := 0, 0
 			for round := range rounds {
@@ -142,7 +133,7 @@ func TestDomainDestroyedMidCall(t *testing.T) {
 				var acc *testutil.Accumulator
 				go func() {
 					defer close(done)
-					acc, _ = timedGather(t, p)
+					acc, _ = gatherAcc(t, p)
 				}()
 				// Spread the destroys over the call.
 				time.Sleep(call / 4)

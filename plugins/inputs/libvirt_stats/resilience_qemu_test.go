@@ -65,6 +65,7 @@ func hvStartDaemon(t *testing.T) {
 	require.NoError(t, err, string(out))
 }
 
+// gatherAcc gathers once and returns the accumulator and the time it took.
 func gatherAcc(t *testing.T, p *LibvirtStats) (*testutil.Accumulator, time.Duration) {
 	t.Helper()
 	var acc testutil.Accumulator
