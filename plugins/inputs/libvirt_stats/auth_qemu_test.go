@@ -97,7 +97,7 @@ func TestSASLAuthRightPassword(t *testing.T) {
 			acc = &testutil.Accumulator{}
 			require.NoError(t, p.Gather(acc))
 			require.Empty(t, acc.Errors)
-			require.Equal(t, 1, p.conn.opens)
+			require.Equal(t, 1, p.pool.opens)
 			requireNotLogged(t, log, c.pass)
 		})
 	}

@@ -48,7 +48,7 @@ func benchShape(b *testing.B, device bool) {
 			missing := complete.missing(r)
 			if device {
 				m, devices := s.metrics(r, ts, domainTags(r, nil))
-				for _, f := range appendDerived(nil, r, missing, false) {
+				for _, f := range appendPluginFields(nil, r, missing, false) {
 					m.AddField(f.Key, f.Value)
 				}
 				if len(devices) == 0 {

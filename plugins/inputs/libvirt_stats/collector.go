@@ -39,7 +39,7 @@ func (c *counters) record(err error, fellBack bool, domains, partial int) {
 // duration and domains, and running totals.
 func (l *LibvirtStats) collectorMetric(start time.Time) telegraf.Metric {
 	c := &l.counters
-	_, reconnects := l.conn.counts()
+	_, reconnects := l.pool.counts()
 	return metric.New(measurement+"_collector", map[string]string{"libvirt_uri": l.URI}, map[string]any{
 		"gather_time_ns":  time.Since(start).Nanoseconds(),
 		"domains":         int64(c.domains),

@@ -53,21 +53,21 @@ func startEventLoop() error {
 	return eventLoopErr
 }
 
-// pooled is one open connection and its liveness.
-type pooled struct {
+// pooledConn is one open connection of a connPool and its liveness.
+type pooledConn struct {
 	conn    *libvirt.Connect
 	dead    *atomic.Bool // set by this connection's close callback
-	closing func()       // what connection.opened returned for it
+	closing func()       // what connPool.opened returned for it
 }
 
-// connection hands out libvirt connections, one per call in flight. In
+// connPool hands out libvirt connections, one per call in flight. In
 // steady state that is one connection reused across gathers. A call stuck
 // in libvirt (a frozen guest) keeps its connection, and the next calls get
 // another one: libvirt's client sends a new call on a connection whose
 // other call waits for its reply only after a delay (measured: 1.5 s, until
 // a third call came), so two calls never share one. A connection that died
 // is dropped and a new one opened at the next call.
-type connection struct {
+type connPool struct {
 	uri      string
 	readOnly bool
 	username config.Secret
@@ -78,10 +78,10 @@ type connection struct {
 	opened func(*libvirt.Connect) func()
 
 	mu         sync.Mutex
-	idle       *pooled // open, no call in flight
-	lost       bool    // a connection died since the last open
-	opens      int     // successful opens, the first included
-	reconnects int     // opens after a connection died
+	idle       *pooledConn // open, no call in flight
+	lost       bool        // a connection died since the last open
+	opens      int         // successful opens, the first included
+	reconnects int         // opens after a connection died
 	stopped    bool
 }
 
@@ -89,7 +89,7 @@ type connection struct {
 // there is none. The open runs outside the lock: it can take as long as the
 // daemon or the network makes it (a host that drops packets), and neither
 // a second call nor Stop may wait for it.
-func (c *connection) acquire() (*pooled, error) {
+func (c *connPool) acquire() (*pooledConn, error) {
 	c.mu.Lock()
 	pc := c.idle
 	c.idle = nil
@@ -120,7 +120,7 @@ func (c *connection) acquire() (*pooled, error) {
 // release takes back a connection after its call; callErr is the call's
 // error. A connection that the error shows broken is closed, and so is one
 // beyond the single idle connection kept.
-func (c *connection) release(pc *pooled, callErr error) {
+func (c *connPool) release(pc *pooledConn, callErr error) {
 	broken := pc.dead.Load() || brokenBy(callErr)
 	if !broken && callErr != nil {
 		alive, err := pc.conn.IsAlive()
@@ -139,7 +139,7 @@ func (c *connection) release(pc *pooled, callErr error) {
 }
 
 // dial opens a connection with keepalive and a close callback.
-func (c *connection) dial() (*pooled, error) {
+func (c *connPool) dial() (*pooledConn, error) {
 	if err := startEventLoop(); err != nil {
 		return nil, fmt.Errorf("starting libvirt's event loop: %w", err)
 	}
@@ -147,7 +147,7 @@ func (c *connection) dial() (*pooled, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := &pooled{conn: conn, dead: new(atomic.Bool)}
+	pc := &pooledConn{conn: conn, dead: new(atomic.Bool)}
 	if err := conn.RegisterCloseCallback(func(*libvirt.Connect, libvirt.ConnectCloseReason) {
 		pc.dead.Store(true)
 	}); err != nil {
@@ -172,7 +172,7 @@ type dialError struct {
 func (e *dialError) Error() string { return fmt.Sprintf("connecting to %q: %v", e.uri, e.err) }
 func (e *dialError) Unwrap() error { return e.err }
 
-func (c *connection) open() (*libvirt.Connect, error) {
+func (c *connPool) open() (*libvirt.Connect, error) {
 	var flags libvirt.ConnectFlags
 	if c.readOnly {
 		flags |= libvirt.CONNECT_RO
@@ -229,7 +229,7 @@ func remoteHint(msg string) string {
 
 // credentials answers libvirt's SASL prompts from the secrets; the secret
 // buffers are destroyed as soon as libvirt has its copy.
-func (c *connection) credentials(creds []*libvirt.ConnectCredential) {
+func (c *connPool) credentials(creds []*libvirt.ConnectCredential) {
 	for _, cred := range creds {
 		var s *config.Secret
 		switch cred.Type {
@@ -260,7 +260,7 @@ func brokenBy(err error) bool {
 }
 
 // counts returns the successful opens and the reconnects among them.
-func (c *connection) counts() (opens, reconnects int) {
+func (c *connPool) counts() (opens, reconnects int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.opens, c.reconnects
@@ -268,7 +268,7 @@ func (c *connection) counts() (opens, reconnects int) {
 
 // close closes the idle connection now, and a connection still in a call
 // when that call returns.
-func (c *connection) close() {
+func (c *connPool) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopped = true
@@ -278,7 +278,7 @@ func (c *connection) close() {
 	}
 }
 
-func (c *connection) closeConn(pc *pooled) {
+func (c *connPool) closeConn(pc *pooledConn) {
 	if pc.closing != nil {
 		pc.closing()
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"libvirt.org/go/libvirt"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
@@ -105,17 +104,7 @@ func (d *deriver) fields(r domstats.Record, ts time.Time, partial bool) []telegr
 	return out
 }
 
-// shutOff reports whether r is of a shut-off domain.
-func shutOff(r domstats.Record) bool {
-	for _, p := range r.Params {
-		if p.Key == "state.state" {
-			return number(p) == uint64(libvirt.DOMAIN_SHUTOFF)
-		}
-	}
-	return false
-}
-
-// comparable reports whether two samples of a domain can be subtracted:
+// comparableSamples reports whether two samples of a domain can be subtracted:
 // time moved forward and the domain did not restart (a domain's cpu.time
 // only goes backwards when its QEMU process is a new one, and then every
 // counter started again from zero).

@@ -50,17 +50,17 @@ type LibvirtStats struct {
 
 	Log telegraf.Logger `toml:"-"`
 
-	stats     uint32         // VIR_DOMAIN_STATS_* mask
-	listFlags uint32         // state filters
-	callFlags uint32         // NOWAIT, BACKING, ENFORCE_STATS
-	nameMatch filter.Filter  // nil: no name filter, one RPC per gather
-	device    bool           // layout = "device"
-	meta      *metadataCache // nil: no metadata_tags
+	stats        uint32         // VIR_DOMAIN_STATS_* mask
+	listFlags    uint32         // state filters
+	callFlags    uint32         // NOWAIT, BACKING, ENFORCE_STATS
+	nameMatch    filter.Filter  // nil: no name filter, one RPC per gather
+	deviceLayout bool           // layout = "device"; else "domain"
+	meta         *metadataCache // nil: no metadata_tags
 
 	conv     *domstats.Converter
 	draft    draft    // reused for every domain's metric
 	split    splitter // reused for every domain in the device layout
-	conn     *connection
+	pool     *connPool
 	caller   *caller
 	complete *completeness
 	counters counters
@@ -108,9 +108,9 @@ func (l *LibvirtStats) Init() error {
 		return err
 	}
 	l.conv = domstats.NewConverter()
-	l.conn = &connection{uri: l.URI, readOnly: l.ReadOnly, username: l.Username, password: l.Password, log: l.Log}
+	l.pool = &connPool{uri: l.URI, readOnly: l.ReadOnly, username: l.Username, password: l.Password, log: l.Log}
 	if l.meta != nil {
-		l.conn.opened = l.meta.connected
+		l.pool.opened = l.meta.connected
 	}
 	l.caller = callerFor(l.URI)
 	libvirtLog.Store(&l.Log)
@@ -132,7 +132,7 @@ func (l *LibvirtStats) initTags() error {
 	if err := validLayout(l.Layout); err != nil {
 		return err
 	}
-	l.device = l.Layout == layoutDevice
+	l.deviceLayout = l.Layout == layoutDevice
 	if l.MetadataRefreshInterval < 0 {
 		return fmt.Errorf("metadata_refresh_interval %s must not be negative", time.Duration(l.MetadataRefreshInterval))
 	}
@@ -178,15 +178,15 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 }
 
 // fetch gets the records by the deadline; each call takes a connection of
-// its own (see connection).
+// its own (see connPool).
 func (l *LibvirtStats) fetch() ([]domstats.Record, bool, error) {
 	recs, fellBack, err := l.caller.fetch(time.Duration(l.Timeout), l.Log, func(nowait bool) ([]domstats.Record, error) {
-		pc, err := l.conn.acquire()
+		pc, err := l.pool.acquire()
 		if err != nil {
 			return nil, err
 		}
 		recs, err := l.query(pc.conn, nowait)
-		l.conn.release(pc, err)
+		l.pool.release(pc, err)
 		return recs, err
 	})
 	var derr *dialError
@@ -242,8 +242,8 @@ func (*LibvirtStats) Start(telegraf.Accumulator) error { return nil }
 
 // Stop closes the connection.
 func (l *LibvirtStats) Stop() {
-	if l.conn != nil {
-		l.conn.close()
+	if l.pool != nil {
+		l.pool.close()
 	}
 }
 

@@ -290,7 +290,7 @@ func TestGatherUnreachableReportsURIAndRetries(t *testing.T) {
 		require.Len(t, acc.Errors, 1)
 		require.ErrorContains(t, acc.Errors[0], `connecting to "`+uri+`"`)
 	}
-	require.Equal(t, 0, p.conn.opens)
+	require.Equal(t, 0, p.pool.opens)
 }
 
 func TestGatherReusesConnection(t *testing.T) {
@@ -303,7 +303,7 @@ func TestGatherReusesConnection(t *testing.T) {
 		require.Empty(t, acc.Errors)
 		require.Len(t, acc.GetTelegrafMetrics(), 120)
 	}
-	require.Equal(t, 1, p.conn.opens)
+	require.Equal(t, 1, p.pool.opens)
 }
 
 // go generate (Telegraf's readme_config_includer) writes the block; this

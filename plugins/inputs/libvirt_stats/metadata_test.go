@@ -139,14 +139,14 @@ func TestMetadataRefreshOnEvent(t *testing.T) {
 	require.Equal(t, uint64(4), p.meta.fetchCount())
 
 	// The plugin's idle connection, handed back before the next gather.
-	pc, err := p.conn.acquire()
+	pc, err := p.pool.acquire()
 	require.NoError(t, err)
 	dom, err := pc.conn.LookupDomainByName("instance-00000002")
 	require.NoError(t, err)
 	require.NoError(t, dom.SetMetadata(libvirt.DOMAIN_METADATA_ELEMENT,
 		`<instance><name>db-2</name><flavor name="m1.xlarge"/></instance>`, "nova", novaNS, libvirt.DOMAIN_AFFECT_LIVE))
 	require.NoError(t, dom.Free())
-	p.conn.release(pc, nil)
+	p.pool.release(pc, nil)
 
 	want := novaWant()
 	want["instance-00000002"]["instance_name"] = "db-2"
@@ -167,9 +167,9 @@ func TestMetadataRefreshOnReconnect(t *testing.T) {
 	tagsByDomain(t, p)
 	tagsByDomain(t, p)
 	require.Equal(t, uint64(4), p.meta.fetchCount())
-	p.conn.close()
+	p.pool.close()
 	require.Equal(t, novaWant(), tagsByDomain(t, p))
-	opens, _ := p.conn.counts()
+	opens, _ := p.pool.counts()
 	require.Equal(t, 2, opens)
 	require.Equal(t, uint64(8), p.meta.fetchCount())
 }

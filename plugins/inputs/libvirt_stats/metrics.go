@@ -28,14 +28,14 @@ func (l *LibvirtStats) emit(acc telegraf.Accumulator, r domstats.Record, ts time
 	if l.derive != nil {
 		derived = l.derive.fields(r, ts, len(missing) > 0)
 	}
-	if !l.device {
+	if !l.deviceLayout {
 		if m := l.draft.domainMetric(r, ts, extra, missing, l.StateNames, derived...); m != nil {
 			acc.AddMetric(m)
 		}
 		return
 	}
 	m, devices := l.split.metrics(r, ts, domainTags(r, extra), derived...)
-	for _, f := range appendDerived(nil, r, missing, l.StateNames) {
+	for _, f := range appendPluginFields(nil, r, missing, l.StateNames) {
 		m.AddField(f.Key, f.Value)
 	}
 	if len(m.FieldList()) > 0 {
@@ -111,7 +111,7 @@ func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.T
 			d.fields = append(d.fields, telegraf.Field{Key: p.Key, Value: v})
 		}
 	}
-	d.fields = appendDerived(d.fields, r, missing, stateNames)
+	d.fields = appendPluginFields(d.fields, r, missing, stateNames)
 	d.fields = append(d.fields, derived...)
 	if len(d.fields) == 0 {
 		return nil
@@ -130,13 +130,13 @@ func (d *draft) domainMetric(r domstats.Record, ts time.Time, extra []telegraf.T
 	return m
 }
 
-// appendDerived appends the fields the plugin adds to a domain's own
+// appendPluginFields appends the fields the plugin adds to a domain's own
 // metric after libvirt's keys, in either layout: partial=true and
 // partial_groups for a record whose groups came back incomplete (dotless
 // keys: libvirt's keys always have a dot), then, if stateNames,
 // state.state_name and state.reason_name when the record has them and they
 // are known.
-func appendDerived(fields []telegraf.Field, r domstats.Record, missing []string, stateNames bool) []telegraf.Field {
+func appendPluginFields(fields []telegraf.Field, r domstats.Record, missing []string, stateNames bool) []telegraf.Field {
 	if len(missing) > 0 {
 		fields = append(fields,
 			telegraf.Field{Key: "partial", Value: true},

@@ -107,25 +107,14 @@ func (s *shape) count(r domstats.Record) bool {
 		case "state.state":
 			// A shut-off domain has no monitor: its shape says nothing
 			// about completeness.
-			active = number(p) != uint64(libvirt.DOMAIN_SHUTOFF)
+			active = asUint64(p) != uint64(libvirt.DOMAIN_SHUTOFF)
 		case "block.count":
-			s.devices[0] = number(p)
+			s.devices[0] = asUint64(p)
 		case "net.count":
-			s.devices[1] = number(p)
+			s.devices[1] = asUint64(p)
 		case "vcpu.current":
-			s.devices[2] = number(p)
+			s.devices[2] = asUint64(p)
 		}
 	}
 	return active
-}
-
-// number reads an integer parameter whatever its signedness.
-func number(p domstats.Param) uint64 {
-	switch v := p.Value().(type) {
-	case int64:
-		return uint64(v)
-	case uint64:
-		return v
-	}
-	return 0
 }

@@ -105,9 +105,9 @@ func stateNameFields(r domstats.Record) (state, reason string) {
 	for _, p := range r.Params {
 		switch p.Key {
 		case "state.state":
-			st, hasState = int64(number(p)), true
+			st, hasState = int64(asUint64(p)), true
 		case "state.reason":
-			rs, hasReason = int64(number(p)), true
+			rs, hasReason = int64(asUint64(p)), true
 		}
 		if hasState && hasReason || (hasState || hasReason) && !strings.HasPrefix(p.Key, "state.") {
 			break
@@ -121,4 +121,27 @@ func stateNameFields(r domstats.Record) (state, reason string) {
 		reason = reasonNames[st][rs]
 	}
 	return state, reason
+}
+
+// shutOff reports whether r is of a shut-off domain.
+func shutOff(r domstats.Record) bool {
+	for _, p := range r.Params {
+		if p.Key == "state.state" {
+			return asUint64(p) == uint64(libvirt.DOMAIN_SHUTOFF)
+		}
+	}
+	return false
+}
+
+// asUint64 reads an integer parameter whatever its signedness: libvirt
+// sends state.state and state.reason as int, block.count, net.count and
+// vcpu.current as uint.
+func asUint64(p domstats.Param) uint64 {
+	switch v := p.Value().(type) {
+	case int64:
+		return uint64(v)
+	case uint64:
+		return v
+	}
+	return 0
 }
