@@ -162,3 +162,13 @@ func appendPluginFields(fields []telegraf.Field, r domstats.Record, missing []st
 func carriable(key string) bool {
 	return key != "" && !strings.Contains(key, `\`)
 }
+
+// lineSafe writes a vertical tab in a tag value as the two characters \v,
+// as Telegraf's influx serializer writes \t, \n, \f and \r: raw, it ends
+// the line protocol's tag set for every parser (see domstats' intern).
+func lineSafe(s string) string {
+	if strings.IndexByte(s, '\v') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\v", `\v`)
+}
