@@ -103,8 +103,8 @@ func TestCallerBudgetConcurrentHealthy(t *testing.T) {
 
 // The plugin uses the registry: two instances of one URI share a caller.
 func TestInstancesShareCaller(t *testing.T) {
-	a := &LibvirtStats{URI: "test:///default", Timeout: 1e9, Log: testutil.Logger{}}
-	b := &LibvirtStats{URI: "test:///default", Timeout: 1e9, Log: testutil.Logger{}}
+	a := &LibvirtStats{Options: Options{URI: "test:///default", Timeout: 1e9}, Log: testutil.Logger{}}
+	b := &LibvirtStats{Options: Options{URI: "test:///default", Timeout: 1e9}, Log: testutil.Logger{}}
 	require.NoError(t, a.Init())
 	require.NoError(t, b.Init())
 	require.Same(t, a.caller, b.caller)

@@ -133,7 +133,7 @@ func FuzzLayout(f *testing.F) {
 		}
 		rec := conv.ConvertRecord(name, testUUID, cp)
 		cp.Free()
-		p := &LibvirtStats{URI: "test:///default", Timeout: config.Duration(time.Second), StateNames: true, Log: testutil.Logger{}}
+		p := &LibvirtStats{Options: Options{URI: "test:///default", Timeout: config.Duration(time.Second), StateNames: true}, Log: testutil.Logger{}}
 		if device {
 			p.Layout = layoutDevice
 		}

@@ -27,26 +27,7 @@ const defaultURI = "qemu:///system"
 // LibvirtStats gathers the statistics of every domain of a libvirt host
 // with one bulk call per gather.
 type LibvirtStats struct {
-	URI              string          `toml:"libvirt_uri"`
-	StatisticsGroups []string        `toml:"statistics_groups"`
-	Domains          []string        `toml:"domains"`
-	DomainsExclude   []string        `toml:"domains_exclude"`
-	DomainStates     []string        `toml:"domain_states"`
-	NoWait           bool            `toml:"nowait"`
-	Backing          bool            `toml:"backing"`
-	Enforce          bool            `toml:"enforce"`
-	Timeout          config.Duration `toml:"timeout"`
-	ReadOnly         bool            `toml:"read_only"`
-	Username         config.Secret   `toml:"username"`
-	Password         config.Secret   `toml:"password"`
-	CollectorMetrics bool            `toml:"collector_metrics"`
-
-	Layout                  string            `toml:"layout"`
-	MetadataTags            map[string]string `toml:"metadata_tags"`
-	MetadataNamespaces      map[string]string `toml:"metadata_namespaces"`
-	MetadataRefreshInterval config.Duration   `toml:"metadata_refresh_interval"`
-	StateNames              bool              `toml:"state_names"`
-	Derived                 bool              `toml:"derived"`
+	Options
 
 	Log telegraf.Logger `toml:"-"`
 
@@ -249,12 +230,12 @@ func (l *LibvirtStats) Stop() {
 
 func init() {
 	inputs.Add("libvirt_stats", func() telegraf.Input {
-		return &LibvirtStats{
+		return &LibvirtStats{Options: Options{
 			URI:      defaultURI,
 			NoWait:   true,
 			ReadOnly: true,
 			Timeout:  config.Duration(5 * time.Second),
 			Layout:   layoutDomain,
-		}
+		}}
 	})
 }

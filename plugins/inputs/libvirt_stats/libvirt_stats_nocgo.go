@@ -7,7 +7,6 @@ import (
 	"errors"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/plugins/inputs"
 )
 
@@ -26,29 +25,10 @@ var errNoCgo = errors.New("inputs.libvirt_stats needs libvirt's C library (libvi
 	"(Debian/Ubuntu: apt-get install gcc libvirt-dev; RHEL/Fedora: dnf install gcc libvirt-devel), " +
 	"or run the telegraf-libvirt package's binary under inputs.execd")
 
-// LibvirtStats has the options of the cgo build (libvirt_stats.go), field
-// for field; TestNoCgoOptionsMatch keeps the two in step.
+// LibvirtStats has the options of the cgo build (libvirt_stats.go): the
+// same Options.
 type LibvirtStats struct {
-	URI              string          `toml:"libvirt_uri"`
-	StatisticsGroups []string        `toml:"statistics_groups"`
-	Domains          []string        `toml:"domains"`
-	DomainsExclude   []string        `toml:"domains_exclude"`
-	DomainStates     []string        `toml:"domain_states"`
-	NoWait           bool            `toml:"nowait"`
-	Backing          bool            `toml:"backing"`
-	Enforce          bool            `toml:"enforce"`
-	Timeout          config.Duration `toml:"timeout"`
-	ReadOnly         bool            `toml:"read_only"`
-	Username         config.Secret   `toml:"username"`
-	Password         config.Secret   `toml:"password"`
-	CollectorMetrics bool            `toml:"collector_metrics"`
-
-	Layout                  string            `toml:"layout"`
-	MetadataTags            map[string]string `toml:"metadata_tags"`
-	MetadataNamespaces      map[string]string `toml:"metadata_namespaces"`
-	MetadataRefreshInterval config.Duration   `toml:"metadata_refresh_interval"`
-	StateNames              bool              `toml:"state_names"`
-	Derived                 bool              `toml:"derived"`
+	Options
 
 	Log telegraf.Logger `toml:"-"`
 }
