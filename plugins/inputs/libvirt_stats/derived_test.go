@@ -99,8 +99,6 @@ func emitOne(t *testing.T, p *LibvirtStats, r domstats.Record, ts time.Time, mis
 	return derivedOnly(ms[0].Fields())
 }
 
-var t0 = time.Unix(1700000000, 0)
-
 // Two samples 10 s apart: every derived field, by the formulas,
 // beside the raw keys.
 func TestDerivedFields(t *testing.T) {

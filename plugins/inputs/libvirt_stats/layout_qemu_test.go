@@ -39,7 +39,7 @@ func TestQEMUDeviceLayout(t *testing.T) {
 				d, _ := m.GetTag("domain")
 				byDom[d] = append(byDom[d], m)
 			}
-			require.Equal(t, virshNames(want), domainNames(byDom))
+			require.Equal(t, virshNames(want), sortedKeys(byDom))
 			counts := map[string]int{}
 			for _, d := range want {
 				domKeys, entities := predict(d)
@@ -66,13 +66,13 @@ func TestQEMUDeviceLayout(t *testing.T) {
 						wantIDs[entityID(e.measurement, e.tags)] = e
 					}
 				}
-				require.ElementsMatch(t, mapKeys(wantIDs), mapKeys(gotEntities), "%s: entities", d.Name)
+				require.ElementsMatch(t, sortedKeys(wantIDs), sortedKeys(gotEntities), "%s: entities", d.Name)
 				for id, e := range wantIDs {
 					m := gotEntities[id]
 					for k, v := range e.tags {
 						require.Equal(t, v, m.Tags()[k], "%s %s: tag %s", d.Name, id, k)
 					}
-					require.ElementsMatch(t, mapKeys(e.fields), fieldKeys(m), "%s %s", d.Name, id)
+					require.ElementsMatch(t, sortedKeys(e.fields), fieldKeys(m), "%s %s", d.Name, id)
 					for field, key := range e.fields {
 						v, _ := m.GetField(field)
 						require.NoError(t, checkType(key, v), "%s %s", d.Name, id)
@@ -118,7 +118,7 @@ func TestQEMUDeviceTags(t *testing.T) {
 		"tlv-run1 libvirt_stats_net tap-tlv-r1a ",
 		"tlv-run1 libvirt_stats_net tap-tlv-r1b ",
 	} {
-		require.Contains(t, seen, want, "seen: %v", mapKeys(seen))
+		require.Contains(t, seen, want, "seen: %v", sortedKeys(seen))
 		require.Len(t, seen[want], 1, want)
 	}
 	top, base := seen["tlv-run2 libvirt_stats_block vda "+img+"tlv-run2.qcow2"][0], seen["tlv-run2 libvirt_stats_block vda "+img+"base.qcow2"][0]

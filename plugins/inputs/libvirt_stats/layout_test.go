@@ -14,71 +14,6 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
-const testUUID = "c0ffee00-7100-4000-8000-000000000001"
-
-// fullRecord has a key of every family in libvirt's order, with the
-// backing chain of vda, a second NIC, hypervisor-specific vCPU keys, the
-// dirty rate of each vCPU, cache and memory bandwidth monitors, and keys no
-// version of libvirt has sent yet.
-func fullRecord(t testing.TB) domstats.Record {
-	t.Helper()
-	return record(t, "web 1", testUUID,
-		syn("state.state", int64(1)),
-		syn("state.reason", int64(1)),
-		syn("cpu.time", uint64(100)),
-		syn("cpu.cache.monitor.count", uint64(1)),
-		syn("cpu.cache.monitor.0.name", "mon0"),
-		syn("cpu.cache.monitor.0.vcpus", "0-1"),
-		syn("cpu.cache.monitor.0.bank.count", uint64(2)),
-		syn("cpu.cache.monitor.0.bank.0.id", uint64(0)),
-		syn("cpu.cache.monitor.0.bank.0.bytes", uint64(4096)),
-		syn("cpu.cache.monitor.0.bank.1.id", uint64(1)),
-		syn("cpu.cache.monitor.0.bank.1.bytes", uint64(8192)),
-		syn("balloon.current", uint64(65536)),
-		syn("vcpu.current", uint64(2)),
-		syn("vcpu.maximum", uint64(2)),
-		syn("vcpu.0.state", int64(1)),
-		syn("vcpu.0.time", uint64(10)),
-		syn("vcpu.0.halted", true),
-		syn("vcpu.0.exits.sum", uint64(7)),
-		syn("vcpu.1.state", int64(1)),
-		syn("vcpu.1.time", uint64(20)),
-		syn("net.count", uint64(2)),
-		syn("net.0.name", "tap0"),
-		syn("net.0.rx.bytes", uint64(90)),
-		syn("net.1.name", "tap1"),
-		syn("net.1.tx.pkts", uint64(3)),
-		syn("block.count", uint64(2)),
-		syn("block.0.name", "vda"),
-		syn("block.0.path", "/img/top.qcow2"),
-		syn("block.0.backingIndex", uint64(1)),
-		syn("block.0.rd.reqs", uint64(5)),
-		syn("block.0.capacity", uint64(1<<26)),
-		syn("block.0.future_key", 0.5),
-		syn("block.1.name", "vda"),
-		syn("block.1.path", "/img/base.qcow2"),
-		syn("block.1.backingIndex", uint64(2)),
-		syn("block.1.allocation", uint64(0)),
-		syn("perf.cmt", uint64(0)),
-		syn("iothread.count", uint64(2)),
-		syn("iothread.2.poll-max-ns", uint64(32768)),
-		syn("iothread.1.poll-max-ns", uint64(16384)),
-		syn("memory.bandwidth.monitor.count", uint64(1)),
-		syn("memory.bandwidth.monitor.0.name", "mbm0"),
-		syn("memory.bandwidth.monitor.0.vcpus", "0"),
-		syn("memory.bandwidth.monitor.0.node.count", uint64(1)),
-		syn("memory.bandwidth.monitor.0.node.0.id", uint64(0)),
-		syn("memory.bandwidth.monitor.0.node.0.bytes.local", uint64(11)),
-		syn("memory.bandwidth.monitor.0.node.0.bytes.total", uint64(22)),
-		syn("dirtyrate.calc_status", int64(2)),
-		syn("dirtyrate.megabytes_per_second", int64(4)),
-		syn("dirtyrate.vcpu.0.megabytes_per_second", uint64(3)),
-		syn("dirtyrate.vcpu.1.megabytes_per_second", uint64(1)),
-		syn("vm.remote_tlb_flush.sum", uint64(9)),
-		syn("gpu.0.util", uint64(50)),
-	)
-}
-
 func TestDeviceMetrics(t *testing.T) {
 	ts := time.Unix(1700000000, 0)
 	tags := func(extra ...string) map[string]string {
@@ -300,10 +235,4 @@ func TestSplitterReusedAcrossDomains(t *testing.T) {
 	testutil.RequireMetricsEqual(t, wantSmall, got[1])
 	testutil.RequireMetricsEqual(t, wantFull, got[2])
 	require.Len(t, wantSmall, 3, "domain, block 0, net tap9")
-}
-
-// deviceMetrics shapes one record with a splitter of its own.
-func deviceMetrics(r domstats.Record, ts time.Time, tags map[string]string) (telegraf.Metric, []telegraf.Metric) {
-	var s splitter
-	return s.metrics(r, ts, tags)
 }

@@ -21,35 +21,6 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 )
 
-// newPlugin returns the plugin as Telegraf creates it, defaults included.
-func newPlugin(t *testing.T, uri string) *LibvirtStats {
-	t.Helper()
-	p := inputs.Inputs["libvirt_stats"]().(*LibvirtStats)
-	p.URI = uri
-	p.Log = testutil.Logger{}
-	return p
-}
-
-func nodeURI(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs("../../../testdata/node-120.xml")
-	require.NoError(t, err)
-	_, err = os.Stat(p)
-	require.NoError(t, err)
-	return "test://" + p
-}
-
-// gather runs Init and one Gather and returns the metrics; gather errors fail the test.
-func gather(t *testing.T, p *LibvirtStats) []telegraf.Metric {
-	t.Helper()
-	require.NoError(t, p.Init())
-	defer p.Stop()
-	var acc testutil.Accumulator
-	require.NoError(t, p.Gather(&acc))
-	require.Empty(t, acc.Errors)
-	return acc.GetTelegrafMetrics()
-}
-
 func TestDefaults(t *testing.T) {
 	p := inputs.Inputs["libvirt_stats"]().(*LibvirtStats)
 	require.Equal(t, "qemu:///system", p.URI)
@@ -133,7 +104,7 @@ func nodeDomains() []nodeDomain {
 }
 
 func TestGatherNodeEveryDomain(t *testing.T) {
-	got := gather(t, newPlugin(t, nodeURI(t)))
+	got := gather(t, newPlugin(t, nodeURI(t, "node-120.xml")))
 	byName := map[string]telegraf.Metric{}
 	ts := got[0].Time()
 	for _, m := range got {
@@ -166,15 +137,6 @@ func TestGatherNodeEveryDomain(t *testing.T) {
 		}
 		require.Len(t, m.FieldList(), 3+3*d.iothreads, d.name)
 	}
-}
-
-func names(ms []telegraf.Metric) []string {
-	var out []string
-	for _, m := range ms {
-		n, _ := m.GetTag("domain")
-		out = append(out, n)
-	}
-	return out
 }
 
 func expectNames(keep func(d nodeDomain, i int) bool) []string {
@@ -224,7 +186,7 @@ func TestGatherNodeFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPlugin(t, nodeURI(t))
+			p := newPlugin(t, nodeURI(t, "node-120.xml"))
 			p.Domains, p.DomainsExclude, p.DomainStates = tt.include, tt.exclude, tt.states
 			want := expectNames(tt.keep)
 			require.ElementsMatch(t, want, names(gather(t, p)))
@@ -243,7 +205,7 @@ func TestGatherNodeGroupsLimitKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.groups, "+"), func(t *testing.T) {
-			p := newPlugin(t, nodeURI(t))
+			p := newPlugin(t, nodeURI(t, "node-120.xml"))
 			p.StatisticsGroups = tt.groups
 			got := gather(t, p)
 			require.NotEmpty(t, got)
@@ -294,7 +256,7 @@ func TestGatherUnreachableReportsURIAndRetries(t *testing.T) {
 }
 
 func TestGatherReusesConnection(t *testing.T) {
-	p := newPlugin(t, nodeURI(t))
+	p := newPlugin(t, nodeURI(t, "node-120.xml"))
 	require.NoError(t, p.Init())
 	defer p.Stop()
 	for range 3 {

@@ -3,8 +3,6 @@
 package libvirt_stats
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,34 +13,9 @@ import (
 	"libvirt.org/go/libvirt"
 )
 
-// The Nova recipe of docs/layout.md.
-const novaNS = "http://openstack.org/xmlns/libvirt/nova/1.1"
-
-func novaTags() (tags, namespaces map[string]string) {
-	return map[string]string{
-			"instance_name": "/domain/metadata/nova:instance/nova:name",
-			"flavor":        "/domain/metadata/nova:instance/nova:flavor/@name",
-			"project":       "/domain/metadata/nova:instance/nova:owner/nova:project",
-			"project_id":    "/domain/metadata/nova:instance/nova:owner/nova:project/@uuid",
-			"user":          "/domain/metadata/nova:instance/nova:owner/nova:user",
-			"user_id":       "/domain/metadata/nova:instance/nova:owner/nova:user/@uuid",
-		}, map[string]string{
-			"nova": novaNS,
-		}
-}
-
-func novaNodeURI(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs("../../../testdata/node-nova.xml")
-	require.NoError(t, err)
-	_, err = os.Stat(p)
-	require.NoError(t, err)
-	return "test://" + p
-}
-
 func novaPlugin(t *testing.T) *LibvirtStats {
 	t.Helper()
-	p := newPlugin(t, novaNodeURI(t))
+	p := newPlugin(t, nodeURI(t, "node-nova.xml"))
 	p.MetadataTags, p.MetadataNamespaces = novaTags()
 	return p
 }
@@ -115,7 +88,7 @@ func TestMetadataTagsDeviceLayout(t *testing.T) {
 
 // A union covers instances of both Nova namespaces.
 func TestMetadataTagsUnion(t *testing.T) {
-	p := newPlugin(t, novaNodeURI(t))
+	p := newPlugin(t, nodeURI(t, "node-nova.xml"))
 	p.MetadataNamespaces = map[string]string{"nova": novaNS, "nova10": "http://openstack.org/xmlns/libvirt/nova/1.0"}
 	p.MetadataTags = map[string]string{
 		"instance_name": "/domain/metadata/nova:instance/nova:name | /domain/metadata/nova10:instance/nova10:name",

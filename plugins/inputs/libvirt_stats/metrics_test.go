@@ -14,14 +14,6 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
-func record(t testing.TB, name, uuid string, in ...domstats.Synthetic) domstats.Record {
-	t.Helper()
-	cp, err := domstats.BuildParams(in)
-	require.NoError(t, err)
-	defer cp.Free()
-	return domstats.Record{Name: name, UUID: uuid, Params: domstats.NewConverter().Convert(cp)}
-}
-
 func TestDomainMetric(t *testing.T) {
 	ts := time.Unix(1700000000, 0)
 	r := record(t, "web 1,a=b", "c0ffee00-7100-4000-8000-000000000001",

@@ -10,24 +10,6 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
-func syn(key string, v any) domstats.Synthetic {
-	switch b := v.(type) {
-	case int64:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeInt, Value: v}
-	case string:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeString, Value: v}
-	case bool:
-		n := int64(0)
-		if b {
-			n = 1
-		}
-		return domstats.Synthetic{Key: key, Type: domstats.TypeBoolean, Value: n}
-	case float64:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeDouble, Value: v}
-	}
-	return domstats.Synthetic{Key: key, Type: domstats.TypeULLong, Value: v}
-}
-
 // running builds a running domain with the given disks; full adds the
 // monitor-based keys a NOWAIT call skips when the domain's job is busy.
 func running(t *testing.T, disks int, full bool) domstats.Record {

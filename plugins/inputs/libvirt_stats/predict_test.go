@@ -3,11 +3,8 @@
 package libvirt_stats
 
 import (
-	"maps"
 	"regexp"
 	"strings"
-
-	"github.com/influxdata/telegraf"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
 )
@@ -82,25 +79,4 @@ func entityID(measurement string, tags map[string]string) string {
 		}
 	}
 	return b.String()
-}
-
-func mapKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range maps.Keys(m) {
-		out = append(out, k)
-	}
-	return out
-}
-
-// fieldKeys lists a metric's fields in the order the plugin added them; a
-// missing metric (a record with no parameters) has none.
-func fieldKeys(m telegraf.Metric) []string {
-	if m == nil {
-		return nil
-	}
-	var keys []string
-	for _, f := range m.FieldList() {
-		keys = append(keys, f.Key)
-	}
-	return keys
 }

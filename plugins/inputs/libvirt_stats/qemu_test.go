@@ -12,65 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
 )
-
-// qemuPlugin is the plugin pointed at the test hypervisor, with its
-// defaults (read-only socket) except NOWAIT, which is off as it is for
-// virsh domstats without --nowait. Other clients on the machine (another
-// collector, a virsh) hold a domain's job for a few milliseconds while
-// they read its stats, and NOWAIT then skips, by design, that domain's
-// monitor-based stats: comparing against virsh would flake.
-// TestQEMUDefaultFlagsComplete covers the default.
-func qemuPlugin(t *testing.T) *LibvirtStats {
-	t.Helper()
-	virshtest.Require(t)
-	p := newPlugin(t, virshtest.URI)
-	p.NoWait = false
-	return p
-}
-
-func virshStats(t *testing.T, args ...string) []virshtest.Domain {
-	t.Helper()
-	doms, err := virshtest.Domstats(args...)
-	require.NoError(t, err)
-	return doms
-}
-
-// byDomain indexes metrics by their domain tag; one metric per domain.
-func byDomain(t *testing.T, ms []telegraf.Metric) map[string]telegraf.Metric {
-	t.Helper()
-	out := make(map[string]telegraf.Metric, len(ms))
-	for _, m := range ms {
-		name, ok := m.GetTag("domain")
-		require.True(t, ok, "metric without domain tag: %v", m)
-		require.NotContains(t, out, name, "two metrics for domain %q", name)
-		out[name] = m
-	}
-	return out
-}
-
-func domainNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
-func virshNames(doms []virshtest.Domain) []string {
-	names := make([]string, 0, len(doms))
-	for _, d := range doms {
-		names = append(names, d.Name)
-	}
-	slices.Sort(names)
-	return names
-}
 
 // forBacking runs test twice, with the default flags and with backing
 // chains: on the QEMU plugin with Backing set to match, and with the virsh
@@ -100,7 +46,7 @@ func TestQEMUKeysMatchVirsh(t *testing.T) {
 		got := byDomain(t, gather(t, p))
 		want := virshStats(t, virsh...)
 
-		require.Equal(t, virshNames(want), domainNames(got), "domains")
+		require.Equal(t, virshNames(want), sortedKeys(got), "domains")
 		for _, d := range want {
 			keys := fieldKeys(got[d.Name])
 			require.ElementsMatch(t, d.Keys, keys, "domain %q", d.Name)
@@ -132,7 +78,7 @@ func TestQEMUDefaultFlagsComplete(t *testing.T) {
 	const tries = 10
 	for try := 1; ; try++ {
 		got := byDomain(t, gather(t, p))
-		require.Equal(t, virshNames(want), domainNames(got), "domains")
+		require.Equal(t, virshNames(want), sortedKeys(got), "domains")
 		var partial []string
 		for _, d := range want {
 			keys := fieldKeys(got[d.Name])
@@ -159,8 +105,8 @@ func TestQEMUValuesBetweenVirshRuns(t *testing.T) {
 		before := virshtest.ByName(virshStats(t, virsh...))
 		got := byDomain(t, gather(t, p))
 		after := virshtest.ByName(virshStats(t, virsh...))
-		require.Equal(t, domainNames(before), domainNames(after), "domains changed during the test")
-		require.Equal(t, domainNames(before), domainNames(got))
+		require.Equal(t, sortedKeys(before), sortedKeys(after), "domains changed during the test")
+		require.Equal(t, sortedKeys(before), sortedKeys(got))
 
 		checked := map[motion]int{}
 		for name, m := range got {
@@ -408,7 +354,7 @@ func TestQEMUDomainStates(t *testing.T) {
 				require.Equal(t, virshtest.WantNames(tt.keep), tlv)
 				if !filtered {
 					want := virshStats(t, append([]string{"--state"}, tt.virsh...)...)
-					require.Equal(t, virshNames(want), domainNames(got))
+					require.Equal(t, virshNames(want), sortedKeys(got))
 				}
 			})
 		}

@@ -14,22 +14,11 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf/config"
-	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
-	"libvirt.org/go/libvirt"
 )
 
 // These tests stop guests and restart libvirtd: the hypervisor from
 // scripts/hypervisor-up.sh must be up, and they fail if it is not.
-
-const qemuURI = "qemu:///system"
-
-func hvRequire(t *testing.T) {
-	t.Helper()
-	conn, err := libvirt.NewConnectReadOnly(qemuURI)
-	require.NoError(t, err, "the QEMU hypervisor is not reachable: run scripts/hypervisor-up.sh (make hypervisor)")
-	_, _ = conn.Close()
-}
 
 func hvPID(t *testing.T, path string) int {
 	t.Helper()
@@ -63,15 +52,6 @@ func hvStartDaemon(t *testing.T) {
 	t.Helper()
 	out, err := exec.Command("../../../scripts/hypervisor-up.sh").CombinedOutput()
 	require.NoError(t, err, string(out))
-}
-
-// gatherAcc gathers once and returns the accumulator and the time it took.
-func gatherAcc(t *testing.T, p *LibvirtStats) (*testutil.Accumulator, time.Duration) {
-	t.Helper()
-	var acc testutil.Accumulator
-	start := time.Now()
-	require.NoError(t, p.Gather(&acc))
-	return &acc, time.Since(start)
 }
 
 // One guest's QEMU stopped with SIGSTOP: every gather still returns by its

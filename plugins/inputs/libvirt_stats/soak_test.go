@@ -8,28 +8,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 )
-
-// rssKiB reads this process's resident set, C allocations included.
-func rssKiB(t *testing.T) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			require.NoError(t, err)
-			return kb
-		}
-	}
-	t.Fatal("no VmRSS in /proc/self/status")
-	return 0
-}
 
 func heapBytes() uint64 {
 	runtime.GC()
