@@ -157,6 +157,14 @@ func TestDerivedAbsent(t *testing.T) {
 		s.rxBytes += 500
 		return s
 	}
+	// grown is grow, then what the case changes.
+	grown := func(edit func(*sampleSpec)) func(sampleSpec) sampleSpec {
+		return func(s sampleSpec) sampleSpec {
+			s = grow(s)
+			edit(&s)
+			return s
+		}
+	}
 	all := map[string]any{
 		"cpu.utilization": 10.0, "vcpu.0.utilization": 10.0, "vcpu.0.steal": 1.0,
 		"net.0.rx.bytes.rate": 50.0, "block.0.rd.reqs.rate": 1.0, "block.0.rd.bytes.rate": 1024.0,
@@ -169,36 +177,18 @@ func TestDerivedAbsent(t *testing.T) {
 		want   map[string]any
 	}{
 		{"steady", grow, 10 * time.Second, all},
-		{"restart: cpu.time went backwards, every counter is new", func(s sampleSpec) sampleSpec {
-			s = grow(s)
-			s.cpu = 1e9
-			return s
-		}, 10 * time.Second, map[string]any{}},
-		{"one counter reset: only its fields go", func(s sampleSpec) sampleSpec {
-			s = grow(s)
-			s.rxBytes = 10
-			return s
-		}, 10 * time.Second, without(all, "net.0.rx.bytes.rate")},
-		{"no read requests: no latency", func(s sampleSpec) sampleSpec {
-			s = grow(s)
-			s.rdReqs, s.rdTimes = base.rdReqs, base.rdTimes
-			return s
-		}, 10 * time.Second, merge(without(all, "block.0.rd.latency"), map[string]any{"block.0.rd.reqs.rate": 0.0})},
-		{"vCPU hot-plugged: no CPU % of the domain", func(s sampleSpec) sampleSpec {
-			s = grow(s)
-			s.vcpus = 3
-			return s
-		}, 10 * time.Second, without(all, "cpu.utilization")},
-		{"disk replaced under the same name: its counters went back", func(s sampleSpec) sampleSpec {
-			s = grow(s)
-			s.rdReqs, s.rdBytes, s.rdTimes = 1, 512, 10
-			return s
-		}, 10 * time.Second, without(all, "block.0.rd.reqs.rate", "block.0.rd.bytes.rate", "block.0.rd.latency")},
-		{"disk hot-unplugged", func(s sampleSpec) sampleSpec {
-			s = grow(s)
-			s.disks = nil
-			return s
-		}, 10 * time.Second, without(all, "block.0.rd.reqs.rate", "block.0.rd.bytes.rate", "block.0.rd.latency")},
+		{"restart: cpu.time went backwards, every counter is new", grown(func(s *sampleSpec) { s.cpu = 1e9 }),
+			10 * time.Second, map[string]any{}},
+		{"one counter reset: only its fields go", grown(func(s *sampleSpec) { s.rxBytes = 10 }),
+			10 * time.Second, without(all, "net.0.rx.bytes.rate")},
+		{"no read requests: no latency", grown(func(s *sampleSpec) { s.rdReqs, s.rdTimes = base.rdReqs, base.rdTimes }),
+			10 * time.Second, merge(without(all, "block.0.rd.latency"), map[string]any{"block.0.rd.reqs.rate": 0.0})},
+		{"vCPU hot-plugged: no CPU % of the domain", grown(func(s *sampleSpec) { s.vcpus = 3 }),
+			10 * time.Second, without(all, "cpu.utilization")},
+		{"disk replaced under the same name: its counters went back", grown(func(s *sampleSpec) { s.rdReqs, s.rdBytes, s.rdTimes = 1, 512, 10 }),
+			10 * time.Second, without(all, "block.0.rd.reqs.rate", "block.0.rd.bytes.rate", "block.0.rd.latency")},
+		{"disk hot-unplugged", grown(func(s *sampleSpec) { s.disks = nil }),
+			10 * time.Second, without(all, "block.0.rd.reqs.rate", "block.0.rd.bytes.rate", "block.0.rd.latency")},
 		{"clock went backwards", grow, -time.Second, map[string]any{}},
 		{"same timestamp", grow, 0, map[string]any{}},
 	} {
@@ -326,13 +316,7 @@ func TestDerivedDeviceLayout(t *testing.T) {
 	s.rxBytes += 100
 	acc.ClearMetrics()
 	p.emit(&acc, s.record(t, "u1"), t0.Add(time.Second), nil)
-	tags := func(kv ...string) map[string]string {
-		m := map[string]string{"domain": "d", "uuid": "u1"}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}
+	tags := func(kv ...string) map[string]string { return metricTags("d", "u1", kv...) }
 	ts := t0.Add(time.Second)
 	want := []telegraf.Metric{
 		metric.New("libvirt_stats", tags(), map[string]any{

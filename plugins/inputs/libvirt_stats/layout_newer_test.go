@@ -48,13 +48,7 @@ func TestDeviceMetricsNewerKeys(t *testing.T) {
 		syn("block.0.future.0.thing", uint64(4)),
 	)
 	ts := time.Unix(1, 0)
-	tags := func(kv ...string) map[string]string {
-		m := map[string]string{"domain": "d", "uuid": "u"}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}
+	tags := func(kv ...string) map[string]string { return metricTags("d", "u", kv...) }
 	disk := []string{"device", "vda", "path", "/img/vda.qcow2"}
 	want := []telegraf.Metric{
 		metric.New("libvirt_stats", tags(), map[string]any{
@@ -81,6 +75,5 @@ func TestDeviceMetricsNewerKeys(t *testing.T) {
 		metric.New("libvirt_stats_block_latency_histogram", tags(append(disk, "op", "flush", "bin", "0")...),
 			map[string]any{"start": uint64(0), "value": uint64(1)}, ts),
 	}
-	dom, devices := deviceMetrics(r, ts, tags())
-	testutil.RequireMetricsEqual(t, want, append([]telegraf.Metric{dom}, devices...), testutil.SortMetrics())
+	testutil.RequireMetricsEqual(t, want, deviceMetrics(r, ts, tags()), testutil.SortMetrics())
 }

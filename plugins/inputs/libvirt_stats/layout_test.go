@@ -14,15 +14,74 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
+const testUUID = "c0ffee00-7100-4000-8000-000000000001"
+
+// fullRecord has a key of every family in libvirt's order, with the
+// backing chain of vda, a second NIC, hypervisor-specific vCPU keys, the
+// dirty rate of each vCPU, cache and memory bandwidth monitors, and keys no
+// version of libvirt has sent yet.
+func fullRecord(t testing.TB) domstats.Record {
+	t.Helper()
+	return record(t, "web 1", testUUID,
+		syn("state.state", int64(1)),
+		syn("state.reason", int64(1)),
+		syn("cpu.time", uint64(100)),
+		syn("cpu.cache.monitor.count", uint64(1)),
+		syn("cpu.cache.monitor.0.name", "mon0"),
+		syn("cpu.cache.monitor.0.vcpus", "0-1"),
+		syn("cpu.cache.monitor.0.bank.count", uint64(2)),
+		syn("cpu.cache.monitor.0.bank.0.id", uint64(0)),
+		syn("cpu.cache.monitor.0.bank.0.bytes", uint64(4096)),
+		syn("cpu.cache.monitor.0.bank.1.id", uint64(1)),
+		syn("cpu.cache.monitor.0.bank.1.bytes", uint64(8192)),
+		syn("balloon.current", uint64(65536)),
+		syn("vcpu.current", uint64(2)),
+		syn("vcpu.maximum", uint64(2)),
+		syn("vcpu.0.state", int64(1)),
+		syn("vcpu.0.time", uint64(10)),
+		syn("vcpu.0.halted", true),
+		syn("vcpu.0.exits.sum", uint64(7)),
+		syn("vcpu.1.state", int64(1)),
+		syn("vcpu.1.time", uint64(20)),
+		syn("net.count", uint64(2)),
+		syn("net.0.name", "tap0"),
+		syn("net.0.rx.bytes", uint64(90)),
+		syn("net.1.name", "tap1"),
+		syn("net.1.tx.pkts", uint64(3)),
+		syn("block.count", uint64(2)),
+		syn("block.0.name", "vda"),
+		syn("block.0.path", "/img/top.qcow2"),
+		syn("block.0.backingIndex", uint64(1)),
+		syn("block.0.rd.reqs", uint64(5)),
+		syn("block.0.capacity", uint64(1<<26)),
+		syn("block.0.future_key", 0.5),
+		syn("block.1.name", "vda"),
+		syn("block.1.path", "/img/base.qcow2"),
+		syn("block.1.backingIndex", uint64(2)),
+		syn("block.1.allocation", uint64(0)),
+		syn("perf.cmt", uint64(0)),
+		syn("iothread.count", uint64(2)),
+		syn("iothread.2.poll-max-ns", uint64(32768)),
+		syn("iothread.1.poll-max-ns", uint64(16384)),
+		syn("memory.bandwidth.monitor.count", uint64(1)),
+		syn("memory.bandwidth.monitor.0.name", "mbm0"),
+		syn("memory.bandwidth.monitor.0.vcpus", "0"),
+		syn("memory.bandwidth.monitor.0.node.count", uint64(1)),
+		syn("memory.bandwidth.monitor.0.node.0.id", uint64(0)),
+		syn("memory.bandwidth.monitor.0.node.0.bytes.local", uint64(11)),
+		syn("memory.bandwidth.monitor.0.node.0.bytes.total", uint64(22)),
+		syn("dirtyrate.calc_status", int64(2)),
+		syn("dirtyrate.megabytes_per_second", int64(4)),
+		syn("dirtyrate.vcpu.0.megabytes_per_second", uint64(3)),
+		syn("dirtyrate.vcpu.1.megabytes_per_second", uint64(1)),
+		syn("vm.remote_tlb_flush.sum", uint64(9)),
+		syn("gpu.0.util", uint64(50)),
+	)
+}
+
 func TestDeviceMetrics(t *testing.T) {
 	ts := time.Unix(1700000000, 0)
-	tags := func(extra ...string) map[string]string {
-		m := map[string]string{"domain": "web 1", "uuid": testUUID}
-		for i := 0; i+1 < len(extra); i += 2 {
-			m[extra[i]] = extra[i+1]
-		}
-		return m
-	}
+	tags := func(extra ...string) map[string]string { return metricTags("web 1", testUUID, extra...) }
 	want := []telegraf.Metric{
 		metric.New("libvirt_stats", tags(), map[string]any{
 			"state.state":                    int64(1),
@@ -69,11 +128,8 @@ func TestDeviceMetrics(t *testing.T) {
 			map[string]any{"bytes.local": uint64(11), "bytes.total": uint64(22)}, ts),
 	}
 	r := fullRecord(t)
-	dom, devices := deviceMetrics(r, ts, tags())
-	got := append([]telegraf.Metric{dom}, devices...)
 	// In the order of first appearance, the domain first.
-	testutil.RequireMetricsEqual(t, want, got)
-
+	testutil.RequireMetricsEqual(t, want, deviceMetrics(r, ts, tags()))
 }
 
 // An entity without its name key is named by its index; one with only tag
@@ -93,7 +149,6 @@ func TestDeviceMetricsEdges(t *testing.T) {
 		syn("cpu.cache.monitor.3.bank.0.bytes", uint64(8)),
 		syn("iothread.7.poll-grow", uint64(0)),
 	)
-	dom, devices := deviceMetrics(r, ts, map[string]string{"domain": "d", "uuid": "u"})
 	want := []telegraf.Metric{
 		metric.New("libvirt_stats", map[string]string{"domain": "d", "uuid": "u"},
 			map[string]any{"net.x.name": "odd", "net.0": uint64(1), "vcpu.0.": uint64(1)}, ts),
@@ -106,7 +161,7 @@ func TestDeviceMetricsEdges(t *testing.T) {
 		metric.New("libvirt_stats_iothread", map[string]string{"domain": "d", "uuid": "u", "iothread": "7"},
 			map[string]any{"poll-grow": uint64(0)}, ts),
 	}
-	testutil.RequireMetricsEqual(t, want, append([]telegraf.Metric{dom}, devices...))
+	testutil.RequireMetricsEqual(t, want, deviceMetrics(r, ts, map[string]string{"domain": "d", "uuid": "u"}))
 }
 
 func TestCutIndex(t *testing.T) {
@@ -212,14 +267,10 @@ func TestSplitterReusedAcrossDomains(t *testing.T) {
 		syn("net.0.name", "tap9"),
 		syn("net.0.rx.bytes", uint64(5)),
 	)
-	fresh := func(r domstats.Record, tg map[string]string) []telegraf.Metric {
-		dom, devices := deviceMetrics(r, ts, tg)
-		return append([]telegraf.Metric{dom}, devices...)
-	}
 	fullTags := func() map[string]string {
 		return map[string]string{"domain": "web 1", "uuid": testUUID, "project": "p1"}
 	}
-	wantFull, wantSmall := fresh(full, fullTags()), fresh(small, map[string]string{"domain": "b", "uuid": "u-b", "az": "nova"})
+	wantFull, wantSmall := deviceMetrics(full, ts, fullTags()), deviceMetrics(small, ts, map[string]string{"domain": "b", "uuid": "u-b", "az": "nova"})
 
 	var s splitter
 	var got [][]telegraf.Metric
