@@ -3,12 +3,8 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,32 +12,6 @@ import (
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
 )
-
-// runEnv runs the binary with extra environment variables and, like
-// Telegraf's execd, a stdin pipe that stays open and silent; it kills the
-// binary after 20 s and returns how long it ran.
-func runEnv(t *testing.T, bin string, env []string, args ...string) (stdout, stderr string, code int, took time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var so, se strings.Builder
-	cmd.Stdout, cmd.Stderr = &so, &se
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	defer stdin.Close()
-	start := time.Now()
-	require.NoError(t, cmd.Start())
-	err = cmd.Wait()
-	took = time.Since(start)
-	require.NoError(t, ctx.Err(), "binary still running after 20 s; stdout %q stderr %q", so.String(), se.String())
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		return so.String(), se.String(), ee.ExitCode(), took
-	}
-	require.NoError(t, err)
-	return so.String(), se.String(), 0, took
-}
 
 // requireAuthFailed checks a run that could not log in: it failed, well
 // within the timeout, printed nothing on stdout, and logged the connect

@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -31,11 +30,7 @@ import (
 func BenchmarkExecdGather(b *testing.B) {
 	uri := os.Getenv("TLV_BENCH_URI")
 	if uri == "" {
-		node, err := filepath.Abs("../../testdata/node-120.xml")
-		if err != nil {
-			b.Fatal(err)
-		}
-		uri = "test://" + node
+		uri = nodeURI(b, "node-120.xml")
 	}
 	ri := initInput(b, fmt.Sprintf("[[inputs.libvirt_stats]]\n  libvirt_uri = %q\n", uri))
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"io"
 	"math"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,15 +19,6 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 )
-
-func initInput(t testing.TB, table string) *models.RunningInput {
-	t.Helper()
-	ri, err := loadInput(writeConf(t, table))
-	require.NoError(t, err)
-	require.NoError(t, ri.Init())
-	t.Cleanup(ri.Stop)
-	return ri
-}
 
 func gatherLines(t *testing.T, ri *models.RunningInput, uintSupport bool) string {
 	t.Helper()
@@ -95,11 +85,9 @@ func regexpQuote(s string) string {
 // reads them back as those metrics; uint64 as integers for execd, with the
 // u suffix for -once.
 func TestGatherLinesAreTelegrafs(t *testing.T) {
-	node, err := filepath.Abs("../../testdata/node-120.xml")
-	require.NoError(t, err)
 	for _, layout := range []string{"domain", "device"} {
 		for _, uintSupport := range []bool{false, true} {
-			ri := initInput(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test://"+node+"\"\n  layout = \""+layout+"\"\n")
+			ri := initInput(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t, "node-120.xml")+"\"\n  layout = \""+layout+"\"\n")
 			var acc testutil.Accumulator
 			require.NoError(t, ri.Gather(&acc))
 			require.Empty(t, acc.Errors)
@@ -175,9 +163,7 @@ func (w *writes) all() []string {
 }
 
 func TestServeStdinSignal(t *testing.T) {
-	node, err := filepath.Abs("../../testdata/node-120.xml")
-	require.NoError(t, err)
-	ri := initInput(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"test://"+node+"\"\n  layout = \"device\"\n")
+	ri := initInput(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t, "node-120.xml")+"\"\n  layout = \"device\"\n")
 	stdinR, stdinW := io.Pipe()
 	out := newWrites()
 	done := make(chan error, 1)

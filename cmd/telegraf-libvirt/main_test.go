@@ -4,11 +4,8 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -21,13 +18,6 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
 	"github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
 )
-
-func writeConf(t testing.TB, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "libvirt_stats.conf")
-	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
-	return p
-}
 
 func TestLoadInputReadsTelegrafTypes(t *testing.T) {
 	t.Setenv("TLV_PASSWORD", `pa"ss`)
@@ -145,28 +135,6 @@ func TestLoadInputErrors(t *testing.T) {
 	}
 }
 
-// The binary itself, built once for the tests below.
-func binary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "telegraf-libvirt")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, string(out))
-	return bin
-}
-
-func run(t *testing.T, bin string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	var so, se strings.Builder
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		return so.String(), se.String(), ee.ExitCode()
-	}
-	require.NoError(t, err)
-	return so.String(), se.String(), 0
-}
-
 func TestBinary(t *testing.T) {
 	bin := binary(t)
 
@@ -176,10 +144,8 @@ func TestBinary(t *testing.T) {
 		require.Regexp(t, `^libvirt_stats,domain=test,uuid=6695eb01-f6a4-8304-79aa-97f2502e193f state.state=1i,state.reason=0i \d{19}\n$`, out)
 	})
 	t.Run("once keeps uint64", func(t *testing.T) {
-		node, err := filepath.Abs("../../testdata/node-120.xml")
-		require.NoError(t, err)
 		out, errOut, code := run(t, bin, "-once", "-config", writeConf(t,
-			"[[inputs.libvirt_stats]]\n  libvirt_uri = \"test://"+node+"\"\n  domains = [\"node-0003\"]\n"))
+			"[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t, "node-120.xml")+"\"\n  domains = [\"node-0003\"]\n"))
 		require.Equal(t, 0, code, errOut)
 		require.Contains(t, out, "iothread.count=4u,")
 	})
