@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -83,8 +82,9 @@ func remoteCalls(t *testing.T, log []byte) (calls []rpc, keepalives int) {
 	return calls, keepalives
 }
 
-func debugEnv(logPath string) []string {
-	return append(os.Environ(), "LIBVIRT_DEBUG=1", "LIBVIRT_LOG_OUTPUTS=1:file:"+logPath)
+// debugLog has cmd write libvirt's client debug log to logPath.
+func debugLog(cmd *exec.Cmd, logPath string) {
+	cmd.Env = append(cmd.Environ(), "LIBVIRT_DEBUG=1", "LIBVIRT_LOG_OUTPUTS=1:file:"+logPath)
 }
 
 func qemuConf(t *testing.T, extra string) string {
@@ -131,7 +131,7 @@ func startPolled(t *testing.T, bin, conf string) *polled {
 	t.Helper()
 	p := &polled{stderr: &strings.Builder{}, logPath: filepath.Join(t.TempDir(), "libvirt-client.log")}
 	p.cmd = exec.Command(bin, "-poll_interval_disabled", "-config", conf)
-	p.cmd.Env = debugEnv(p.logPath)
+	debugLog(p.cmd, p.logPath)
 	p.cmd.Stderr = p.stderr
 	var err error
 	p.stdin, err = p.cmd.StdinPipe()

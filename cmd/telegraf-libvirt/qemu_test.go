@@ -115,7 +115,7 @@ func TestQEMUReadOnlySocket(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logPath := filepath.Join(t.TempDir(), "libvirt-client.log")
 			cmd := exec.Command(bin, "-once", "-config", qemuConf(t, tt.conf))
-			cmd.Env = debugEnv(logPath)
+			debugLog(cmd, logPath)
 			var stdout, stderr strings.Builder
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			require.NoError(t, cmd.Run(), stderr.String())
