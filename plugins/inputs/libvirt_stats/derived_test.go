@@ -64,6 +64,19 @@ func (s sampleSpec) record(t *testing.T, uuid string) domstats.Record {
 	return record(t, "d", uuid, ps...)
 }
 
+// plus is the next sample of a domain that did d's work since s: s with
+// d's counters added.
+func (s sampleSpec) plus(d sampleSpec) sampleSpec {
+	s.cpu += d.cpu
+	s.vcpu0 += d.vcpu0
+	s.delay0 += d.delay0
+	s.rdReqs += d.rdReqs
+	s.rdBytes += d.rdBytes
+	s.rdTimes += d.rdTimes
+	s.rxBytes += d.rxBytes
+	return s
+}
+
 // derivedOnly keeps the fields a derived test looks at.
 func derivedOnly(fields map[string]any) map[string]any {
 	out := map[string]any{}
@@ -110,14 +123,15 @@ func TestDerivedFields(t *testing.T) {
 	require.Equal(t, map[string]any{"balloon.used": uint64(15000), "balloon.used_percent": 25.0},
 		emitOne(t, p, first.record(t, "u1"), t0, nil))
 
-	second := first
-	second.cpu += 4e9    // 4 s of CPU in 10 s on 2 vCPUs: 20 %
-	second.vcpu0 += 3e9  // 30 %
-	second.delay0 += 5e8 // 5 % steal
-	second.rdReqs += 50  // 5 IOPS
-	second.rdBytes += 25600
-	second.rdTimes += 5e6 // 100 us per request
-	second.rxBytes += 20000
+	second := first.plus(sampleSpec{
+		cpu:     4e9, // 4 s of CPU in 10 s on 2 vCPUs: 20 %
+		vcpu0:   3e9, // 30 %
+		delay0:  5e8, // 5 % steal
+		rdReqs:  50,  // 5 IOPS
+		rdBytes: 25600,
+		rdTimes: 5e6, // 100 us per request
+		rxBytes: 20000,
+	})
 	second.usable = 30000
 	var acc testutil.Accumulator
 	p.emit(&acc, second.record(t, "u1"), t0.Add(10*time.Second), nil)
@@ -148,14 +162,7 @@ func TestDerivedAbsent(t *testing.T) {
 	base := sampleSpec{cpu: 5e9, vcpu0: 5e9, delay0: 1e8, disks: []string{"vda"},
 		rdReqs: 100, rdBytes: 51200, rdTimes: 1e6, rxBytes: 1000}
 	grow := func(s sampleSpec) sampleSpec {
-		s.cpu += 2e9
-		s.vcpu0 += 1e9
-		s.delay0 += 1e8
-		s.rdReqs += 10
-		s.rdBytes += 10240
-		s.rdTimes += 1e6
-		s.rxBytes += 500
-		return s
+		return s.plus(sampleSpec{cpu: 2e9, vcpu0: 1e9, delay0: 1e8, rdReqs: 10, rdBytes: 10240, rdTimes: 1e6, rxBytes: 500})
 	}
 	// grown is grow, then what the case changes.
 	grown := func(edit func(*sampleSpec)) func(sampleSpec) sampleSpec {
@@ -308,12 +315,7 @@ func TestDerivedDeviceLayout(t *testing.T) {
 	s := sampleSpec{cpu: 1e9, vcpu0: 1e9, disks: []string{"vda"}, rdReqs: 10, rdBytes: 1024, rdTimes: 1e5, rxBytes: 5}
 	var acc testutil.Accumulator
 	p.emit(&acc, s.record(t, "u1"), t0, nil)
-	s.cpu += 2e9
-	s.vcpu0 += 1e9
-	s.rdReqs += 10
-	s.rdBytes += 2048
-	s.rdTimes += 1e5
-	s.rxBytes += 100
+	s = s.plus(sampleSpec{cpu: 2e9, vcpu0: 1e9, rdReqs: 10, rdBytes: 2048, rdTimes: 1e5, rxBytes: 100})
 	acc.ClearMetrics()
 	p.emit(&acc, s.record(t, "u1"), t0.Add(time.Second), nil)
 	tags := func(kv ...string) map[string]string { return metricTags("d", "u1", kv...) }
