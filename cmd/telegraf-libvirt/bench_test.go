@@ -30,7 +30,7 @@ import (
 func BenchmarkExecdGather(b *testing.B) {
 	uri := os.Getenv("TLV_BENCH_URI")
 	if uri == "" {
-		uri = nodeURI(b, "node-120.xml")
+		uri = nodeURI(b)
 	}
 	ri := initInput(b, fmt.Sprintf("[[inputs.libvirt_stats]]\n  libvirt_uri = %q\n", uri))
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)

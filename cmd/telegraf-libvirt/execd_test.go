@@ -87,7 +87,7 @@ func regexpQuote(s string) string {
 func TestGatherLinesAreTelegrafs(t *testing.T) {
 	for _, layout := range []string{"domain", "device"} {
 		for _, uintSupport := range []bool{false, true} {
-			ri := initInput(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t, "node-120.xml")+"\"\n  layout = \""+layout+"\"\n")
+			ri := initInput(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t)+"\"\n  layout = \""+layout+"\"\n")
 			var acc testutil.Accumulator
 			require.NoError(t, ri.Gather(&acc))
 			require.Empty(t, acc.Errors)
@@ -163,7 +163,7 @@ func (w *writes) all() []string {
 }
 
 func TestServeStdinSignal(t *testing.T) {
-	ri := initInput(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t, "node-120.xml")+"\"\n  layout = \"device\"\n")
+	ri := initInput(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t)+"\"\n  layout = \"device\"\n")
 	stdinR, stdinW := io.Pipe()
 	out := newWrites()
 	done := make(chan error, 1)

@@ -88,10 +88,11 @@ func initInput(t testing.TB, table string) *models.RunningInput {
 	return ri
 }
 
-// nodeURI is the test driver's URI of a node file in testdata/.
-func nodeURI(t testing.TB, file string) string {
+// nodeURI is the test driver's URI of testdata/node-120.xml: 120 domains
+// (scripts/gen-node-xml.sh).
+func nodeURI(t testing.TB) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("../../testdata", file))
+	p, err := filepath.Abs("../../testdata/node-120.xml")
 	require.NoError(t, err)
 	return "test://" + p
 }

@@ -145,7 +145,7 @@ func TestBinary(t *testing.T) {
 	})
 	t.Run("once keeps uint64", func(t *testing.T) {
 		out, errOut, code := run(t, bin, "-once", "-config", writeConf(t,
-			"[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t, "node-120.xml")+"\"\n  domains = [\"node-0003\"]\n"))
+			"[[inputs.libvirt_stats]]\n  libvirt_uri = \""+nodeURI(t)+"\"\n  domains = [\"node-0003\"]\n"))
 		require.Equal(t, 0, code, errOut)
 		require.Contains(t, out, "iothread.count=4u,")
 	})
