@@ -1,9 +1,10 @@
 //go:build cgo
 
-// Package domstats is the only cgo in this module: it makes libvirt's bulk
-// domain statistics calls (virConnectGetAllDomainStats, virDomainListGetStats)
-// on a connection opened by libvirt.org/go/libvirt and turns every typed
-// parameter into a Go value of the matching type.
+// Package domstats is the only cgo of this module's production code: it
+// makes libvirt's bulk domain statistics calls (virConnectGetAllDomainStats,
+// virDomainListGetStats) on a connection opened by libvirt.org/go/libvirt
+// and turns every typed parameter into a Go value of the matching type.
+// Its test support, with C of its own, is domstatstest.
 //
 // The binding's own GetAllDomainStats is not used on purpose: it parses into
 // fixed structs and silently drops keys it does not know, while this package
@@ -20,27 +21,6 @@ package domstats
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include "calls.h"
-
-// libvirt keeps the last error per thread: each helper makes its call and
-// copies the error on the same thread.
-
-// The floor: the call and its free, nothing read, on the calling thread;
-// params gets the number of typed parameters the records held.
-static int tlvFloor(virConnectPtr conn, unsigned int stats, unsigned int flags,
-                    long long *params, virErrorPtr err)
-{
-    virDomainStatsRecordPtr *recs = NULL;
-    int i, n = virConnectGetAllDomainStats(conn, stats, &recs, flags);
-    if (n < 0) {
-        virCopyLastError(err);
-        return n;
-    }
-    *params = 0;
-    for (i = 0; i < n; i++)
-        *params += recs[i]->nparams;
-    virDomainStatsRecordListFree(recs);
-    return n;
-}
 */
 import "C"
 
@@ -90,26 +70,6 @@ func (c *Converter) collect(job *C.tlvJob, cconn C.virConnectPtr) ([]Record, err
 		return nil, err
 	}
 	return c.records(j.c.recs, j.c.ids, int(j.c.n)), nil
-}
-
-// Floor makes the same virConnectGetAllDomainStats call as GetAll and frees
-// the records without reading them, in one cgo call on the calling thread:
-// the cost of the call alone, for the benchmarks to hold the plugin
-// against. It returns the number of records and of typed parameters in them.
-func Floor(conn *libvirt.Connect, stats, flags uint32) (records, params int, err error) {
-	cconn, err := rawConn(conn)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer releaseConn(cconn)
-
-	var np C.longlong
-	var cerr C.virError
-	n := C.tlvFloor(cconn, C.uint(stats), C.uint(flags), &np, &cerr)
-	if n < 0 {
-		return 0, 0, goError(&cerr)
-	}
-	return int(n), int(np), nil
 }
 
 // GetMatching lists the domains selected by listFlags

@@ -8,30 +8,31 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
-func syn(key string, v any) domstats.Synthetic {
+func syn(key string, v any) domstatstest.Synthetic {
 	switch b := v.(type) {
 	case int64:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeInt, Value: v}
+		return domstatstest.Synthetic{Key: key, Type: domstats.TypeInt, Value: v}
 	case string:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeString, Value: v}
+		return domstatstest.Synthetic{Key: key, Type: domstats.TypeString, Value: v}
 	case bool:
 		n := int64(0)
 		if b {
 			n = 1
 		}
-		return domstats.Synthetic{Key: key, Type: domstats.TypeBoolean, Value: n}
+		return domstatstest.Synthetic{Key: key, Type: domstats.TypeBoolean, Value: n}
 	case float64:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeDouble, Value: v}
+		return domstatstest.Synthetic{Key: key, Type: domstats.TypeDouble, Value: v}
 	}
-	return domstats.Synthetic{Key: key, Type: domstats.TypeULLong, Value: v}
+	return domstatstest.Synthetic{Key: key, Type: domstats.TypeULLong, Value: v}
 }
 
 // running builds a running domain with the given disks; full adds the
 // monitor-based keys a NOWAIT call skips when the domain's job is busy.
 func running(t *testing.T, disks int, full bool) domstats.Record {
-	ps := []domstats.Synthetic{syn("state.state", int64(1)), syn("cpu.time", uint64(10))}
+	ps := []domstatstest.Synthetic{syn("state.state", int64(1)), syn("cpu.time", uint64(10))}
 	if full {
 		ps = append(ps, syn("balloon.rss", uint64(1)), syn("iothread.count", uint64(1)))
 	}
