@@ -5,8 +5,9 @@
 // libvirt's own virTypedParamsAdd* (BuildParams, SyntheticDomain,
 // DecodeSynthetic), converted by domstats.Converter as a bulk call's records
 // are; Floor, the bare bulk call the benchmarks hold the plugin against;
-// TestDriverURI, libvirt's test driver on a node of testdata/. Only tests and the bench module import it, so none of it ships
-// in bin/telegraf-libvirt or in a Telegraf with the plugin (a test of
+// TestDriverURI, libvirt's test driver on a node of testdata/. Only tests
+// and the bench module import it, so none of it ships in
+// bin/telegraf-libvirt or in a Telegraf with the plugin (a test of
 // cmd/telegraf-libvirt checks the binary's symbols).
 //
 // Its tests are those of internal/domstats, which compare it with the real
