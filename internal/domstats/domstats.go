@@ -17,9 +17,6 @@ package domstats
 
 /*
 #cgo pkg-config: libvirt
-#include <stdlib.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include "calls.h"
 */
 import "C"

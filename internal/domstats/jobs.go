@@ -3,7 +3,6 @@
 package domstats
 
 /*
-#include <stdlib.h>
 #include "calls.h"
 */
 import "C"

@@ -3,7 +3,7 @@
 package domstats
 
 /*
-#include <libvirt/libvirt.h>
+#include "calls.h"
 */
 import "C"
 

@@ -3,8 +3,7 @@
 package domstats
 
 /*
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
+#include "calls.h"
 */
 import "C"
 

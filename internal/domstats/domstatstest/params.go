@@ -3,7 +3,6 @@
 package domstatstest
 
 /*
-#include <stdlib.h>
 #include "testsupport.h"
 */
 import "C"

@@ -6,6 +6,8 @@
 #ifndef TLVTEST_SUPPORT_H
 #define TLVTEST_SUPPORT_H
 
+#include <stdlib.h> // the Go side's C.free
+
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
