@@ -63,7 +63,7 @@ static void run(tlvJob *j)
         j->n = virConnectGetAllDomainStats(j->conn, j->stats, &j->recs, j->flags);
         break;
     case TLV_LIST_GET_STATS:
-        j->n = virDomainListGetStats(j->sel, j->stats, &j->recs, j->flags);
+        j->n = virDomainListGetStats(j->selected, j->stats, &j->recs, j->flags);
         break;
     case TLV_LIST:
         j->n = virConnectListAllDomains(j->conn, &j->doms, j->flags);
@@ -183,7 +183,7 @@ void tlvJobFree(tlvJob *j)
         free(j->doms);
     }
     free(j->names);
-    free(j->sel);
+    free(j->selected);
     virResetError(&j->err);
     free(j);
 }

@@ -24,7 +24,7 @@ typedef struct {
 enum {
     TLV_GET_ALL = 1,    // virConnectGetAllDomainStats
     TLV_LIST,           // virConnectListAllDomains, with the names
-    TLV_LIST_GET_STATS, // virDomainListGetStats on sel
+    TLV_LIST_GET_STATS, // virDomainListGetStats on selected
     TLV_RELEASE,        // free the job: its records, domains, names
 };
 
@@ -33,7 +33,7 @@ typedef struct tlvJob {
     virConnectPtr conn;   // a reference the job holds; released when the call is done
     unsigned int stats;
     unsigned int flags;
-    virDomainPtr *sel;    // TLV_LIST_GET_STATS: NULL-terminated, owned by a TLV_LIST job
+    virDomainPtr *selected; // TLV_LIST_GET_STATS: NULL-terminated, owned by a TLV_LIST job
     unsigned long long id; // written to the notification pipe when the call is done
 
     int n;                // result: records or domains, -1 on error

@@ -43,6 +43,13 @@ func rawConn(conn *libvirt.Connect) (C.virConnectPtr, error) {
 	return C.virConnectPtr(unsafe.Pointer(p)), nil
 }
 
+// releaseConn releases a reference rawConn took.
+func releaseConn(cconn C.virConnectPtr) {
+	if cconn != nil {
+		C.virConnectClose(cconn)
+	}
+}
+
 // GetAll makes one virConnectGetAllDomainStats call (one RPC on a remote
 // connection). stats is the VIR_DOMAIN_STATS_* mask (0 = all the hypervisor
 // supports), flags the VIR_CONNECT_GET_ALL_DOMAINS_STATS_* flags. The call
@@ -66,7 +73,7 @@ func (c *Converter) collect(job *C.tlvJob, cconn C.virConnectPtr) ([]Record, err
 	if err := j.wait(); err != nil {
 		return nil, err
 	}
-	return c.records(j.c.recs, j.c.ids, int(j.c.n)), nil
+	return c.records(j.cjob.recs, j.cjob.ids, int(j.cjob.n)), nil
 }
 
 // GetMatching lists the domains selected by listFlags
@@ -88,19 +95,19 @@ func (c *Converter) GetMatching(conn *libvirt.Connect, listFlags, stats, flags u
 	if err := list.wait(); err != nil {
 		return nil, err
 	}
-	n := int(list.c.n)
-	all := unsafe.Slice(list.c.doms, n)
+	n := int(list.cjob.n)
+	all := unsafe.Slice(list.cjob.doms, n)
 
 	// The kept domains, NULL-terminated; the list job keeps the references.
 	get := newJob(C.TLV_LIST_GET_STATS, stats, flags)
-	get.sel = (*C.virDomainPtr)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(*list.c.doms))))
-	if get.sel == nil {
+	get.selected = (*C.virDomainPtr)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(*list.cjob.doms))))
+	if get.selected == nil {
 		C.tlvJobFree(get)
-		return nil, errOutOfMemory
+		return nil, errNoMemoryForSelection
 	}
-	picked := unsafe.Slice(get.sel, n+1)
+	picked := unsafe.Slice(get.selected, n+1)
 	kept := 0
-	for i, name := range unsafe.Slice(list.c.names, n) {
+	for i, name := range unsafe.Slice(list.cjob.names, n) {
 		if keep(string(cBytes(name))) {
 			picked[kept] = all[i]
 			kept++
@@ -130,7 +137,7 @@ func (c *Converter) records(recs *C.virDomainStatsRecordPtr, ids *C.tlvDomainID,
 	out := make([]Record, n)
 	idList := unsafe.Slice(ids, n)
 	for i, r := range list {
-		name, uuid := c.id(i, &idList[i])
+		name, uuid := c.domain(i, &idList[i])
 		np := int(r.nparams)
 		out[i] = Record{Name: name, UUID: uuid, Params: c.params(slab[len(slab):len(slab):len(slab)+np], r.params, np)}
 		slab = slab[:len(slab)+len(out[i].Params)]
@@ -152,53 +159,37 @@ func (c *Converter) trim(n int) {
 	if len(c.uuids) > 2*n+cacheSlack {
 		clear(c.uuids)
 	}
-	if len(c.strings) > 2*(n+len(c.prev))+cacheSlack {
-		clear(c.strings)
+	if len(c.interned) > 2*(n+len(c.lastKeys))+cacheSlack {
+		clear(c.interned)
 	}
-	if len(c.ids) > n {
-		clear(c.ids[n:])
-		c.ids = c.ids[:n]
+	if len(c.lastDomains) > n {
+		clear(c.lastDomains[n:])
+		c.lastDomains = c.lastDomains[:n]
 	}
 }
 
 // CacheSizes is the number of interned strings (keys and names), formatted
 // UUIDs and remembered domain positions, for tests that hold them bounded.
-func (c *Converter) CacheSizes() (strs, uuids, ids int) {
+func (c *Converter) CacheSizes() (strs, uuids, domains int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.strings), len(c.uuids), len(c.ids)
+	return len(c.interned), len(c.uuids), len(c.lastDomains)
 }
 
-// id returns the name and UUID of the i-th record's domain. A host's
+// domain returns the name and UUID of the i-th record's domain. A host's
 // domains come back in the same order call after call, so the i-th domain
 // of the last call is tried first.
-func (c *Converter) id(i int, d *C.tlvDomainID) (name, uuid string) {
+func (c *Converter) domain(i int, d *C.tlvDomainID) (name, uuid string) {
 	raw := *(*[16]byte)(unsafe.Pointer(&d.uuid[0]))
 	nb := cBytes(d.name)
-	if i < len(c.ids) && c.ids[i].raw == raw && c.ids[i].name == string(nb) {
-		return c.ids[i].name, c.ids[i].uuid
+	if i < len(c.lastDomains) && c.lastDomains[i].raw == raw && c.lastDomains[i].name == string(nb) {
+		return c.lastDomains[i].name, c.lastDomains[i].uuid
 	}
-	cur := id{raw: raw, name: c.intern(nb), uuid: c.uuid(raw)}
-	if i < len(c.ids) {
-		c.ids[i] = cur
+	cur := listedDomain{raw: raw, name: c.intern(nb), uuid: c.uuidString(raw)}
+	if i < len(c.lastDomains) {
+		c.lastDomains[i] = cur
 	} else {
-		c.ids = append(c.ids, cur)
+		c.lastDomains = append(c.lastDomains, cur)
 	}
 	return cur.name, cur.uuid
-}
-
-func goError(e *C.virError) error {
-	defer C.virResetError(e)
-	return libvirt.Error{
-		Code:    libvirt.ErrorNumber(e.code),
-		Domain:  libvirt.ErrorDomain(e.domain),
-		Message: C.GoString(e.message),
-		Level:   libvirt.ErrorLevel(e.level),
-	}
-}
-
-var errOutOfMemory = libvirt.Error{
-	Code:    libvirt.ERR_NO_MEMORY,
-	Message: "out of memory allocating the domain list",
-	Level:   libvirt.ERR_ERROR,
 }
