@@ -87,37 +87,37 @@ func (c *Converter) GetMatching(conn *libvirt.Connect, listFlags, stats, flags u
 	if err != nil {
 		return nil, err
 	}
-	list, err := submit(newJob(C.TLV_LIST, 0, listFlags), cconn)
+	listJob, err := submit(newJob(C.TLV_LIST, 0, listFlags), cconn)
 	if err != nil {
 		return nil, err
 	}
-	defer list.free()
-	if err := list.wait(); err != nil {
+	defer listJob.free()
+	if err := listJob.wait(); err != nil {
 		return nil, err
 	}
-	n := int(list.cjob.n)
-	all := unsafe.Slice(list.cjob.doms, n)
+	n := int(listJob.cjob.n)
+	listed := unsafe.Slice(listJob.cjob.doms, n)
 
 	// The kept domains, NULL-terminated; the list job keeps the references.
-	get := newJob(C.TLV_LIST_GET_STATS, stats, flags)
-	get.selected = (*C.virDomainPtr)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(*list.cjob.doms))))
-	if get.selected == nil {
-		C.tlvJobFree(get)
+	statsJob := newJob(C.TLV_LIST_GET_STATS, stats, flags)
+	statsJob.selected = (*C.virDomainPtr)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(*listJob.cjob.doms))))
+	if statsJob.selected == nil {
+		C.tlvJobFree(statsJob)
 		return nil, errNoMemoryForSelection
 	}
-	picked := unsafe.Slice(get.selected, n+1)
+	picked := unsafe.Slice(statsJob.selected, n+1)
 	kept := 0
-	for i, name := range unsafe.Slice(list.cjob.names, n) {
+	for i, name := range unsafe.Slice(listJob.cjob.names, n) {
 		if keep(string(cBytes(name))) {
-			picked[kept] = all[i]
+			picked[kept] = listed[i]
 			kept++
 		}
 	}
 	if kept == 0 {
-		C.tlvJobFree(get)
+		C.tlvJobFree(statsJob)
 		return nil, nil
 	}
-	return c.collect(get, nil)
+	return c.collect(statsJob, nil)
 }
 
 // records converts a record list without calling C; the caller frees it.
@@ -135,9 +135,9 @@ func (c *Converter) records(recs *C.virDomainStatsRecordPtr, ids *C.tlvDomainID,
 	}
 	slab := make([]Param, 0, total)
 	out := make([]Record, n)
-	idList := unsafe.Slice(ids, n)
+	domainIDs := unsafe.Slice(ids, n)
 	for i, r := range list {
-		name, uuid := c.domain(i, &idList[i])
+		name, uuid := c.domain(i, &domainIDs[i])
 		np := int(r.nparams)
 		out[i] = Record{Name: name, UUID: uuid, Params: c.params(slab[len(slab):len(slab):len(slab)+np], r.params, np)}
 		slab = slab[:len(slab)+len(out[i].Params)]

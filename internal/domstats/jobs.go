@@ -29,7 +29,7 @@ var notifier struct {
 	once    sync.Once
 	err     error
 	mu      sync.Mutex
-	next    uint64
+	lastID  uint64 // of the last job submitted
 	waiting map[uint64]chan struct{}
 }
 
@@ -88,9 +88,9 @@ func submit(j *C.tlvJob, cconn C.virConnectPtr) (*job, error) {
 	}
 	done := make(chan struct{})
 	notifier.mu.Lock()
-	notifier.next++
-	j.id = C.ulonglong(notifier.next)
-	notifier.waiting[notifier.next] = done
+	notifier.lastID++
+	j.id = C.ulonglong(notifier.lastID)
+	notifier.waiting[notifier.lastID] = done
 	notifier.mu.Unlock()
 	if rc, errno := C.tlvSubmit(j); rc < 0 {
 		notifier.mu.Lock()
