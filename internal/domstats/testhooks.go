@@ -9,13 +9,15 @@ import "C"
 
 import "unsafe"
 
-// The doors of this package for its test support, domstatstest: there the
-// C that builds typed-parameter arrays with libvirt's own API and makes the
-// bare "floor" call lives, so that it does not ship in the binary. cgo
-// gives every package its own C types (domstatstest's
-// C.virTypedParameterPtr is not this package's), so what its C hands over
-// crosses as an unsafe.Pointer to the same libvirt type. Production code
-// calls none of this.
+// The doors of this package for its test support, domstatstest, which
+// holds the C that builds typed-parameter arrays with libvirt's own API and
+// makes the bare "floor" call, so that none of that C ships in the binary.
+// cgo gives every package its own C types (domstatstest's
+// C.virTypedParameterPtr and C.virError are not this package's), so what
+// its C hands over crosses as an unsafe.Pointer to the same libvirt type:
+// an interface for an array, so that tests still write conv.Convert(cp),
+// and a function for an error. No C of their own; production code calls
+// none of them, so the linker leaves them out of the binary.
 
 // TypedParams is a virTypedParameter array that C outside this package
 // made (domstatstest.CParams).
