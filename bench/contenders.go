@@ -15,7 +15,7 @@ import (
 	tglibvirt "github.com/influxdata/telegraf/plugins/inputs/libvirt"
 	"libvirt.org/go/libvirt"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 	"github.com/telegraf-libvirt/telegraf-libvirt/plugins/inputs/libvirt_stats"
 )
 
@@ -77,7 +77,7 @@ func (f *floor) open() (err error) {
 }
 
 func (f *floor) gather() error {
-	n, params, err := domstats.Floor(f.conn, f.stats, f.flags)
+	n, params, err := domstatstest.Floor(f.conn, f.stats, f.flags)
 	f.last = tally{Domains: n, Params: params}
 	return err
 }

@@ -1,10 +1,13 @@
 //go:build cgo
 
-package domstats
+package domstats_test
 
 import (
 	"runtime"
 	"testing"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 // The conversion alone on synthetic records shaped like a busy host's:
@@ -16,16 +19,16 @@ const (
 )
 
 func BenchmarkConvert(b *testing.B) {
-	doms := make([]*CParams, benchDomains)
+	doms := make([]*domstatstest.CParams, benchDomains)
 	for i := range doms {
-		cp, err := BuildParams(SyntheticDomain(i, benchParams))
+		cp, err := domstatstest.BuildParams(domstatstest.SyntheticDomain(i, benchParams))
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(cp.Free)
 		doms[i] = cp
 	}
-	c := NewConverter()
+	c := domstats.NewConverter()
 	for _, cp := range doms { // a steady state: keys already interned
 		c.Convert(cp)
 	}

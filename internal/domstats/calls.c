@@ -1,7 +1,8 @@
-// Worker threads for the bulk calls. A call can take as long as the daemon
-// takes (a frozen guest: forever), so it must not be made from Go: a
-// goroutine blocked in a long cgo call costs the Go scheduler its P, and
-// the Go code that runs right after the call then wakes the runtime's
+// Worker threads for the bulk calls (the event loop's thread is at the
+// end; calls.h says what the tlv prefix is). A call can take as long as
+// the daemon takes (a frozen guest: forever), so it must not be made from
+// Go: a goroutine blocked in a long cgo call costs the Go scheduler its P,
+// and the Go code that runs right after the call then wakes the runtime's
 // sysmon into bursts of 20 µs sleeps (measured: ~25 context switches and
 // 0.2-0.6 ms of CPU per gather on 2 cores, more than the conversion). Here
 // the call runs on a thread of ours, which then writes the job's id to a
@@ -62,7 +63,7 @@ static void run(tlvJob *j)
         j->n = virConnectGetAllDomainStats(j->conn, j->stats, &j->recs, j->flags);
         break;
     case TLV_LIST_GET_STATS:
-        j->n = virDomainListGetStats(j->sel, j->stats, &j->recs, j->flags);
+        j->n = virDomainListGetStats(j->selected, j->stats, &j->recs, j->flags);
         break;
     case TLV_LIST:
         j->n = virConnectListAllDomains(j->conn, &j->doms, j->flags);
@@ -182,7 +183,48 @@ void tlvJobFree(tlvJob *j)
         free(j->doms);
     }
     free(j->names);
-    free(j->sel);
+    free(j->selected);
     virResetError(&j->err);
     free(j);
+}
+
+// The event loop: libvirt's default implementation, run for good in a
+// thread of its own (see StartEventLoop in eventloop.go for why not in a
+// goroutine).
+
+static void *tlvEventLoop(void *arg)
+{
+    sigset_t all;
+
+    (void)arg;
+    // Signals are for the Go threads.
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;)
+        if (virEventRunDefaultImpl() < 0)
+            usleep(100 * 1000); // a broken loop must not spin
+    return NULL;
+}
+
+int tlvStartEventLoop(virErrorPtr err)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    int rc;
+
+    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
+        virCopyLastError(err);
+        return -1;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&t, &attr, tlvEventLoop, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        err->code = VIR_ERR_SYSTEM_ERROR;
+        err->level = VIR_ERR_ERROR;
+        err->message = strdup(strerror(rc));
+        return -1;
+    }
+    return 0;
 }

@@ -1,6 +1,14 @@
-// The bulk calls, made on worker threads of their own (calls.c).
+// All the C of internal/domstats (calls.c): the bulk calls, made on worker
+// threads of their own, and the thread of libvirt's event loop. The Go
+// files' cgo preambles only include this header.
+//
+// Names carry the prefix tlv (telegraf-libvirt): the same translation
+// units include libvirt's headers, whose names all start with vir, and the
+// prefix keeps ours apart from theirs and says whose they are.
 #ifndef TLV_CALLS_H
 #define TLV_CALLS_H
+
+#include <stdlib.h> // the Go side's C.calloc and C.free
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -16,7 +24,7 @@ typedef struct {
 enum {
     TLV_GET_ALL = 1,    // virConnectGetAllDomainStats
     TLV_LIST,           // virConnectListAllDomains, with the names
-    TLV_LIST_GET_STATS, // virDomainListGetStats on sel
+    TLV_LIST_GET_STATS, // virDomainListGetStats on selected
     TLV_RELEASE,        // free the job: its records, domains, names
 };
 
@@ -25,7 +33,7 @@ typedef struct tlvJob {
     virConnectPtr conn;   // a reference the job holds; released when the call is done
     unsigned int stats;
     unsigned int flags;
-    virDomainPtr *sel;    // TLV_LIST_GET_STATS: NULL-terminated, owned by a TLV_LIST job
+    virDomainPtr *selected; // TLV_LIST_GET_STATS: NULL-terminated, owned by a TLV_LIST job
     unsigned long long id; // written to the notification pipe when the call is done
 
     int n;                // result: records or domains, -1 on error
@@ -52,5 +60,9 @@ void tlvJobFree(tlvJob *job);
 // thousand records costs a millisecond (libvirt formats each domain's UUID
 // twice while disposing of it).
 int tlvRelease(tlvJob *job);
+
+// Initializes libvirt, registers its default event loop and runs it in a
+// thread of its own; -1 with err set if any of it failed.
+int tlvStartEventLoop(virErrorPtr err);
 
 #endif

@@ -1,9 +1,10 @@
 //go:build cgo
 
-// Package domstats is the only cgo in this module: it makes libvirt's bulk
-// domain statistics calls (virConnectGetAllDomainStats, virDomainListGetStats)
-// on a connection opened by libvirt.org/go/libvirt and turns every typed
-// parameter into a Go value of the matching type.
+// Package domstats is the only cgo of this module's production code: it
+// makes libvirt's bulk domain statistics calls (virConnectGetAllDomainStats,
+// virDomainListGetStats) on a connection opened by libvirt.org/go/libvirt
+// and turns every typed parameter into a Go value of the matching type.
+// Its test support, with C of its own, is domstatstest.
 //
 // The binding's own GetAllDomainStats is not used on purpose: it parses into
 // fixed structs and silently drops keys it does not know, while this package
@@ -16,31 +17,7 @@ package domstats
 
 /*
 #cgo pkg-config: libvirt
-#include <stdlib.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include "calls.h"
-
-// libvirt keeps the last error per thread: each helper makes its call and
-// copies the error on the same thread.
-
-// The floor: the call and its free, nothing read, on the calling thread;
-// params gets the number of typed parameters the records held.
-static int tlvFloor(virConnectPtr conn, unsigned int stats, unsigned int flags,
-                    long long *params, virErrorPtr err)
-{
-    virDomainStatsRecordPtr *recs = NULL;
-    int i, n = virConnectGetAllDomainStats(conn, stats, &recs, flags);
-    if (n < 0) {
-        virCopyLastError(err);
-        return n;
-    }
-    *params = 0;
-    for (i = 0; i < n; i++)
-        *params += recs[i]->nparams;
-    virDomainStatsRecordListFree(recs);
-    return n;
-}
 */
 import "C"
 
@@ -66,6 +43,13 @@ func rawConn(conn *libvirt.Connect) (C.virConnectPtr, error) {
 	return C.virConnectPtr(unsafe.Pointer(p)), nil
 }
 
+// releaseConn releases a reference rawConn took.
+func releaseConn(cconn C.virConnectPtr) {
+	if cconn != nil {
+		C.virConnectClose(cconn)
+	}
+}
+
 // GetAll makes one virConnectGetAllDomainStats call (one RPC on a remote
 // connection). stats is the VIR_DOMAIN_STATS_* mask (0 = all the hypervisor
 // supports), flags the VIR_CONNECT_GET_ALL_DOMAINS_STATS_* flags. The call
@@ -89,27 +73,7 @@ func (c *Converter) collect(job *C.tlvJob, cconn C.virConnectPtr) ([]Record, err
 	if err := j.wait(); err != nil {
 		return nil, err
 	}
-	return c.records(j.c.recs, j.c.ids, int(j.c.n)), nil
-}
-
-// Floor makes the same virConnectGetAllDomainStats call as GetAll and frees
-// the records without reading them, in one cgo call on the calling thread:
-// the cost of the call alone, for the benchmarks to hold the plugin
-// against. It returns the number of records and of typed parameters in them.
-func Floor(conn *libvirt.Connect, stats, flags uint32) (records, params int, err error) {
-	cconn, err := rawConn(conn)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer releaseConn(cconn)
-
-	var np C.longlong
-	var cerr C.virError
-	n := C.tlvFloor(cconn, C.uint(stats), C.uint(flags), &np, &cerr)
-	if n < 0 {
-		return 0, 0, goError(&cerr)
-	}
-	return int(n), int(np), nil
+	return c.records(j.cjob.recs, j.cjob.ids, int(j.cjob.n)), nil
 }
 
 // GetMatching lists the domains selected by listFlags
@@ -123,37 +87,37 @@ func (c *Converter) GetMatching(conn *libvirt.Connect, listFlags, stats, flags u
 	if err != nil {
 		return nil, err
 	}
-	list, err := submit(newJob(C.TLV_LIST, 0, listFlags), cconn)
+	listJob, err := submit(newJob(C.TLV_LIST, 0, listFlags), cconn)
 	if err != nil {
 		return nil, err
 	}
-	defer list.free()
-	if err := list.wait(); err != nil {
+	defer listJob.free()
+	if err := listJob.wait(); err != nil {
 		return nil, err
 	}
-	n := int(list.c.n)
-	all := unsafe.Slice(list.c.doms, n)
+	n := int(listJob.cjob.n)
+	listed := unsafe.Slice(listJob.cjob.doms, n)
 
 	// The kept domains, NULL-terminated; the list job keeps the references.
-	get := newJob(C.TLV_LIST_GET_STATS, stats, flags)
-	get.sel = (*C.virDomainPtr)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(*list.c.doms))))
-	if get.sel == nil {
-		C.tlvJobFree(get)
-		return nil, errOutOfMemory
+	statsJob := newJob(C.TLV_LIST_GET_STATS, stats, flags)
+	statsJob.selected = (*C.virDomainPtr)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof(*listJob.cjob.doms))))
+	if statsJob.selected == nil {
+		C.tlvJobFree(statsJob)
+		return nil, errNoMemoryForSelection
 	}
-	picked := unsafe.Slice(get.sel, n+1)
+	picked := unsafe.Slice(statsJob.selected, n+1)
 	kept := 0
-	for i, name := range unsafe.Slice(list.c.names, n) {
+	for i, name := range unsafe.Slice(listJob.cjob.names, n) {
 		if keep(string(cBytes(name))) {
-			picked[kept] = all[i]
+			picked[kept] = listed[i]
 			kept++
 		}
 	}
 	if kept == 0 {
-		C.tlvJobFree(get)
+		C.tlvJobFree(statsJob)
 		return nil, nil
 	}
-	return c.collect(get, nil)
+	return c.collect(statsJob, nil)
 }
 
 // records converts a record list without calling C; the caller frees it.
@@ -171,9 +135,9 @@ func (c *Converter) records(recs *C.virDomainStatsRecordPtr, ids *C.tlvDomainID,
 	}
 	slab := make([]Param, 0, total)
 	out := make([]Record, n)
-	idList := unsafe.Slice(ids, n)
+	domainIDs := unsafe.Slice(ids, n)
 	for i, r := range list {
-		name, uuid := c.id(i, &idList[i])
+		name, uuid := c.domain(i, &domainIDs[i])
 		np := int(r.nparams)
 		out[i] = Record{Name: name, UUID: uuid, Params: c.params(slab[len(slab):len(slab):len(slab)+np], r.params, np)}
 		slab = slab[:len(slab)+len(out[i].Params)]
@@ -195,53 +159,37 @@ func (c *Converter) trim(n int) {
 	if len(c.uuids) > 2*n+cacheSlack {
 		clear(c.uuids)
 	}
-	if len(c.strings) > 2*(n+len(c.prev))+cacheSlack {
-		clear(c.strings)
+	if len(c.interned) > 2*(n+len(c.lastKeys))+cacheSlack {
+		clear(c.interned)
 	}
-	if len(c.ids) > n {
-		clear(c.ids[n:])
-		c.ids = c.ids[:n]
+	if len(c.lastDomains) > n {
+		clear(c.lastDomains[n:])
+		c.lastDomains = c.lastDomains[:n]
 	}
 }
 
 // CacheSizes is the number of interned strings (keys and names), formatted
 // UUIDs and remembered domain positions, for tests that hold them bounded.
-func (c *Converter) CacheSizes() (strs, uuids, ids int) {
+func (c *Converter) CacheSizes() (strs, uuids, domains int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.strings), len(c.uuids), len(c.ids)
+	return len(c.interned), len(c.uuids), len(c.lastDomains)
 }
 
-// id returns the name and UUID of the i-th record's domain. A host's
+// domain returns the name and UUID of the i-th record's domain. A host's
 // domains come back in the same order call after call, so the i-th domain
 // of the last call is tried first.
-func (c *Converter) id(i int, d *C.tlvDomainID) (name, uuid string) {
+func (c *Converter) domain(i int, d *C.tlvDomainID) (name, uuid string) {
 	raw := *(*[16]byte)(unsafe.Pointer(&d.uuid[0]))
 	nb := cBytes(d.name)
-	if i < len(c.ids) && c.ids[i].raw == raw && c.ids[i].name == string(nb) {
-		return c.ids[i].name, c.ids[i].uuid
+	if i < len(c.lastDomains) && c.lastDomains[i].raw == raw && c.lastDomains[i].name == string(nb) {
+		return c.lastDomains[i].name, c.lastDomains[i].uuid
 	}
-	cur := id{raw: raw, name: c.intern(nb), uuid: c.uuid(raw)}
-	if i < len(c.ids) {
-		c.ids[i] = cur
+	cur := listedDomain{raw: raw, name: c.intern(nb), uuid: c.uuidString(raw)}
+	if i < len(c.lastDomains) {
+		c.lastDomains[i] = cur
 	} else {
-		c.ids = append(c.ids, cur)
+		c.lastDomains = append(c.lastDomains, cur)
 	}
 	return cur.name, cur.uuid
-}
-
-func goError(e *C.virError) error {
-	defer C.virResetError(e)
-	return libvirt.Error{
-		Code:    libvirt.ErrorNumber(e.code),
-		Domain:  libvirt.ErrorDomain(e.domain),
-		Message: C.GoString(e.message),
-		Level:   libvirt.ErrorLevel(e.level),
-	}
-}
-
-var errOutOfMemory = libvirt.Error{
-	Code:    libvirt.ERR_NO_MEMORY,
-	Message: "out of memory allocating the domain list",
-	Level:   libvirt.ERR_ERROR,
 }

@@ -1,46 +1,30 @@
 //go:build cgo
 
-package domstats
+package domstats_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirt"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
-
-func open(t *testing.T, uri string) *libvirt.Connect {
-	t.Helper()
-	conn, err := libvirt.NewConnect(uri)
-	require.NoError(t, err, "opening %s", uri)
-	t.Cleanup(func() { _, _ = conn.Close() })
-	return conn
-}
-
-func nodeURI(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs("../../testdata/node-120.xml")
-	require.NoError(t, err)
-	_, err = os.Stat(p)
-	require.NoError(t, err)
-	return "test://" + p
-}
 
 func TestGetAllDefault(t *testing.T) {
 	conn := open(t, "test:///default")
-	recs, err := NewConverter().GetAll(conn, 0, 0)
+	recs, err := domstats.NewConverter().GetAll(conn, 0, 0)
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	require.Equal(t, "test", recs[0].Name)
 	require.Equal(t, "6695eb01-f6a4-8304-79aa-97f2502e193f", recs[0].UUID)
-	require.Equal(t, Param{Key: "state.state", Type: TypeInt, num: 1}, recs[0].Params[0])
+	require.Equal(t, domstats.MakeParam("state.state", domstats.TypeInt, 1), recs[0].Params[0])
 }
 
 func TestGetAllNode(t *testing.T) {
 	conn := open(t, nodeURI(t))
-	recs, err := NewConverter().GetAll(conn, uint32(libvirt.DOMAIN_STATS_STATE), 0)
+	recs, err := domstats.NewConverter().GetAll(conn, uint32(libvirt.DOMAIN_STATS_STATE), 0)
 	require.NoError(t, err)
 	require.Len(t, recs, 120)
 	for _, r := range recs {
@@ -51,7 +35,7 @@ func TestGetAllNode(t *testing.T) {
 func TestGetMatchingKeepsOnlyMatches(t *testing.T) {
 	conn := open(t, nodeURI(t))
 	var asked []string
-	recs, err := NewConverter().GetMatching(conn, 0, 0, 0, func(name string) bool {
+	recs, err := domstats.NewConverter().GetMatching(conn, 0, 0, 0, func(name string) bool {
 		asked = append(asked, name)
 		return name == "node-0003" || name == "node-0007"
 	})
@@ -64,7 +48,7 @@ func TestGetMatchingKeepsOnlyMatches(t *testing.T) {
 
 func TestGetMatchingNoneKept(t *testing.T) {
 	conn := open(t, nodeURI(t))
-	recs, err := NewConverter().GetMatching(conn, 0, 0, 0, func(string) bool { return false })
+	recs, err := domstats.NewConverter().GetMatching(conn, 0, 0, 0, func(string) bool { return false })
 	require.NoError(t, err)
 	require.Empty(t, recs)
 }
@@ -73,7 +57,7 @@ func TestGetMatchingNoneKept(t *testing.T) {
 // not an error: the keep callback runs between the two calls.
 func TestGetMatchingDomainVanishes(t *testing.T) {
 	conn := open(t, nodeURI(t))
-	recs, err := NewConverter().GetMatching(conn, 0, 0, 0, func(name string) bool {
+	recs, err := domstats.NewConverter().GetMatching(conn, 0, 0, 0, func(name string) bool {
 		if name == "node-0004" {
 			dom, err := conn.LookupDomainByName(name)
 			require.NoError(t, err)
@@ -93,20 +77,20 @@ func TestGetAllClosedConnectionErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = conn.Close()
 	require.NoError(t, err)
-	_, err = NewConverter().GetAll(conn, 0, 0)
+	_, err = domstats.NewConverter().GetAll(conn, 0, 0)
 	require.Error(t, err)
 }
 
 // Floor makes the same call as GetAll and counts what it would convert.
 func TestFloorCountsWhatGetAllConverts(t *testing.T) {
 	conn := open(t, nodeURI(t))
-	recs, err := NewConverter().GetAll(conn, 0, 0)
+	recs, err := domstats.NewConverter().GetAll(conn, 0, 0)
 	require.NoError(t, err)
 	params := 0
 	for _, r := range recs {
 		params += len(r.Params)
 	}
-	n, np, err := Floor(conn, 0, 0)
+	n, np, err := domstatstest.Floor(conn, 0, 0)
 	require.NoError(t, err)
 	require.Equal(t, len(recs), n)
 	require.Equal(t, params, np)
@@ -117,7 +101,7 @@ func TestFloorClosedConnectionErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = conn.Close()
 	require.NoError(t, err)
-	_, _, err = Floor(conn, 0, 0)
+	_, _, err = domstatstest.Floor(conn, 0, 0)
 	require.Error(t, err)
 }
 
@@ -137,7 +121,7 @@ func TestNamesAndUUIDsEqualLibvirts(t *testing.T) {
 		want[uuid] = name
 		require.NoError(t, d.Free())
 	}
-	recs, err := NewConverter().GetAll(conn, uint32(libvirt.DOMAIN_STATS_STATE), 0)
+	recs, err := domstats.NewConverter().GetAll(conn, uint32(libvirt.DOMAIN_STATS_STATE), 0)
 	require.NoError(t, err)
 	got := map[string]string{}
 	for _, r := range recs {
@@ -152,9 +136,9 @@ func TestNamesAndUUIDsEqualLibvirts(t *testing.T) {
 func TestConverterPositionCachesAcrossHosts(t *testing.T) {
 	node := open(t, nodeURI(t))
 	def := open(t, "test:///default")
-	c := NewConverter()
-	fresh := func(conn *libvirt.Connect, stats uint32) []Record {
-		recs, err := NewConverter().GetAll(conn, stats, 0)
+	c := domstats.NewConverter()
+	fresh := func(conn *libvirt.Connect, stats uint32) []domstats.Record {
+		recs, err := domstats.NewConverter().GetAll(conn, stats, 0)
 		require.NoError(t, err)
 		return recs
 	}
@@ -165,7 +149,7 @@ func TestConverterPositionCachesAcrossHosts(t *testing.T) {
 		for _, step := range []struct {
 			conn  *libvirt.Connect
 			stats uint32
-			want  []Record
+			want  []domstats.Record
 		}{{node, all, wantNode}, {def, all, wantDef}, {node, state, wantNodeState}} {
 			got, err := c.GetAll(step.conn, step.stats, 0)
 			require.NoError(t, err)

@@ -4,49 +4,7 @@ package domstats
 
 /*
 #cgo pkg-config: libvirt
-#include <pthread.h>
-#include <signal.h>
-#include <string.h>
-#include <unistd.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-
-static void *tlvEventLoop(void *arg)
-{
-    sigset_t all;
-
-    (void)arg;
-    // Signals are for the Go threads.
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    for (;;)
-        if (virEventRunDefaultImpl() < 0)
-            usleep(100 * 1000); // a broken loop must not spin
-    return NULL;
-}
-
-static int tlvStartEventLoop(virErrorPtr err)
-{
-    pthread_t t;
-    pthread_attr_t attr;
-    int rc;
-
-    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
-        virCopyLastError(err);
-        return -1;
-    }
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    rc = pthread_create(&t, &attr, tlvEventLoop, NULL);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-        err->code = VIR_ERR_SYSTEM_ERROR;
-        err->level = VIR_ERR_ERROR;
-        err->message = strdup(strerror(rc));
-        return -1;
-    }
-    return 0;
-}
+#include "calls.h"
 */
 import "C"
 

@@ -2,6 +2,10 @@
 
 package domstats
 
-import "unsafe"
+// What the tests (package domstats_test, which imports domstatstest and so
+// cannot be package domstats) read of the package's insides.
 
-func unsafeStringData(s string) *byte { return unsafe.StringData(s) }
+const MaxInterned = maxInterned
+
+// MakeParam is the parameter a record holds for a number.
+func MakeParam(key string, t Type, num uint64) Param { return Param{Key: key, Type: t, num: num} }

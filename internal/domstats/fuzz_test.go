@@ -1,11 +1,14 @@
 //go:build cgo
 
-package domstats
+package domstats_test
 
 import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 // FuzzConvert builds records of any types, keys (empty, up to libvirt's
@@ -16,12 +19,12 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte{0, 5, 's', 't', 'a', 't', 'e', 1, 0, 0, 0, 0, 0, 0, 0}, uint16(0))
 	f.Add([]byte{6, 4, 'n', 'a', 'm', 'e', 3, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe, 'x'}, uint16(3))
 	f.Add([]byte{4, 0, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f}, uint16(4000)) // NaN, empty key
-	c := NewConverter()
+	c := domstats.NewConverter()
 	f.Fuzz(func(t *testing.T, data []byte, devices uint16) {
-		in := DecodeSynthetic(data)
+		in := domstatstest.DecodeSynthetic(data)
 		// Thousands of devices: a block device's 17 keys each.
-		in = append(in, SyntheticDomain(int(devices), int(devices))...)
-		cp, err := BuildParams(in)
+		in = append(in, domstatstest.SyntheticDomain(int(devices), int(devices))...)
+		cp, err := domstatstest.BuildParams(in)
 		if err != nil {
 			// libvirt refuses a key of 80 bytes or more: it never sends one.
 			for _, s := range in {
@@ -44,9 +47,9 @@ func FuzzConvert(f *testing.F) {
 			}
 			want := s.Value
 			switch s.Type {
-			case TypeBoolean:
+			case domstats.TypeBoolean:
 				want = s.Value.(int64) != 0
-			case TypeString:
+			case domstats.TypeString:
 				want = cString(s.Value.(string))
 			}
 			v := p.Value()
@@ -57,16 +60,8 @@ func FuzzConvert(f *testing.F) {
 				t.Fatalf("param %d (%q): got %#v, want %#v", i, p.Key, v, want)
 			}
 		}
-		if n := len(c.strings); n > maxInterned {
-			t.Fatalf("%d interned strings, bound %d", n, maxInterned)
+		if n, _, _ := c.CacheSizes(); n > domstats.MaxInterned {
+			t.Fatalf("%d interned strings, bound %d", n, domstats.MaxInterned)
 		}
 	})
-}
-
-// cString is s as C sees it: up to its first NUL.
-func cString(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

@@ -3,7 +3,6 @@
 package domstats
 
 /*
-#include <stdlib.h>
 #include "calls.h"
 */
 import "C"
@@ -21,7 +20,7 @@ import (
 // the worker writes the job's id to a pipe; one goroutine reads the pipe in
 // Go's network poller and wakes the job's waiter. No goroutine waits in C.
 type job struct {
-	c    *C.tlvJob
+	cjob *C.tlvJob // the call's arguments and results, in C memory
 	done chan struct{}
 }
 
@@ -30,7 +29,7 @@ var notifier struct {
 	once    sync.Once
 	err     error
 	mu      sync.Mutex
-	next    uint64
+	lastID  uint64 // of the last job submitted
 	waiting map[uint64]chan struct{}
 }
 
@@ -89,9 +88,9 @@ func submit(j *C.tlvJob, cconn C.virConnectPtr) (*job, error) {
 	}
 	done := make(chan struct{})
 	notifier.mu.Lock()
-	notifier.next++
-	j.id = C.ulonglong(notifier.next)
-	notifier.waiting[notifier.next] = done
+	notifier.lastID++
+	j.id = C.ulonglong(notifier.lastID)
+	notifier.waiting[notifier.lastID] = done
 	notifier.mu.Unlock()
 	if rc, errno := C.tlvSubmit(j); rc < 0 {
 		notifier.mu.Lock()
@@ -101,13 +100,7 @@ func submit(j *C.tlvJob, cconn C.virConnectPtr) (*job, error) {
 		C.tlvJobFree(j)
 		return nil, fmt.Errorf("starting a thread for a stats call: %w", errno)
 	}
-	return &job{c: j, done: done}, nil
-}
-
-func releaseConn(cconn C.virConnectPtr) {
-	if cconn != nil {
-		C.virConnectClose(cconn)
-	}
+	return &job{cjob: j, done: done}, nil
 }
 
 func newJob(kind C.int, stats, flags uint32) *C.tlvJob {
@@ -124,24 +117,24 @@ func newJob(kind C.int, stats, flags uint32) *C.tlvJob {
 // goroutine, which frees the job when the call returns).
 func (j *job) wait() error {
 	<-j.done
-	if j.c.n < 0 {
-		return goError(&j.c.err)
+	if j.cjob.n < 0 {
+		return goError(&j.cjob.err)
 	}
 	return nil
 }
 
-// asyncFree is the record count from which a finished job is freed on a
-// worker thread rather than here: freeing costs ~1 us per record (libvirt
-// formats each domain's UUID twice while disposing of it), waking a worker
-// about as much as a few dozen records.
-const asyncFree = 32
+// asyncFreeMinRecords is the record count from which a finished job is
+// freed on a worker thread rather than here: freeing costs ~1 us per record
+// (libvirt formats each domain's UUID twice while disposing of it), waking
+// a worker about as much as a few dozen records.
+const asyncFreeMinRecords = 32
 
 // free frees the finished job: a large one on a worker thread, off the
 // gather's path (the records are converted by then).
 func (j *job) free() {
-	if j.c.n >= asyncFree {
-		C.tlvRelease(j.c)
+	if j.cjob.n >= asyncFreeMinRecords {
+		C.tlvRelease(j.cjob)
 		return
 	}
-	C.tlvJobFree(j.c)
+	C.tlvJobFree(j.cjob)
 }

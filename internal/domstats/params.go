@@ -3,7 +3,7 @@
 package domstats
 
 /*
-#include <libvirt/libvirt.h>
+#include "calls.h"
 */
 import "C"
 
@@ -66,27 +66,27 @@ const maxInterned = 1 << 16
 // has seen (keys, domain names, UUIDs) so a steady-state gather allocates
 // none of them again. Safe for concurrent use.
 type Converter struct {
-	mu      sync.Mutex
-	strings map[string]string
-	uuids   map[[16]byte]string
-	prev    []string // the last record's keys by position
-	ids     []id     // the last call's domains by position
+	mu          sync.Mutex
+	interned    map[string]string
+	uuids       map[[16]byte]string
+	lastKeys    []string       // the last record's keys by position
+	lastDomains []listedDomain // the last call's domains by position
 }
 
-// id is a domain's name and UUID as the last call listed them.
-type id struct {
+// listedDomain is a domain's name and UUID as the last call listed them.
+type listedDomain struct {
 	raw        [16]byte
 	name, uuid string
 }
 
 // NewConverter returns a Converter with empty caches.
 func NewConverter() *Converter {
-	return &Converter{strings: make(map[string]string), uuids: make(map[[16]byte]string)}
+	return &Converter{interned: make(map[string]string), uuids: make(map[[16]byte]string)}
 }
 
 // uuid formats a raw UUID as libvirt does (lower-case hex, 8-4-4-4-12),
 // once per UUID seen.
-func (c *Converter) uuid(raw [16]byte) string {
+func (c *Converter) uuidString(raw [16]byte) string {
 	if s, ok := c.uuids[raw]; ok {
 		return s
 	}
@@ -111,18 +111,18 @@ func (c *Converter) uuid(raw [16]byte) string {
 // parser and InfluxDB's take it for whitespace), and escaping it here costs
 // nothing per gather.
 func (c *Converter) intern(b []byte) string {
-	if s, ok := c.strings[string(b)]; ok {
+	if s, ok := c.interned[string(b)]; ok {
 		return s
 	}
-	if len(c.strings) >= maxInterned {
-		clear(c.strings)
+	if len(c.interned) >= maxInterned {
+		clear(c.interned)
 	}
 	s := string(b)
 	if bytes.IndexByte(b, '\v') >= 0 {
-		c.strings[s] = strings.ReplaceAll(s, "\v", `\v`)
-		return c.strings[s]
+		c.interned[s] = strings.ReplaceAll(s, "\v", `\v`)
+		return c.interned[s]
 	}
-	c.strings[s] = s
+	c.interned[s] = s
 	return s
 }
 
@@ -149,14 +149,14 @@ func (c *Converter) params(out []Param, ps C.virTypedParameterPtr, n int) []Para
 // position of the previous record is tried first: comparing it costs less
 // than hashing the key for the map.
 func (c *Converter) key(i int, field []byte) string {
-	if i < len(c.prev) && c.prev[i] == string(field) {
-		return c.prev[i]
+	if i < len(c.lastKeys) && c.lastKeys[i] == string(field) {
+		return c.lastKeys[i]
 	}
 	k := c.intern(field)
-	if i < len(c.prev) {
-		c.prev[i] = k
+	if i < len(c.lastKeys) {
+		c.lastKeys[i] = k
 	} else {
-		c.prev = append(c.prev, k)
+		c.lastKeys = append(c.lastKeys, k)
 	}
 	return k
 }

@@ -1,29 +1,33 @@
 //go:build cgo
 
-package domstats
+package domstats_test
 
 import (
 	"math"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 func TestConvertEveryType(t *testing.T) {
-	in := []Synthetic{
-		{"int.neg", TypeInt, int64(math.MinInt32)},
-		{"int.pos", TypeInt, int64(math.MaxInt32)},
-		{"uint.max", TypeUint, uint64(math.MaxUint32)},
-		{"llong.min", TypeLLong, int64(math.MinInt64)},
-		{"llong.max", TypeLLong, int64(math.MaxInt64)},
-		{"ullong.max", TypeULLong, uint64(math.MaxUint64)},
-		{"double.frac", TypeDouble, 0.25},
-		{"double.neg", TypeDouble, -1.5e300},
-		{"bool.true", TypeBoolean, int64(1)},
-		{"bool.false", TypeBoolean, int64(0)},
-		{"string.path", TypeString, "/var/lib/libvirt/images/a b,c=d\\e.qcow2"},
-		{"string.empty", TypeString, ""},
-		{"string.utf8", TypeString, "dömäin-✓"},
+	in := []domstatstest.Synthetic{
+		{Key: "int.neg", Type: domstats.TypeInt, Value: int64(math.MinInt32)},
+		{Key: "int.pos", Type: domstats.TypeInt, Value: int64(math.MaxInt32)},
+		{Key: "uint.max", Type: domstats.TypeUint, Value: uint64(math.MaxUint32)},
+		{Key: "llong.min", Type: domstats.TypeLLong, Value: int64(math.MinInt64)},
+		{Key: "llong.max", Type: domstats.TypeLLong, Value: int64(math.MaxInt64)},
+		{Key: "ullong.max", Type: domstats.TypeULLong, Value: uint64(math.MaxUint64)},
+		{Key: "double.frac", Type: domstats.TypeDouble, Value: 0.25},
+		{Key: "double.neg", Type: domstats.TypeDouble, Value: -1.5e300},
+		{Key: "bool.true", Type: domstats.TypeBoolean, Value: int64(1)},
+		{Key: "bool.false", Type: domstats.TypeBoolean, Value: int64(0)},
+		{Key: "string.path", Type: domstats.TypeString, Value: "/var/lib/libvirt/images/a b,c=d\\e.qcow2"},
+		{Key: "string.empty", Type: domstats.TypeString, Value: ""},
+		{Key: "string.utf8", Type: domstats.TypeString, Value: "dömäin-✓"},
 	}
 	want := []any{
 		int64(math.MinInt32), int64(math.MaxInt32), uint64(math.MaxUint32),
@@ -31,11 +35,11 @@ func TestConvertEveryType(t *testing.T) {
 		0.25, -1.5e300, true, false,
 		"/var/lib/libvirt/images/a b,c=d\\e.qcow2", "", "dömäin-✓",
 	}
-	cp, err := BuildParams(in)
+	cp, err := domstatstest.BuildParams(in)
 	require.NoError(t, err)
 	defer cp.Free()
 
-	got := NewConverter().Convert(cp)
+	got := domstats.NewConverter().Convert(cp)
 	require.Len(t, got, len(in))
 	for i, p := range got {
 		require.Equal(t, in[i].Key, p.Key)
@@ -45,22 +49,22 @@ func TestConvertEveryType(t *testing.T) {
 }
 
 func TestConvertInternsKeys(t *testing.T) {
-	cp, err := BuildParams([]Synthetic{{"block.0.rd.bytes", TypeULLong, uint64(7)}})
+	cp, err := domstatstest.BuildParams([]domstatstest.Synthetic{{Key: "block.0.rd.bytes", Type: domstats.TypeULLong, Value: uint64(7)}})
 	require.NoError(t, err)
 	defer cp.Free()
 
-	c := NewConverter()
+	c := domstats.NewConverter()
 	first := c.Convert(cp)
 	second := c.Convert(cp)
 	// The same backing bytes: the second conversion allocated no key.
-	require.Same(t, unsafeStringData(first[0].Key), unsafeStringData(second[0].Key))
+	require.Same(t, unsafe.StringData(first[0].Key), unsafe.StringData(second[0].Key))
 }
 
 func TestUnknownTypeIsNil(t *testing.T) {
-	require.Nil(t, Param{Key: "x", Type: Type(42)}.Value())
+	require.Nil(t, domstats.Param{Key: "x", Type: domstats.Type(42)}.Value())
 }
 
 func TestBuildParamsRejectsBadValue(t *testing.T) {
-	_, err := BuildParams([]Synthetic{{"x", TypeInt, 3}})
+	_, err := domstatstest.BuildParams([]domstatstest.Synthetic{{Key: "x", Type: domstats.TypeInt, Value: 3}})
 	require.ErrorContains(t, err, `"x"`)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 // Shaping converted records into Telegraf metrics (what Gather does after
@@ -32,7 +33,7 @@ func benchShape(b *testing.B, device bool) {
 	conv := domstats.NewConverter()
 	recs := make([]domstats.Record, domains)
 	for i := range recs {
-		cp, err := domstats.BuildParams(domstats.SyntheticDomain(i, params))
+		cp, err := domstatstest.BuildParams(domstatstest.SyntheticDomain(i, params))
 		if err != nil {
 			b.Fatal(err)
 		}

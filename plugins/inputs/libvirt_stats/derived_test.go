@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 // counters of one synthetic sample of a running domain with 2 vCPUs, one
@@ -33,7 +34,7 @@ func (s sampleSpec) record(t *testing.T, uuid string) domstats.Record {
 	if vcpus == 0 {
 		vcpus = 2
 	}
-	ps := []domstats.Synthetic{
+	ps := []domstatstest.Synthetic{
 		syn("state.state", int64(1)),
 		syn("cpu.time", s.cpu),
 		syn("balloon.current", uint64(65536)),

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/lineproto"
 )
 
@@ -126,8 +127,8 @@ func FuzzLayout(f *testing.F) {
 		// loaded 2-core machine (60000 of each took 5 s alone and hung a
 		// worker under load).
 		n := int(devices) % 4097
-		in := append(domstats.DecodeSynthetic(data), domstats.SyntheticDomain(n, n)...)
-		cp, err := domstats.BuildParams(in)
+		in := append(domstatstest.DecodeSynthetic(data), domstatstest.SyntheticDomain(n, n)...)
+		cp, err := domstatstest.BuildParams(in)
 		if err != nil {
 			return // a key of 80 bytes or more: libvirt never sends one
 		}
@@ -224,7 +225,7 @@ func FuzzConfig(f *testing.F) {
 // tag set for a line protocol parser: it comes out as the two characters
 // \v. A metadata tag name cannot have one at all.
 func TestVerticalTabLineSafe(t *testing.T) {
-	cp, err := domstats.BuildParams([]domstats.Synthetic{
+	cp, err := domstatstest.BuildParams([]domstatstest.Synthetic{
 		syn("state.state", int64(1)),
 		syn("block.0.name", "vd\va"),
 		syn("block.0.path", "/img/a\vb.qcow2"),

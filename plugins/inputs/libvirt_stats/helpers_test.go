@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 // newPlugin returns the plugin as Telegraf creates it, defaults included.
@@ -70,9 +71,9 @@ var t0 = time.Unix(1700000000, 0)
 
 // record converts synthetic typed parameters as the bulk call's records
 // are converted.
-func record(t testing.TB, name, uuid string, in ...domstats.Synthetic) domstats.Record {
+func record(t testing.TB, name, uuid string, in ...domstatstest.Synthetic) domstats.Record {
 	t.Helper()
-	cp, err := domstats.BuildParams(in)
+	cp, err := domstatstest.BuildParams(in)
 	require.NoError(t, err)
 	defer cp.Free()
 	return domstats.Record{Name: name, UUID: uuid, Params: domstats.NewConverter().Convert(cp)}
@@ -80,22 +81,22 @@ func record(t testing.TB, name, uuid string, in ...domstats.Synthetic) domstats.
 
 // syn is one synthetic typed parameter, its libvirt type from v's Go type
 // (uint64 and anything else: ullong).
-func syn(key string, v any) domstats.Synthetic {
+func syn(key string, v any) domstatstest.Synthetic {
 	switch b := v.(type) {
 	case int64:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeInt, Value: v}
+		return domstatstest.Synthetic{Key: key, Type: domstats.TypeInt, Value: v}
 	case string:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeString, Value: v}
+		return domstatstest.Synthetic{Key: key, Type: domstats.TypeString, Value: v}
 	case bool:
 		n := int64(0)
 		if b {
 			n = 1
 		}
-		return domstats.Synthetic{Key: key, Type: domstats.TypeBoolean, Value: n}
+		return domstatstest.Synthetic{Key: key, Type: domstats.TypeBoolean, Value: n}
 	case float64:
-		return domstats.Synthetic{Key: key, Type: domstats.TypeDouble, Value: v}
+		return domstatstest.Synthetic{Key: key, Type: domstats.TypeDouble, Value: v}
 	}
-	return domstats.Synthetic{Key: key, Type: domstats.TypeULLong, Value: v}
+	return domstatstest.Synthetic{Key: key, Type: domstats.TypeULLong, Value: v}
 }
 
 // deviceMetrics shapes one record in the device layout with a splitter of

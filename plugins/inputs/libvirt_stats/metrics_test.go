@@ -12,20 +12,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 func TestDomainMetric(t *testing.T) {
 	ts := time.Unix(1700000000, 0)
 	r := record(t, "web 1,a=b", "c0ffee00-7100-4000-8000-000000000001",
-		domstats.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(1)},
-		domstats.Synthetic{Key: "cpu.time", Type: domstats.TypeULLong, Value: uint64(602278000)},
-		domstats.Synthetic{Key: "balloon.current", Type: domstats.TypeULLong, Value: uint64(65536)},
-		domstats.Synthetic{Key: "vcpu.0.halted", Type: domstats.TypeBoolean, Value: int64(1)},
-		domstats.Synthetic{Key: "block.0.name", Type: domstats.TypeString, Value: "vda"},
-		domstats.Synthetic{Key: "dirtyrate.megabytes_per_second", Type: domstats.TypeLLong, Value: int64(-1)},
-		domstats.Synthetic{Key: "perf.cmt", Type: domstats.TypeULLong, Value: uint64(0)},
-		domstats.Synthetic{Key: "vm.some.future.key", Type: domstats.TypeDouble, Value: 1.5},
-		domstats.Synthetic{Key: "iothread.count", Type: domstats.TypeUint, Value: uint64(2)},
+		domstatstest.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(1)},
+		domstatstest.Synthetic{Key: "cpu.time", Type: domstats.TypeULLong, Value: uint64(602278000)},
+		domstatstest.Synthetic{Key: "balloon.current", Type: domstats.TypeULLong, Value: uint64(65536)},
+		domstatstest.Synthetic{Key: "vcpu.0.halted", Type: domstats.TypeBoolean, Value: int64(1)},
+		domstatstest.Synthetic{Key: "block.0.name", Type: domstats.TypeString, Value: "vda"},
+		domstatstest.Synthetic{Key: "dirtyrate.megabytes_per_second", Type: domstats.TypeLLong, Value: int64(-1)},
+		domstatstest.Synthetic{Key: "perf.cmt", Type: domstats.TypeULLong, Value: uint64(0)},
+		domstatstest.Synthetic{Key: "vm.some.future.key", Type: domstats.TypeDouble, Value: 1.5},
+		domstatstest.Synthetic{Key: "iothread.count", Type: domstats.TypeUint, Value: uint64(2)},
 	)
 	want := []telegraf.Metric{metric.New("libvirt_stats",
 		map[string]string{"domain": "web 1,a=b", "uuid": "c0ffee00-7100-4000-8000-000000000001"},
@@ -60,14 +61,14 @@ func TestDomainMetricWithoutParams(t *testing.T) {
 func TestDraftReusedAcrossDomains(t *testing.T) {
 	ts := time.Unix(1700000000, 0)
 	running := record(t, "a", "u-a",
-		domstats.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(1)},
-		domstats.Synthetic{Key: "state.reason", Type: domstats.TypeInt, Value: int64(1)},
-		domstats.Synthetic{Key: "cpu.time", Type: domstats.TypeULLong, Value: uint64(7)},
-		domstats.Synthetic{Key: "block.0.name", Type: domstats.TypeString, Value: "vda"},
+		domstatstest.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(1)},
+		domstatstest.Synthetic{Key: "state.reason", Type: domstats.TypeInt, Value: int64(1)},
+		domstatstest.Synthetic{Key: "cpu.time", Type: domstats.TypeULLong, Value: uint64(7)},
+		domstatstest.Synthetic{Key: "block.0.name", Type: domstats.TypeString, Value: "vda"},
 	)
 	paused := record(t, "b", "u-b",
-		domstats.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(3)},
-		domstats.Synthetic{Key: "state.reason", Type: domstats.TypeInt, Value: int64(1)},
+		domstatstest.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(3)},
+		domstatstest.Synthetic{Key: "state.reason", Type: domstats.TypeInt, Value: int64(1)},
 	)
 	meta := []telegraf.Tag{{Key: "project", Value: "p1"}, {Key: "az", Value: "nova"}, {Key: "domain", Value: "ignored"}}
 

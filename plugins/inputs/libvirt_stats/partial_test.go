@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 // running builds a running domain with the given disks; full adds the
 // monitor-based keys a NOWAIT call skips when the domain's job is busy.
 func running(t *testing.T, disks int, full bool) domstats.Record {
-	ps := []domstats.Synthetic{syn("state.state", int64(1)), syn("cpu.time", uint64(10))}
+	ps := []domstatstest.Synthetic{syn("state.state", int64(1)), syn("cpu.time", uint64(10))}
 	if full {
 		ps = append(ps, syn("balloon.rss", uint64(1)), syn("iothread.count", uint64(1)))
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 // libvirtEnum reads the members of one enum of the installed libvirt's
@@ -65,16 +65,16 @@ func TestStateNamesCoverLibvirt(t *testing.T) {
 func TestStateNameFields(t *testing.T) {
 	tests := []struct {
 		name          string
-		params        []domstats.Synthetic
+		params        []domstatstest.Synthetic
 		state, reason string
 	}{
-		{"shut off, destroyed", []domstats.Synthetic{syn("state.state", int64(5)), syn("state.reason", int64(2))}, "shutoff", "destroyed"},
-		{"running, booted", []domstats.Synthetic{syn("state.state", int64(1)), syn("state.reason", int64(1)), syn("cpu.time", uint64(1))}, "running", "booted"},
+		{"shut off, destroyed", []domstatstest.Synthetic{syn("state.state", int64(5)), syn("state.reason", int64(2))}, "shutoff", "destroyed"},
+		{"running, booted", []domstatstest.Synthetic{syn("state.state", int64(1)), syn("state.reason", int64(1)), syn("cpu.time", uint64(1))}, "running", "booted"},
 		// libvirt newer than the tables: no guess.
-		{"unknown reason", []domstats.Synthetic{syn("state.state", int64(3)), syn("state.reason", int64(99))}, "paused", ""},
-		{"unknown state", []domstats.Synthetic{syn("state.state", int64(42)), syn("state.reason", int64(0))}, "", ""},
-		{"no state group", []domstats.Synthetic{syn("cpu.time", uint64(1)), syn("block.count", uint64(0))}, "", ""},
-		{"state without reason", []domstats.Synthetic{syn("state.state", int64(1)), syn("cpu.time", uint64(1))}, "running", ""},
+		{"unknown reason", []domstatstest.Synthetic{syn("state.state", int64(3)), syn("state.reason", int64(99))}, "paused", ""},
+		{"unknown state", []domstatstest.Synthetic{syn("state.state", int64(42)), syn("state.reason", int64(0))}, "", ""},
+		{"no state group", []domstatstest.Synthetic{syn("cpu.time", uint64(1)), syn("block.count", uint64(0))}, "", ""},
+		{"state without reason", []domstatstest.Synthetic{syn("state.state", int64(1)), syn("cpu.time", uint64(1))}, "running", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
