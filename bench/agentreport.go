@@ -93,7 +93,7 @@ func (r *report) agentMethod(a *agentResult) {
 func (r *report) agentSection(a *agentResult) {
 	r.p("## 5. The whole agent: Telegraf's CPU per gather, children included\n\n")
 	r.p("%d QEMU domains on `%s` (the 6 test guests and `tlvb-NN` guests, every domain on the host, as in section 1); %d rounds, %d gathers per Telegraf process. The first three rows are what a user runs; the two limits are Telegraf alone handling this gather's metrics: `replayexec` (`bench/replayexec`) writes a recorded gather of the execd binary (%d metrics, %d fields, %d bytes of line protocol, timestamps set to now) back at each line on stdin, in one write; `inputs.tlvbench_replay` (`bench/replay`, compiled into a Telegraf built by `scripts/telegraf-build.sh custom` with `TELEGRAF_CUSTOM_IMPORTS`) adds copies of the same metrics, parsed once at start. A limit in the targets is that row plus the floor's client CPU (the bare call the metrics come from). Stock Telegraf is built from Telegraf %s's own code with tags `custom,inputs.execd,inputs.libvirt,parsers.influx,outputs.file,serializers.influx`; the compiled-in one with `custom,inputs.libvirt_stats,outputs.file,serializers.influx` plus `inputs.tlvbench_replay`. The plugin runs with its defaults (all groups, NOWAIT) and `read_only = false`; `inputs.libvirt` with its defaults (its 10 groups).\n\n",
-		a.Recorded.Metrics, a.URI, a.Rounds, a.Gathers, a.Recorded.Metrics, a.Recorded.Fields, a.Recorded.Bytes, telegrafVersion())
+		a.Recorded.Metrics, a.URI, a.Rounds, a.Gathers, a.Recorded.Metrics, a.Recorded.Fields, a.Recorded.Bytes, r.host.telegraf)
 	r.p("| contender | CPU ms / gather, all processes | of which Telegraf | of which the execd child | metrics / gather | fields / gather | RSS MB, Telegraf | RSS MB, child |\n")
 	r.p("|---|---|---|---|---|---|---|---|\n")
 	for _, c := range agentContenders {
@@ -160,15 +160,6 @@ func filepathDir(p string) string {
 		return "agent"
 	}
 	return filepath.Dir(p)
-}
-
-func telegrafVersion() string {
-	for _, row := range machine("-") {
-		if row[0] == "github.com/influxdata/telegraf" {
-			return row[1]
-		}
-	}
-	return "?"
 }
 
 // agentPerf is the whole-agent part of the README's Performance section.

@@ -30,8 +30,8 @@ var contenderNames = map[string]string{
 type report struct {
 	b       strings.Builder
 	started time.Time
-	results string
 	command string
+	host    host
 	targets []targetRow
 }
 
@@ -40,43 +40,84 @@ type targetRow struct {
 	met                    bool
 }
 
+// results are what one `make bench` run recorded in its results directory:
+// the report is a function of them and of the host it is written on.
+type results struct {
+	q10, q30, t1000 *scenarioResult
+	ex              execdResult
+	gb              map[string]map[string]dist
+	agent           *agentResult // nil for a run from before section 5
+}
+
+// host is what the report says of the machine, read when the report is
+// written (the results do not record it), so a test can fix it.
+type host struct {
+	machine  [][2]string // the Machine table, without the revision row
+	cpu      string      // model name and cores, for the Performance section
+	libvirt  string      // the daemon's version
+	qemu     string
+	telegraf string // the Telegraf module version the harness was built with
+	describe string // git describe, for results that recorded no revision
+}
+
 func reportMain(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
-	results := fs.String("results", "", "directory with the run's JSON files and gobench.txt")
+	dir := fs.String("results", "", "directory with the run's JSON files and gobench.txt")
 	out := fs.String("out", "BENCHMARKS.md", "the file to write")
 	command := fs.String("command", "make bench", "the command that produced the results")
 	perf := fs.String("perf", "", "also write the README's Performance section (the summary table) to this file")
 	_ = fs.Parse(args)
-	r := &report{results: *results, command: *command}
-	q10, err := loadScenario(filepath.Join(*results, "qemu-10.json"))
+	res, err := loadResults(*dir)
 	if err != nil {
 		return err
 	}
-	q30, err := loadScenario(filepath.Join(*results, "qemu-30.json"))
+	benchmarks, performance, err := renderReport(res, readHost(), *command)
 	if err != nil {
 		return err
 	}
-	t1000, err := loadScenario(filepath.Join(*results, "test-1000.json"))
-	if err != nil {
+	if err := os.WriteFile(*out, []byte(benchmarks), 0o644); err != nil {
 		return err
 	}
-	var ex execdResult
-	if err := loadJSON(filepath.Join(*results, "execd.json"), &ex); err != nil {
-		return err
+	if *perf == "" {
+		return nil
 	}
-	gb, err := parseGoBench(filepath.Join(*results, "gobench.txt"))
-	if err != nil {
-		return err
+	return os.WriteFile(*perf, []byte(performance), 0o644)
+}
+
+func loadResults(dir string) (*results, error) {
+	var res results
+	var err error
+	if res.q10, err = loadScenario(filepath.Join(dir, "qemu-10.json")); err != nil {
+		return nil, err
+	}
+	if res.q30, err = loadScenario(filepath.Join(dir, "qemu-30.json")); err != nil {
+		return nil, err
+	}
+	if res.t1000, err = loadScenario(filepath.Join(dir, "test-1000.json")); err != nil {
+		return nil, err
+	}
+	if err := loadJSON(filepath.Join(dir, "execd.json"), &res.ex); err != nil {
+		return nil, err
+	}
+	if res.gb, err = parseGoBench(filepath.Join(dir, "gobench.txt")); err != nil {
+		return nil, err
 	}
 	// The whole-agent scenario (section 5); a results directory from
 	// before it has none.
-	var agent *agentResult
-	if _, err := os.Stat(filepath.Join(*results, "agent.json")); err == nil {
-		agent = &agentResult{}
-		if err := loadJSON(filepath.Join(*results, "agent.json"), agent); err != nil {
-			return err
+	if _, err := os.Stat(filepath.Join(dir, "agent.json")); err == nil {
+		res.agent = &agentResult{}
+		if err := loadJSON(filepath.Join(dir, "agent.json"), res.agent); err != nil {
+			return nil, err
 		}
 	}
+	return &res, nil
+}
+
+// renderReport is BENCHMARKS.md and the README's Performance section
+// (docs/performance.md) of one run.
+func renderReport(res *results, h host, command string) (benchmarks, performance string, err error) {
+	q10, q30, t1000, ex, gb, agent := res.q10, res.q30, res.t1000, res.ex, res.gb, res.agent
+	r := &report{command: command, host: h}
 
 	// Targets first (the tables below are what they come from).
 	r.targetWall(q30, 1.05, "wall time, this plugin ÷ floor, N = 30 QEMU domains")
@@ -115,17 +156,11 @@ func reportMain(args []string) error {
 		r.agentSection(agent)
 	}
 	r.reading(q10, q30, t1000, gb, ex)
-	if err := os.WriteFile(*out, []byte(r.b.String()), 0o644); err != nil {
-		return err
-	}
-	if *perf == "" {
-		return nil
-	}
-	return os.WriteFile(*perf, []byte(perfSection(q30, t1000, gb, ex, agent, r.targets)), 0o644)
+	return r.b.String(), perfSection(h, q30, t1000, gb, ex, agent, r.targets), nil
 }
 
 // perfSection is the README's Performance section: the summary of this run.
-func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, agent *agentResult, targets []targetRow) string {
+func perfSection(h host, q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, agent *agentResult, targets []targetRow) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	cell := func(s *scenarioResult, c string, f func(perRound) []float64, prec int) string {
@@ -145,7 +180,7 @@ func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execd
 	p("<!-- The README's Performance section, written by make bench from the run in BENCHMARKS.md; links are relative to the repository root. -->\n\n")
 	p("## Performance\n\n")
 	p("One gather, median of %d rounds, each contender in its own process, interleaved; measured by `make bench` on %s, libvirt %s, QEMU %s (TCG guests). Full tables (spread, allocations, context switches, RPCs by procedure), the method and a reading: [BENCHMARKS.md](BENCHMARKS.md).\n\n",
-		q30.Rounds, machineShort(), libvirtVersion(), qemuVersion())
+		q30.Rounds, h.cpu, h.libvirt, h.qemu)
 	p("| per gather | 30 QEMU domains: wall ms | client CPU ms | RPCs | 1000 test-driver domains: wall ms | client CPU ms |\n|---|---|---|---|---|---|\n")
 	rows := []struct{ name, c string }{
 		{"bare `virConnectGetAllDomainStats` + free (floor)", "floor"},
@@ -184,26 +219,27 @@ func perfSection(q30, t *scenarioResult, gb map[string]map[string]dist, ex execd
 	return b.String()
 }
 
-func machineShort() string {
-	cpu := firstMatch("/proc/cpuinfo", "model name")
-	return fmt.Sprintf("%s, %d cores", cpu, runtime.NumCPU())
-}
-
-func libvirtVersion() string {
+// readHost reads the machine the report is written on (the one the run
+// measured: make bench writes it right after the run).
+func readHost() host {
+	h := host{machine: machine(), describe: cmdOut("git", "describe", "--always", "--dirty"), libvirt: "?", qemu: "?", telegraf: "?"}
+	h.cpu = fmt.Sprintf("%s, %d cores", firstMatch("/proc/cpuinfo", "model name"), runtime.NumCPU())
 	for _, line := range strings.Split(cmdOut("virsh", "-c", "qemu:///system", "version", "--daemon"), "\n") {
 		if k, v, ok := strings.Cut(line, ":"); ok && strings.Contains(k, "daemon") {
-			return strings.TrimSpace(v)
+			h.libvirt = strings.TrimSpace(v)
+			break
 		}
 	}
-	return "?"
-}
-
-func qemuVersion() string {
-	f := strings.Fields(firstLine(cmdOut("qemu-system-x86_64", "--version")))
-	if len(f) >= 4 {
-		return f[3]
+	if f := strings.Fields(firstLine(cmdOut("qemu-system-x86_64", "--version"))); len(f) >= 4 {
+		h.qemu = f[3]
 	}
-	return "?"
+	for _, row := range h.machine {
+		if row[0] == "github.com/influxdata/telegraf" {
+			h.telegraf = row[1]
+			break
+		}
+	}
+	return h
 }
 
 func loadJSON(path string, v any) error {
@@ -256,7 +292,10 @@ func (r *report) header(revision string) {
 	r.p("Written by `%s` (`scripts/bench.sh`, the harness is `bench/`) from a run started %s; do not edit by hand, run it again.\n\n",
 		r.command, r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	r.p("## Machine\n\n| | |\n|---|---|\n")
-	for _, kv := range machine(revision) {
+	if revision == "" {
+		revision = r.host.describe
+	}
+	for _, kv := range append(slices.Clone(r.host.machine), [2]string{"this repository (measured)", revision}) {
 		r.p("| %s | %s |\n", kv[0], kv[1])
 	}
 	r.p("\n")
@@ -504,7 +543,7 @@ func parseGoBench(path string) (map[string]map[string]dist, error) {
 	return out, sc.Err()
 }
 
-func machine(revision string) [][2]string {
+func machine() [][2]string {
 	var rows [][2]string
 	cpu := firstMatch("/proc/cpuinfo", "model name")
 	rows = append(rows, [2]string{"CPU", fmt.Sprintf("%s, %d cores", cpu, runtime.NumCPU())})
@@ -532,10 +571,6 @@ func machine(revision string) [][2]string {
 			}
 		}
 	}
-	if revision == "" {
-		revision = cmdOut("git", "describe", "--always", "--dirty")
-	}
-	rows = append(rows, [2]string{"this repository (measured)", revision})
 	return rows
 }
 
