@@ -207,7 +207,7 @@ func (r *report) reading(q10, q30, t *scenarioResult, gb map[string]map[string]d
 	td.Paired = overPct(paired)
 	td.OverFloorPct = 100 * (td.PluginWall/td.FloorWall - 1)
 	// ms per gather of 1000 domains is µs per domain
-	td.FloorPerDomainUs, td.OverFloorPerDomainUs = 1000*td.FloorWall/1000, 1000*(td.PluginWall-td.FloorWall)/1000
+	td.FloorPerDomainUs, td.OverFloorPerDomainUs = td.FloorWall, td.PluginWall-td.FloorWall
 	td.TargetSlackUs = 0.15 * td.FloorWall
 	td.PairedSpreadPct = 100 * (paired.Max - paired.Min)
 	td.AlwaysSlower = paired.Min > 1
