@@ -27,7 +27,7 @@ GOTAGS   := libvirt_dlopen
 
 .PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
         telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
-        telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint
+        telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint shellcheck
 
 all: build
 
@@ -103,7 +103,7 @@ hypervisor-down:
 example: deps hypervisor
 	scripts/capture-example.sh
 
-lint: golangci-lint nocgo readme-lint
+lint: golangci-lint nocgo readme-lint shellcheck
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet -tags 'qemu $(GOTAGS)' ./...
 	cd bench && go vet ./... && go test -count=1 ./...
@@ -130,6 +130,12 @@ readme-lint:
 	@before=$$(git status --porcelain; git diff); go generate ./...; after=$$(git status --porcelain; git diff); \
 	  if [ "$$before" != "$$after" ]; then git status --short; git diff; \
 	    echo "go generate ./... changed the tree: run it and commit the result"; exit 1; fi
+
+## shellcheck: every script of scripts/ (Debian's shellcheck, hv-lib.sh
+## followed where it is sourced)
+shellcheck:
+	scripts/deps.sh shellcheck
+	shellcheck -x scripts/*.sh
 
 ## golangci-lint: .golangci.yml over the main module (qemu tests included) and
 ## bench/; the linter is built from tools/lint (its own module) into .cache/bin

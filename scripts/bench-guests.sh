@@ -15,19 +15,19 @@
 # has settled after their boot (at most TLVB_SETTLE_SECS, default 60).
 set -euo pipefail
 
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 URI=qemu:///system
 PREFIX=tlvb
 IMG_DIR=/var/lib/libvirt/images/$PREFIX
 SETTLE_SECS=${TLVB_SETTLE_SECS:-60}
+TOOL_DIR="" # build_guestxml's guestxml; removed on exit
+
+# shellcheck source=scripts/hv-lib.sh
+. "$REPO_DIR/scripts/hv-lib.sh"
 
 say() { printf '[bench-guests] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 virsh_() { timeout 60 virsh -q -c "$URI" "$@"; }
-
-[ $# -ge 2 ] || die "usage: $0 COUNT CMD [ARGS...]"
-count=$1; shift
-[[ "$count" =~ ^[0-9]+$ ]] && [ "$count" -le 99 ] || die "COUNT must be 0..99"
-[ "$(id -u)" -eq 0 ] || die "must run as root"
 
 # Every guest of ours, whoever started it (an earlier run that was killed
 # hard included): destroy, and remove the disks.
@@ -39,72 +39,48 @@ cleanup() {
   done
   rm -rf "$IMG_DIR"
 }
-trap 'rc=$?; cleanup; say "removed the $PREFIX-* guests"; exit $rc' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-cleanup
+on_exit() {
+  local rc=$?
+  cleanup
+  say "removed the $PREFIX-* guests"
+  [ -z "$TOOL_DIR" ] || rm -rf "$TOOL_DIR"
+  exit "$rc"
+}
+
 # A guest left SIGSTOPped by a fault test would hang every stats call.
-for pidf in /run/libvirt/qemu/*.pid; do
-  [ -e "$pidf" ] || continue
-  qpid=$(tr -dc '0-9' <"$pidf")
-  if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
-    die "QEMU pid $qpid ($pidf) is stopped (SIGSTOP); run scripts/hypervisor-up.sh"
-  fi
-done
+refuse_stopped_qemus() {
+  local qpid pidf
+  read -r qpid pidf < <(stopped_qemus '*') || return 0
+  die "QEMU pid $qpid ($pidf) is stopped (SIGSTOP); run scripts/hypervisor-up.sh"
+}
 
-mkdir -p "$IMG_DIR"
-for i in $(seq 1 "$count"); do
-  n=$(printf '%02d' "$i")
-  name=$PREFIX-$n
+# guestxml writes the guests' XML from internal/bootguest/domain.xml.tmpl,
+# the template of the tests' boot-sector guest too.
+build_guestxml() {
+  TOOL_DIR=$(mktemp -d)
+  (cd "$REPO_DIR" && go build -o "$TOOL_DIR/guestxml" ./internal/bootguest/guestxml)
+}
+
+start_guest() { # N: tlvb-NN, its disk, UUID and MAC end in NN
+  local n=$1 name=$PREFIX-$1 xml
   qemu-img create -q -f qcow2 "$IMG_DIR/$name.qcow2" 64M
   xml=$(mktemp)
-  cat >"$xml" <<EOF
-<domain type='qemu'>
-  <name>$name</name>
-  <uuid>c0ffee00-7b00-4000-8000-0000000000$n</uuid>
-  <memory unit='MiB'>64</memory>
-  <currentMemory unit='MiB'>64</currentMemory>
-  <vcpu placement='static'>2</vcpu>
-  <iothreads>2</iothreads>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <boot dev='hd'/>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='$IMG_DIR/$name.qcow2'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <interface type='ethernet'>
-      <mac address='52:54:00:7b:00:$n'/>
-      <target dev='tap-$name' managed='yes'/>
-      <model type='virtio'/>
-    </interface>
-    <memballoon model='virtio'>
-      <stats period='1'/>
-    </memballoon>
-  </devices>
-</domain>
-EOF
+  "$TOOL_DIR/guestxml" -name "$name" -uuid "c0ffee00-7b00-4000-8000-0000000000$n" \
+    -memory 64 -current-memory 64 -vcpus 2 -iothreads 2 \
+    -disk "$IMG_DIR/$name.qcow2" -format qcow2 -on-reboot restart \
+    -mac "52:54:00:7b:00:$n" -balloon-period 1 >"$xml"
   virsh_ create "$xml" >/dev/null || { rm -f "$xml"; die "could not start $name"; }
   rm -f "$xml"
-done
-say "$count guests running: $(virsh -q -c "$URI" list --name | grep -c "^$PREFIX-" || true) $PREFIX-*"
+}
 
-# Settle: the guests' BIOS boot costs CPU for a while; wait until two
-# consecutive 3 s samples of host idle CPU differ by less than 3 points.
 cpu_ticks() { # total and idle (idle + iowait) ticks of all CPUs
   local f t=0 i
   read -r -a f </proc/stat
   for i in 1 2 3 4 5 6 7 8; do t=$((t + ${f[$i]})); done
   echo "$t $((f[4] + f[5]))"
 }
+
 idle_pct() { # host idle CPU in % over $1 seconds
   local t0 i0 t1 i1
   read -r t0 i0 < <(cpu_ticks)
@@ -112,13 +88,43 @@ idle_pct() { # host idle CPU in % over $1 seconds
   read -r t1 i1 < <(cpu_ticks)
   echo $(( (i1 - i0) * 100 / (t1 - t0) ))
 }
-start=$SECONDS prev=-100
-while :; do
-  cur=$(idle_pct 3)
-  say "host CPU idle: $cur%"
-  if [ $((cur - prev)) -lt 3 ] && [ $((prev - cur)) -lt 3 ]; then break; fi
-  if [ $((SECONDS - start)) -ge "$SETTLE_SECS" ]; then say "not settled after ${SETTLE_SECS}s; going on"; break; fi
-  prev=$cur
-done
 
-"$@"
+# Settle: the guests' BIOS boot costs CPU for a while; wait until two
+# consecutive 3 s samples of host idle CPU differ by less than 3 points.
+settle() {
+  local start=$SECONDS prev=-100 cur
+  while :; do
+    cur=$(idle_pct 3)
+    say "host CPU idle: $cur%"
+    if [ $((cur - prev)) -lt 3 ] && [ $((prev - cur)) -lt 3 ]; then break; fi
+    if [ $((SECONDS - start)) -ge "$SETTLE_SECS" ]; then say "not settled after ${SETTLE_SECS}s; going on"; break; fi
+    prev=$cur
+  done
+}
+
+main() {
+  local count i
+  [ $# -ge 2 ] || die "usage: $0 COUNT CMD [ARGS...]"
+  count=$1; shift
+  if ! [[ "$count" =~ ^[0-9]+$ ]] || [ "$count" -gt 99 ]; then die "COUNT must be 0..99"; fi
+  [ "$(id -u)" -eq 0 ] || die "must run as root"
+  export PATH=/usr/local/go/bin:$PATH
+
+  trap on_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  cleanup
+  refuse_stopped_qemus
+  build_guestxml
+
+  mkdir -p "$IMG_DIR"
+  for i in $(seq 1 "$count"); do
+    start_guest "$(printf '%02d' "$i")"
+  done
+  say "$count guests running: $(virsh -q -c "$URI" list --name | grep -c "^$PREFIX-" || true) $PREFIX-*"
+  settle
+
+  "$@"
+}
+
+main "$@"

@@ -24,6 +24,11 @@ EXECD_GATHERS=${TLV_BENCH_EXECD_GATHERS:-1000}
 AGENT_ROUNDS=${TLV_BENCH_AGENT_ROUNDS:-10}
 AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
 URI=qemu:///system
+# The QEMU scenarios' contenders, sections 1 and 5.
+QEMU_CONTENDERS=floor,plugin,floor-tg,telegraf,legacy
+
+# Set by build, read by the scenarios: GOTAGS (unless given) and
+TEST_URI="" # libvirt's test driver behind libvirtd, 1000 domains
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 # One scenario under the exclusive lock, killed (and its guests removed) if
@@ -33,41 +38,42 @@ locked() { flock -x "$LOCK" timeout 9m "$@"; }
 # of rounds plus the guests' boot.
 locked_long() { flock -x "$LOCK" timeout 25m "$@"; }
 
-cd "$REPO_DIR"
-[ "$(id -u)" -eq 0 ] || { say "must run as root (it starts guests)"; exit 1; }
-export PATH=/usr/local/go/bin:$PATH
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/*.json "$OUT/gobench.txt"
-rm -rf "$OUT/agent"
+# A fresh $OUT: the results of an earlier run go, its binaries are rebuilt.
+prepare_out() {
+  mkdir -p "$OUT"
+  OUT=$(cd "$OUT" && pwd)
+  rm -f "$OUT"/*.json "$OUT/gobench.txt"
+  rm -rf "$OUT/agent"
+}
 
-say "building the harness, the C allocation counter and the execd binary into $OUT"
-scripts/deps.sh
-# The Makefile's GOTAGS (libvirt_dlopen): measure what make build ships.
-GOTAGS=${GOTAGS-$(make -s --no-print-directory -C "$REPO_DIR" gotags)}
-(cd bench && go build -tags "$GOTAGS" -o "$OUT/tlvbench" .)
-gcc -shared -fPIC -O2 -o "$OUT/cmalloc.so" bench/cmalloc/cmalloc.c
-go build -tags "$GOTAGS" -o "$OUT/telegraf-libvirt" ./cmd/telegraf-libvirt
-(cd bench && go build -o "$OUT/replayexec" ./replayexec)
-# The whole agent's Telegraf builds (scripts/telegraf-build.sh, cached):
-# stock Telegraf with inputs.execd and inputs.libvirt, and one with
-# inputs.libvirt_stats and bench/replay (inputs.tlvbench_replay) compiled in.
-TELEGRAF_STOCK_TAGS=custom,inputs.execd,inputs.libvirt,parsers.influx,outputs.file,serializers.influx \
-  scripts/telegraf-build.sh stock "$OUT/telegraf-stock" >&2
-TELEGRAF_CUSTOM_TAGS=custom,inputs.libvirt_stats,outputs.file,serializers.influx \
-  TELEGRAF_CUSTOM_MODULES="github.com/telegraf-libvirt/telegraf-libvirt/bench=$REPO_DIR/bench" \
-  TELEGRAF_CUSTOM_IMPORTS=github.com/telegraf-libvirt/telegraf-libvirt/bench/replay \
-  scripts/telegraf-build.sh custom "$OUT/telegraf-custom" >&2
-scripts/gen-node-xml.sh 1000 >"$OUT/node-1000.xml"
-TEST_URI="test+unix://$OUT/node-1000.xml"
-cat >"$OUT/execd.conf" <<EOF
+# The harness, the C allocation counter, the execd binary, the Telegraf
+# builds of the whole agent, and the test driver's node of 1000 domains.
+build() {
+  say "building the harness, the C allocation counter and the execd binary into $OUT"
+  scripts/deps.sh
+  # The Makefile's GOTAGS (libvirt_dlopen): measure what make build ships.
+  GOTAGS=${GOTAGS-$(make -s --no-print-directory -C "$REPO_DIR" gotags)}
+  (cd bench && go build -tags "$GOTAGS" -o "$OUT/tlvbench" .)
+  gcc -shared -fPIC -O2 -o "$OUT/cmalloc.so" bench/cmalloc/cmalloc.c
+  go build -tags "$GOTAGS" -o "$OUT/telegraf-libvirt" ./cmd/telegraf-libvirt
+  (cd bench && go build -o "$OUT/replayexec" ./replayexec)
+  # The whole agent's Telegraf builds (scripts/telegraf-build.sh, cached):
+  # stock Telegraf with inputs.execd and inputs.libvirt, and one with
+  # inputs.libvirt_stats and bench/replay (inputs.tlvbench_replay) compiled in.
+  TELEGRAF_STOCK_TAGS=custom,inputs.execd,inputs.libvirt,parsers.influx,outputs.file,serializers.influx \
+    scripts/telegraf-build.sh stock "$OUT/telegraf-stock" >&2
+  TELEGRAF_CUSTOM_TAGS=custom,inputs.libvirt_stats,outputs.file,serializers.influx \
+    TELEGRAF_CUSTOM_MODULES="github.com/telegraf-libvirt/telegraf-libvirt/bench=$REPO_DIR/bench" \
+    TELEGRAF_CUSTOM_IMPORTS=github.com/telegraf-libvirt/telegraf-libvirt/bench/replay \
+    scripts/telegraf-build.sh custom "$OUT/telegraf-custom" >&2
+  scripts/gen-node-xml.sh 1000 >"$OUT/node-1000.xml"
+  TEST_URI="test+unix://$OUT/node-1000.xml"
+  cat >"$OUT/execd.conf" <<EOF
 [[inputs.libvirt_stats]]
   libvirt_uri = "$TEST_URI"
   collector_metrics = true
 EOF
-
-say "test hypervisor (scripts/hypervisor-up.sh)"
-locked scripts/hypervisor-up.sh >/dev/null
+}
 
 run() { # scenario title guests uri contenders gathers
   local scenario=$1 title=$2 guests=$3 uri=$4 contenders=$5 n=$6
@@ -82,33 +88,59 @@ run() { # scenario title guests uri contenders gathers
   fi
 }
 
-say "3. conversion alone: go test -bench"
-locked go test -tags "$GOTAGS" -run '^$' -bench . -benchmem -count 10 ./internal/domstats ./plugins/inputs/libvirt_stats \
-  | tee "$OUT/gobench.txt" | grep '^Benchmark' >&2
+go_benchmarks() {
+  say "3. conversion alone: go test -bench"
+  locked go test -tags "$GOTAGS" -run '^$' -bench . -benchmem -count 10 ./internal/domstats ./plugins/inputs/libvirt_stats \
+    | tee "$OUT/gobench.txt" | grep '^Benchmark' >&2
+}
 
-run qemu-10 "10 QEMU domains" 4 "$URI" floor,plugin,floor-tg,telegraf,legacy "$QEMU_GATHERS"
 # 30 QEMU domains, then section 5, the whole agent, on the same guests (one
 # boot of 24 guests, which takes minutes on a loaded host, for both).
-say "scenario qemu-30: 30 QEMU domains; then 5. the whole agent on them, $AGENT_ROUNDS rounds"
-mkdir -p "$OUT/agent"
-{
-  printf '%q ' "$OUT/tlvbench" run -scenario qemu-30 -title "30 QEMU domains" -uri "$URI" \
-    -contenders floor,plugin,floor-tg,telegraf,legacy -rounds "$ROUNDS" -warmup 2 -n "$QEMU_GATHERS" \
-    -preload "$OUT/cmalloc.so" -out "$OUT/qemu-30.json"
-  printf '&& '
-  printf '%q ' "$OUT/tlvbench" agent -uri "$URI" -title "30 QEMU domains, the whole agent" \
-    -stock "$OUT/telegraf-stock" -custom "$OUT/telegraf-custom" -bin "$OUT/telegraf-libvirt" \
-    -replayexec "$OUT/replayexec" -dir "$OUT/agent" -rounds "$AGENT_ROUNDS" -gathers "$AGENT_GATHERS" \
-    -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
-  echo
-} >"$OUT/qemu-30-agent.sh"
-locked_long scripts/bench-guests.sh 24 bash "$OUT/qemu-30-agent.sh"
-run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
+qemu30_and_agent() {
+  say "scenario qemu-30: 30 QEMU domains; then 5. the whole agent on them, $AGENT_ROUNDS rounds"
+  mkdir -p "$OUT/agent"
+  {
+    printf '%q ' "$OUT/tlvbench" run -scenario qemu-30 -title "30 QEMU domains" -uri "$URI" \
+      -contenders "$QEMU_CONTENDERS" -rounds "$ROUNDS" -warmup 2 -n "$QEMU_GATHERS" \
+      -preload "$OUT/cmalloc.so" -out "$OUT/qemu-30.json"
+    printf '&& '
+    printf '%q ' "$OUT/tlvbench" agent -uri "$URI" -title "30 QEMU domains, the whole agent" \
+      -stock "$OUT/telegraf-stock" -custom "$OUT/telegraf-custom" -bin "$OUT/telegraf-libvirt" \
+      -replayexec "$OUT/replayexec" -dir "$OUT/agent" -rounds "$AGENT_ROUNDS" -gathers "$AGENT_GATHERS" \
+      -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
+    echo
+  } >"$OUT/qemu-30-agent.sh"
+  locked_long scripts/bench-guests.sh 24 bash "$OUT/qemu-30-agent.sh"
+}
 
-say "4. execd binary, $EXECD_GATHERS gathers"
-locked "$OUT/tlvbench" execd -bin "$OUT/telegraf-libvirt" -config "$OUT/execd.conf" \
-  -gathers "$EXECD_GATHERS" -out "$OUT/execd.json"
+execd_gathers() {
+  say "4. execd binary, $EXECD_GATHERS gathers"
+  locked "$OUT/tlvbench" execd -bin "$OUT/telegraf-libvirt" -config "$OUT/execd.conf" \
+    -gathers "$EXECD_GATHERS" -out "$OUT/execd.json"
+}
 
-"$OUT/tlvbench" report -results "$OUT" -out "$REPO_DIR/BENCHMARKS.md" -command "make bench" \
-  -perf "$REPO_DIR/docs/performance.md"
-say "wrote BENCHMARKS.md and docs/performance.md (raw results in $OUT)"
+report() {
+  "$OUT/tlvbench" report -results "$OUT" -out "$REPO_DIR/BENCHMARKS.md" -command "make bench" \
+    -perf "$REPO_DIR/docs/performance.md"
+  say "wrote BENCHMARKS.md and docs/performance.md (raw results in $OUT)"
+}
+
+main() {
+  cd "$REPO_DIR"
+  [ "$(id -u)" -eq 0 ] || { say "must run as root (it starts guests)"; exit 1; }
+  export PATH=/usr/local/go/bin:$PATH
+  prepare_out
+  build
+
+  say "test hypervisor (scripts/hypervisor-up.sh)"
+  locked scripts/hypervisor-up.sh >/dev/null
+
+  go_benchmarks
+  run qemu-10 "10 QEMU domains" 4 "$URI" "$QEMU_CONTENDERS" "$QEMU_GATHERS"
+  qemu30_and_agent
+  run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
+  execd_gathers
+  report
+}
+
+main "$@"

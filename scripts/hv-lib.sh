@@ -1,4 +1,6 @@
-# Shared by scripts/hypervisor-up.sh and scripts/hypervisor-down.sh (sourced).
+# shellcheck shell=bash
+# Shared by scripts/hypervisor-up.sh, scripts/hypervisor-down.sh and
+# scripts/bench-guests.sh (sourced).
 
 # true while process PID exists and is not a zombie
 alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$s" ] && [ "$s" != Z ]; }
@@ -28,16 +30,25 @@ xml_name() {
     sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&amp;/\&/g'
 }
 
-# A tlv-* guest whose QEMU got SIGSTOPped (fault tests) blocks every monitor
-# call, and would make destroy wait: send it SIGCONT. Uses the caller's say.
-resume_stopped_qemus() {
+# "PID PIDFILE" of each QEMU of /run/libvirt/qemu/GLOB.pid that is
+# SIGSTOPped (the fault tests stop one): it blocks every monitor call.
+stopped_qemus() { # GLOB
   local pidf qpid
-  for pidf in /run/libvirt/qemu/tlv-*.pid; do
+  for pidf in /run/libvirt/qemu/$1.pid; do
     [ -e "$pidf" ] || continue
     qpid=$(tr -dc '0-9' <"$pidf")
     if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
-      say "QEMU pid $qpid ($pidf) is SIGSTOPped: sending SIGCONT"
-      kill -CONT "$qpid"
+      echo "$qpid $pidf"
     fi
   done
+}
+
+# A tlv-* guest whose QEMU got SIGSTOPped (fault tests) blocks every monitor
+# call, and would make destroy wait: send it SIGCONT. Uses the caller's say.
+resume_stopped_qemus() {
+  local qpid pidf
+  while read -r qpid pidf; do
+    say "QEMU pid $qpid ($pidf) is SIGSTOPped: sending SIGCONT"
+    kill -CONT "$qpid"
+  done < <(stopped_qemus 'tlv-*')
 }

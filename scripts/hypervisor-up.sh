@@ -70,7 +70,7 @@ env_val() { sed -n "s/^$1=//p" "$SASL_ENV" | head -n 1; }
 # files: whatever a daemon inherits it keeps for its whole life, and a
 # caller's `flock FILE scripts/hypervisor-up.sh` lock would never be released.
 clean_env() (
-  for fd in /proc/$BASHPID/fd/*; do
+  for fd in "/proc/$BASHPID/fd/"*; do
     fd=${fd##*/}
     if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
   done
@@ -196,8 +196,9 @@ configure_sasl() {
   SASL_USER=$(env_val TLV_SASL_USERNAME)
   SASL_PASS=$(env_val TLV_SASL_PASSWORD)
   SASL_URI=$(env_val TLV_SASL_URI)
-  [ -n "$SASL_USER" ] && [ -n "$SASL_PASS" ] && [ -n "$SASL_URI" ] \
-    || die "$SASL_ENV: TLV_SASL_URI, TLV_SASL_USERNAME or TLV_SASL_PASSWORD missing"
+  if [ -z "$SASL_USER" ] || [ -z "$SASL_PASS" ] || [ -z "$SASL_URI" ]; then
+    die "$SASL_ENV: TLV_SASL_URI, TLV_SASL_USERNAME or TLV_SASL_PASSWORD missing"
+  fi
   if ! sasldblistusers2 -f "$SASL_DB" 2>/dev/null | grep -q "^$SASL_USER@"; then
     say "SASL user '$SASL_USER' in $SASL_DB"
   fi

@@ -102,7 +102,7 @@ start() { # dir addr
   # test's process-group kill does not race our stop. Inherited descriptors
   # are closed: a daemon must not keep, e.g., the caller's flock(1) lock.
   (
-    for fd in /proc/$BASHPID/fd/*; do
+    for fd in "/proc/$BASHPID/fd/"*; do
       fd=${fd##*/}
       [ "$fd" -gt 2 ] && eval "exec $fd>&-"
     done
@@ -153,7 +153,7 @@ stop() { # dir
 status() { # dir addr
   local dir=$1 addr=$2 pid
   pid=$(pid_of "$dir" || true)
-  [ -n "$pid" ] && ours "$pid" && ping_ "$addr" || { say "not running ($dir, $addr)"; exit 1; }
+  if [ -z "$pid" ] || ! ours "$pid" || ! ping_ "$addr"; then say "not running ($dir, $addr)"; exit 1; fi
   say "running (pid $pid) on http://$addr"
 }
 

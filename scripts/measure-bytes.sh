@@ -16,54 +16,93 @@
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$REPO_DIR"
-seconds=${1:-0}
+ADDR=127.0.0.1:18096 # the throwaway influxd of 2.
+DB=measure
+
+# Set by the steps, removed or stopped by cleanup.
+LP=""     # one gather's line protocol
+DIR=""    # influxd's data, telegraf.conf and telegraf.log
+TG_PID="" # bin/telegraf-libvirt-stats while it runs
+
 say() { printf '[measure] %s\n' "$*"; }
 
-lp=$(mktemp)
-trap 'rm -f "$lp"' EXIT
-bin/telegraf-libvirt -once -config examples/libvirt_stats.conf >"$lp"
-domains=$(wc -l <"$lp")
-bytes=$(wc -c <"$lp")
-gz=$(gzip -9 -c "$lp" | wc -c)
-say "line protocol, one gather: $domains domains, $bytes bytes = $((bytes / domains)) bytes/domain" \
-  "(min $(awk '{print length($0)+1}' "$lp" | sort -n | head -1), max $(awk '{print length($0)+1}' "$lp" | sort -n | tail -1));" \
-  "gzip -9: $gz bytes = $((gz / domains)) bytes/domain"
-
-[ "$seconds" -gt 0 ] || exit 0
-
-dir=$(mktemp -d)
-addr=127.0.0.1:18096
-db=measure
-tg_pid=
 cleanup() {
-  [ -n "$tg_pid" ] && kill -TERM "$tg_pid" 2>/dev/null && wait "$tg_pid" 2>/dev/null || true
-  scripts/influxdb.sh stop "$dir" >/dev/null
-  rm -rf "$dir" "$lp"
+  if [ -n "$TG_PID" ]; then
+    if kill -TERM "$TG_PID" 2>/dev/null; then wait "$TG_PID" 2>/dev/null || true; fi
+  fi
+  if [ -n "$DIR" ]; then
+    scripts/influxdb.sh stop "$DIR" >/dev/null
+    rm -rf "$DIR"
+  fi
+  rm -f "$LP"
 }
-trap cleanup EXIT
-# Snapshot the in-memory cache to TSM 2 s after the last write and fully
-# compact the shard 5 s after, so the directory holds what a long-lived
-# database holds per point (the defaults wait 10 min and 4 h).
-INFLUXDB_DATA_CACHE_SNAPSHOT_WRITE_COLD_DURATION=2s \
-  INFLUXDB_DATA_COMPACT_FULL_WRITE_COLD_DURATION=5s \
-  scripts/influxdb.sh start "$dir" "$addr" >/dev/null
-sed -e 's/^  interval = "10s"$/  interval = "1s"/' -e 's/^  flush_interval = "10s"$/  flush_interval = "1s"/' \
-  -e "s|http://127.0.0.1:8086|http://$addr|" -e "s/^  database = \"telegraf\"$/  database = \"$db\"/" \
-  examples/telegraf-compiled.conf >"$dir/telegraf.conf"
-say "running bin/telegraf-libvirt-stats for ${seconds}s (interval 1s)"
-bin/telegraf-libvirt-stats --config "$dir/telegraf.conf" >"$dir/telegraf.log" 2>&1 &
-tg_pid=$!
-sleep "$seconds"
-kill -TERM "$tg_pid"
-wait "$tg_pid" || true
-tg_pid=
-q() { influx -host "${addr%:*}" -port "${addr##*:}" -database "$db" -format csv -execute "$1" | tail -n 1 | cut -d, -f3; }
-points=$(q 'SELECT count("state.state") FROM "libvirt_stats"')
-wal_before=$(du -sb "$dir/wal/$db" | cut -f1)
-sleep 15 # snapshot (2 s cold) + full compaction (5 s cold) + margin
-tsm=$(find "$dir/data/$db" -name '*.tsm' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
-wal=$(du -sb "$dir/wal/$db" | cut -f1)
-say "InfluxDB 1.x: $points points (domain x gather); WAL before snapshot $wal_before bytes = $((wal_before / points)) bytes/point;" \
-  "after snapshot and compaction: TSM $tsm bytes = $((tsm / points)) bytes/point, WAL $wal bytes"
-say "TSM files: $(cd "$dir/data/$db" && find . -name '*.tsm' -printf '%p (%s bytes) ' )"
+
+# 1. One gather's line protocol: bytes per domain, plain and gzip -9.
+measure_line_protocol() {
+  local domains bytes gz
+  bin/telegraf-libvirt -once -config examples/libvirt_stats.conf >"$LP"
+  domains=$(wc -l <"$LP")
+  bytes=$(wc -c <"$LP")
+  gz=$(gzip -9 -c "$LP" | wc -c)
+  say "line protocol, one gather: $domains domains, $bytes bytes = $((bytes / domains)) bytes/domain" \
+    "(min $(awk '{print length($0)+1}' "$LP" | sort -n | head -1), max $(awk '{print length($0)+1}' "$LP" | sort -n | tail -1));" \
+    "gzip -9: $gz bytes = $((gz / domains)) bytes/domain"
+}
+
+# A throwaway influxd in $DIR that snapshots its in-memory cache to TSM 2 s
+# after the last write and fully compacts the shard 5 s after, so the
+# directory holds what a long-lived database holds per point (the defaults
+# wait 10 min and 4 h).
+start_influxdb() {
+  DIR=$(mktemp -d)
+  INFLUXDB_DATA_CACHE_SNAPSHOT_WRITE_COLD_DURATION=2s \
+    INFLUXDB_DATA_COMPACT_FULL_WRITE_COLD_DURATION=5s \
+    scripts/influxdb.sh start "$DIR" "$ADDR" >/dev/null
+}
+
+# Telegraf with the plugin compiled in, writing to $DB every second for
+# $1 seconds.
+run_telegraf() {
+  sed -e 's/^  interval = "10s"$/  interval = "1s"/' -e 's/^  flush_interval = "10s"$/  flush_interval = "1s"/' \
+    -e "s|http://127.0.0.1:8086|http://$ADDR|" -e "s/^  database = \"telegraf\"$/  database = \"$DB\"/" \
+    examples/telegraf-compiled.conf >"$DIR/telegraf.conf"
+  say "running bin/telegraf-libvirt-stats for ${1}s (interval 1s)"
+  bin/telegraf-libvirt-stats --config "$DIR/telegraf.conf" >"$DIR/telegraf.log" 2>&1 &
+  TG_PID=$!
+  sleep "$1"
+  kill -TERM "$TG_PID"
+  wait "$TG_PID" || true
+  TG_PID=
+}
+
+# query INFLUXQL: the first value of the last row
+query() {
+  influx -host "${ADDR%:*}" -port "${ADDR##*:}" -database "$DB" -format csv -execute "$1" | tail -n 1 | cut -d, -f3
+}
+
+# 2. Bytes per point on disk, before and after the snapshot and compaction.
+measure_influxdb() {
+  local points wal_before tsm wal
+  points=$(query 'SELECT count("state.state") FROM "libvirt_stats"')
+  wal_before=$(du -sb "$DIR/wal/$DB" | cut -f1)
+  sleep 15 # snapshot (2 s cold) + full compaction (5 s cold) + margin
+  tsm=$(find "$DIR/data/$DB" -name '*.tsm' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+  wal=$(du -sb "$DIR/wal/$DB" | cut -f1)
+  say "InfluxDB 1.x: $points points (domain x gather); WAL before snapshot $wal_before bytes = $((wal_before / points)) bytes/point;" \
+    "after snapshot and compaction: TSM $tsm bytes = $((tsm / points)) bytes/point, WAL $wal bytes"
+  say "TSM files: $(cd "$DIR/data/$DB" && find . -name '*.tsm' -printf '%p (%s bytes) ' )"
+}
+
+main() {
+  local seconds=${1:-0}
+  cd "$REPO_DIR"
+  LP=$(mktemp)
+  trap cleanup EXIT
+  measure_line_protocol
+  [ "$seconds" -gt 0 ] || exit 0
+  start_influxdb
+  run_telegraf "$seconds"
+  measure_influxdb
+}
+
+main "$@"

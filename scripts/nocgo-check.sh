@@ -7,23 +7,29 @@
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tg=${1:?usage: $0 TELEGRAF_BINARY}
-conf=$(mktemp --suffix=.conf)
-out=$(mktemp)
-trap 'rm -f "$conf" "$out"' EXIT
-# Every option of the plugin's sample.conf stays accepted without cgo.
-sed -E 's/^  # ( *[a-z[])/  \1/' "$REPO_DIR/plugins/inputs/libvirt_stats/sample.conf" >"$conf"
+CONF="" OUT="" # the configuration and Telegraf's output; removed on exit
 
-if timeout 60 "$tg" --config "$conf" --test >"$out" 2>&1; then
-  cat "$out" >&2
-  echo "[nocgo-check] FAIL: $tg started with inputs.libvirt_stats although built without cgo" >&2
+fail() { # message: Telegraf's output, then why it fails the check
+  cat "$OUT" >&2
+  echo "[nocgo-check] FAIL: $*" >&2
   exit 1
-fi
-for want in 'inputs.libvirt_stats' 'built without cgo (CGO_ENABLED=0)' 'CGO_ENABLED=1' 'libvirt-dev'; do
-  if ! grep -qF -- "$want" "$out"; then
-    cat "$out" >&2
-    echo "[nocgo-check] FAIL: $tg's error does not say: $want" >&2
-    exit 1
+}
+
+main() {
+  local tg=${1:?usage: $0 TELEGRAF_BINARY} want
+  CONF=$(mktemp --suffix=.conf)
+  OUT=$(mktemp)
+  trap 'rm -f "$CONF" "$OUT"' EXIT
+  # Every option of the plugin's sample.conf stays accepted without cgo.
+  sed -E 's/^  # ( *[a-z[])/  \1/' "$REPO_DIR/plugins/inputs/libvirt_stats/sample.conf" >"$CONF"
+
+  if timeout 60 "$tg" --config "$CONF" --test >"$OUT" 2>&1; then
+    fail "$tg started with inputs.libvirt_stats although built without cgo"
   fi
-done
-echo "[nocgo-check] ok: $(grep -m1 -F 'built without cgo' "$out")"
+  for want in 'inputs.libvirt_stats' 'built without cgo (CGO_ENABLED=0)' 'CGO_ENABLED=1' 'libvirt-dev'; do
+    grep -qF -- "$want" "$OUT" || fail "$tg's error does not say: $want"
+  done
+  echo "[nocgo-check] ok: $(grep -m1 -F 'built without cgo' "$OUT")"
+}
+
+main "$@"

@@ -37,11 +37,17 @@ install_pkg() {
   if [ -x /etc/init.d/prometheus ]; then
     /etc/init.d/prometheus stop >/dev/null 2>&1 || true
   fi
-  command -v prometheus >/dev/null && command -v promtool >/dev/null || die "prometheus/promtool missing after install"
+  if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    die "prometheus/promtool missing after install"
+  fi
   say "$(prometheus --version 2>&1 | head -1)"
 }
 
-case "${1:-}" in
-  install) install_pkg ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
-esac
+main() {
+  case "${1:-}" in
+    install) install_pkg ;;
+    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

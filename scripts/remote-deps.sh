@@ -6,5 +6,11 @@
 # forbids it; without one, sshd is not started by this script either way:
 # the tests never use port 22).
 set -euo pipefail
+
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-exec "$REPO_DIR/scripts/deps.sh" gnutls-bin openssh-server
+
+main() {
+  exec "$REPO_DIR/scripts/deps.sh" gnutls-bin openssh-server
+}
+
+main "$@"

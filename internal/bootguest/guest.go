@@ -23,30 +23,12 @@ const NamePrefix = "tlvd-boot-"
 // imageDir holds the guests' disks, next to the tlv-* guests' ones.
 const imageDir = "/var/lib/libvirt/images/tlv"
 
-// domainXML is a transient domain like the tlv-* ones (TCG, machine pc,
-// 16 MiB, one vCPU, virtio disk and balloon) that boots its raw disk.
-const domainXML = `<domain type='qemu'>
-  <name>%s</name>
-  <memory unit='MiB'>16</memory>
-  <vcpu placement='static'>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <boot dev='hd'/>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='%s'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <memballoon model='virtio'/>
-  </devices>
-</domain>
-`
+// domain is the boot-sector guest: a transient domain like the tlv-* ones
+// (TCG, machine pc, 16 MiB, one vCPU, virtio disk and balloon) that boots
+// its raw disk.
+func domain(name, image string) Domain {
+	return Domain{Name: name, MemoryMiB: 16, VCPUs: 1, Disk: image, DiskFormat: "raw", OnReboot: "destroy"}
+}
 
 // Guest is a running boot-sector guest.
 type Guest struct {
@@ -84,8 +66,12 @@ func start(name string) (*Guest, error) {
 	if err := WriteImage(g.image); err != nil {
 		return nil, err
 	}
+	b, err := domain(name, g.image).XML()
+	if err != nil {
+		return g, err
+	}
 	xml := filepath.Join(os.TempDir(), name+".xml")
-	if err := os.WriteFile(xml, fmt.Appendf(nil, domainXML, name, g.image), 0o644); err != nil {
+	if err := os.WriteFile(xml, b, 0o644); err != nil {
 		return g, err
 	}
 	defer os.Remove(xml)

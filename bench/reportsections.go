@@ -1,0 +1,310 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// The sections of BENCHMARKS.md and docs/performance.md: the values each
+// template of report.md.tmpl and performance.md.tmpl shows.
+
+func (r *report) header(revision string) {
+	if revision == "" {
+		revision = r.host.describe
+	}
+	r.render("header", struct {
+		Command, Started string
+		Machine          [][2]string
+	}{r.command, r.started.UTC().Format("2006-01-02 15:04 UTC"),
+		append(slices.Clone(r.host.machine), [2]string{"this repository (measured)", revision})})
+}
+
+func (r *report) targetTable() {
+	type row struct {
+		What, Target, Measured string
+		Met                    bool
+	}
+	var rows []row
+	for _, t := range r.targets {
+		rows = append(rows, row{t.what, t.target, t.measured, t.met})
+	}
+	r.render("targets", rows)
+}
+
+func (r *report) method(q, t *scenarioResult, agent *agentResult) {
+	r.render("method", struct {
+		Q, T       *scenarioResult
+		RPCGathers int
+		Agent      *agentResult
+	}{q, t, rpcGathers, agent})
+}
+
+// scenarioData is one scenario's table: the contenders of order it ran.
+type scenarioData struct {
+	Rows                   []scenarioRow
+	RPCByProc              string
+	IdleBefore, IdleDuring float64
+	Rounds                 int
+	TookS                  float64
+}
+
+type scenarioRow struct {
+	Name                                 string
+	Wall, CPU, GoAllocs, CMallocs, CtxSw dist
+	RPCs                                 float64
+	Domains, Fields, Metrics             int
+}
+
+func scenarioTable(s *scenarioResult, order []string) scenarioData {
+	d := scenarioData{IdleBefore: s.IdleBefore, IdleDuring: s.IdleDuring, Rounds: s.Rounds, TookS: s.Took.Seconds()}
+	var parts []string
+	for _, c := range order {
+		if slices.Contains(s.Contenders, c) {
+			p := roundsOf(s.Samples, c)
+			fields := p.Tally.Params
+			if fields == 0 {
+				fields = p.Tally.Fields
+			}
+			d.Rows = append(d.Rows, scenarioRow{contenderNames[c], distOf(p.Wall), distOf(p.CPU), distOf(p.GoAllocs),
+				distOf(p.CMallocs), distOf(p.CtxSw), s.RPC[c].PerGather, p.Tally.Domains, fields, p.Tally.Metrics})
+		}
+		if rc, ok := s.RPC[c]; ok {
+			var procs []string
+			for name, n := range rc.ByProc {
+				procs = append(procs, fmt.Sprintf("%s %s", name, fmtFloat(n, 1)))
+			}
+			slices.Sort(procs)
+			parts = append(parts, fmt.Sprintf("%s: %s", c, strings.Join(procs, ", ")))
+		}
+	}
+	d.RPCByProc = strings.Join(parts, "; ")
+	return d
+}
+
+func (r *report) qemu(q10, q30 *scenarioResult) {
+	order := []string{"floor", "plugin", "floor-tg", "telegraf", "legacy"}
+	r.render("qemu", struct {
+		URI      string
+		Q10, Q30 scenarioData
+	}{q10.URI, scenarioTable(q10, order), scenarioTable(q30, order)})
+}
+
+func (r *report) testDriver(t *scenarioResult) {
+	r.render("testDriver", struct {
+		URI   string
+		Table scenarioData
+	}{t.URI, scenarioTable(t, []string{"floor", "plugin", "golibvirt"})})
+}
+
+func (r *report) goBench(gb map[string]map[string]dist) {
+	type row struct {
+		Name, What      string
+		Units           map[string]dist
+		MsOp            dist
+		AllocsPerGather *dist // a whole Gather's allocations
+	}
+	what := map[string]string{
+		"BenchmarkConvert":              "typed parameters → Go records (`internal/domstats`)",
+		"BenchmarkShape":                "Go records → Telegraf metrics (completeness check + one metric per domain)",
+		"BenchmarkShapeDevice":          "the same in the device layout (a metric per disk, NIC, vCPU, iothread besides the domain's)",
+		"BenchmarkGatherTestDriver1000": "a whole Gather, 1000 test-driver domains in-process (no daemon); per op = per gather",
+	}
+	var rows []row
+	for _, name := range []string{"BenchmarkConvert", "BenchmarkShape", "BenchmarkShapeDevice", "BenchmarkGatherTestDriver1000"} {
+		m, ok := gb[name]
+		if !ok {
+			continue
+		}
+		nsop := m["ns/op"]
+		rw := row{Name: name, What: what[name], Units: m, MsOp: dist{Median: nsop.Median / 1e6, Min: nsop.Min / 1e6, Max: nsop.Max / 1e6, N: nsop.N}}
+		if a, ok := m["allocs/op"]; ok && name == "BenchmarkGatherTestDriver1000" {
+			rw.AllocsPerGather = &a
+		}
+		rows = append(rows, rw)
+	}
+	r.render("goBench", rows)
+}
+
+func (r *report) execd(ex execdResult) {
+	sum := summarizeExecd(ex)
+	var walls []float64
+	for _, w := range ex.WallNs[sum.From:] {
+		walls = append(walls, float64(w)/1e6)
+	}
+	r.render("execd", struct {
+		execdSummary
+		Config                                        string
+		SteadyFrom, Before, Bytes, Threads            int
+		Wall                                          dist
+		RSSFirst, RSSBefore, RSSLast, HWM, Anon, File float64
+		IdleHost                                      float64
+	}{sum, filepath.Base(ex.Config), sum.From + 1, sum.From, ex.Bytes, ex.Threads, distOf(walls),
+		mib(ex.RSSKiB[0]), mib(ex.RSSKiB[sum.From-1]), mib(ex.RSSKiB[len(ex.RSSKiB)-1]), mib(ex.HWMKiB), mib(ex.AnonKiB), mib(ex.FileKiB),
+		ex.IdleHost})
+}
+
+// qemuReading is the reading of one QEMU scenario: medians per gather (ms),
+// percentages over the floor.
+type qemuReading struct {
+	Domains                                              int
+	PluginWall, FloorWall, OverFloorPct                  float64
+	Paired                                               dist // plugin ÷ floor wall time per round, % over
+	PluginCPU, FloorCPU, TelegrafCPU, TelegrafOverPlugin float64
+	TelegrafAllocs, PluginAllocs, MetricsPerDomain       float64
+	TelegrafWall, FloorTGWall                            float64
+	LegacyRPCs, PluginRPCs, LegacyCPU, LegacyOverPlugin  float64
+	LegacyWall                                           float64
+	LegacyAsksLess                                       bool // faster than the bulk call: it asks for less
+}
+
+// testDriverReading is the reading of the 1000 test-driver domains.
+type testDriverReading struct {
+	FloorWall, FloorCPU, PluginWall, PluginCPU, OverFloorPct float64
+	Paired                                                   dist
+	FloorPerDomainUs, OverFloorPerDomainUs, TargetSlackUs    float64
+	PairedSpreadPct                                          float64
+	AlwaysSlower                                             bool
+	GoLibvirtWall, GoLibvirtCPU, GoLibvirtAllocs             float64
+}
+
+// overPct is a ratio's distribution as % over 1.
+func overPct(d dist) dist {
+	return dist{Median: 100 * (d.Median - 1), Min: 100 * (d.Min - 1), Max: 100 * (d.Max - 1), N: d.N}
+}
+
+func (r *report) reading(q10, q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult) {
+	med := func(s *scenarioResult, c string, f func(perRound) []float64) float64 {
+		return distOf(f(roundsOf(s.Samples, c))).Median
+	}
+	var qemu []qemuReading
+	for _, s := range []*scenarioResult{q10, q30} {
+		n := roundsOf(s.Samples, "floor").Tally.Domains
+		q := qemuReading{Domains: n,
+			FloorWall: med(s, "floor", wallOfRound), PluginWall: med(s, "plugin", wallOfRound),
+			PluginCPU: med(s, "plugin", cpuOfRound), TelegrafCPU: med(s, "telegraf", cpuOfRound), FloorCPU: med(s, "floor", cpuOfRound),
+			Paired:         overPct(distOf(pairedRatios(s.Samples, "plugin", "floor", wallOf))),
+			TelegrafAllocs: med(s, "telegraf", allocsOfRound), PluginAllocs: med(s, "plugin", allocsOfRound),
+			MetricsPerDomain: float64(roundsOf(s.Samples, "telegraf").Tally.Metrics) / float64(max(n, 1)),
+			FloorTGWall:      med(s, "floor-tg", wallOfRound), TelegrafWall: med(s, "telegraf", wallOfRound),
+			LegacyWall: med(s, "legacy", wallOfRound), LegacyCPU: med(s, "legacy", cpuOfRound),
+			LegacyRPCs: s.RPC["legacy"].PerGather, PluginRPCs: s.RPC["plugin"].PerGather,
+		}
+		q.OverFloorPct = 100 * (q.PluginWall/q.FloorWall - 1)
+		q.TelegrafOverPlugin = q.TelegrafCPU / q.PluginCPU
+		q.LegacyOverPlugin = q.LegacyCPU / q.PluginCPU
+		q.LegacyAsksLess = q.LegacyWall < q.FloorWall
+		qemu = append(qemu, q)
+	}
+	td := testDriverReading{
+		FloorWall: med(t, "floor", wallOfRound), PluginWall: med(t, "plugin", wallOfRound), GoLibvirtWall: med(t, "golibvirt", wallOfRound),
+		FloorCPU: med(t, "floor", cpuOfRound), PluginCPU: med(t, "plugin", cpuOfRound), GoLibvirtCPU: med(t, "golibvirt", cpuOfRound),
+		GoLibvirtAllocs: med(t, "golibvirt", allocsOfRound),
+	}
+	paired := distOf(pairedRatios(t.Samples, "plugin", "floor", wallOf))
+	td.Paired = overPct(paired)
+	td.OverFloorPct = 100 * (td.PluginWall/td.FloorWall - 1)
+	// ms per gather of 1000 domains is µs per domain
+	td.FloorPerDomainUs, td.OverFloorPerDomainUs = td.FloorWall, td.PluginWall-td.FloorWall
+	td.TargetSlackUs = 0.15 * td.FloorWall
+	td.PairedSpreadPct = 100 * (paired.Max - paired.Min)
+	td.AlwaysSlower = paired.Min > 1
+	var missed []string
+	for _, tr := range r.targets {
+		if !tr.met {
+			missed = append(missed, tr.what)
+		}
+	}
+	r.render("reading", struct {
+		QEMU           []qemuReading
+		TestDriver     testDriverReading
+		Convert, Shape benchPerParam
+		Execd          execdSummary
+		Missed         string
+		IdleBefore30   float64
+	}{qemu, td, perParam(gb["BenchmarkConvert"]), perParam(gb["BenchmarkShape"]), summarizeExecd(ex), strings.Join(missed, "; "), q30.IdleBefore})
+}
+
+// perfSection is the README's Performance section: the summary of this run.
+func perfSection(h host, q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, agent *agentResult, targets []targetRow) (string, error) {
+	// A contender a scenario did not run is NaN: "–" in the table.
+	median := func(s *scenarioResult, c string, f func(perRound) []float64) float64 {
+		if !slices.Contains(s.Contenders, c) {
+			return math.NaN()
+		}
+		return distOf(f(roundsOf(s.Samples, c))).Median
+	}
+	rpcs := func(s *scenarioResult, c string) float64 {
+		if rc, ok := s.RPC[c]; ok {
+			return rc.PerGather
+		}
+		return math.NaN()
+	}
+	type row struct {
+		Name                                          string
+		Q30Wall, Q30CPU, Q30RPCs, T1000Wall, T1000CPU float64
+	}
+	type target struct {
+		What, Target, Value string
+		Met                 bool
+	}
+	data := struct {
+		Rounds             int
+		CPU, Libvirt, QEMU string
+		Rows               []row
+		Agent              *agentPerfData
+		Convert, Shape     benchPerParam
+		Execd              execdSummary
+		Targets            []target
+	}{Rounds: q30.Rounds, CPU: h.cpu, Libvirt: h.libvirt, QEMU: h.qemu,
+		Convert: perParam(gb["BenchmarkConvert"]), Shape: perParam(gb["BenchmarkShape"]), Execd: summarizeExecd(ex)}
+	for _, c := range []struct{ name, c string }{
+		{"bare `virConnectGetAllDomainStats` + free (floor)", "floor"},
+		{"**this plugin** (`Gather` into Telegraf's accumulator)", "plugin"},
+		{"Telegraf `inputs.libvirt`", "telegraf"},
+		{"per-domain calls, as collectd makes them", "legacy"},
+		{"go-libvirt's bulk call, no metrics built", "golibvirt"},
+	} {
+		data.Rows = append(data.Rows, row{c.name, median(q30, c.c, wallOfRound), median(q30, c.c, cpuOfRound), rpcs(q30, c.c),
+			median(t, c.c, wallOfRound), median(t, c.c, cpuOfRound)})
+	}
+	if agent != nil {
+		data.Agent = agentPerf(agent)
+	}
+	for _, tr := range targets {
+		// The measured value alone; BENCHMARKS.md has the rest.
+		data.Targets = append(data.Targets, target{tr.what, tr.target, strings.SplitN(tr.measured, " ", 2)[0], tr.met})
+	}
+	var b strings.Builder
+	if err := reportTemplates.ExecuteTemplate(&b, "performance", data); err != nil {
+		return "", fmt.Errorf("report template performance: %w", err)
+	}
+	return b.String(), nil
+}
+
+// benchPerParam is a Go benchmark's cost per typed parameter (medians).
+type benchPerParam struct{ NsPerParam, AllocsPerParam float64 }
+
+func perParam(m map[string]dist) benchPerParam {
+	return benchPerParam{m["ns/param"].Median, m["allocs/param"].Median}
+}
+
+// execdSummary is the execd run's steady state: from its tenth gather on.
+type execdSummary struct {
+	Gathers, Lines, From int
+	CPU, RSSMed, RSSMax  float64 // ms per gather, MB
+}
+
+func summarizeExecd(ex execdResult) execdSummary {
+	from := len(ex.RSSKiB) / 10
+	cpu, rssMed, rssMax := ex.steady(from)
+	return execdSummary{Gathers: ex.Gathers, Lines: ex.Lines, From: from, CPU: cpu, RSSMed: mib(rssMed), RSSMax: mib(rssMax)}
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+func wallOfRound(p perRound) []float64   { return p.Wall }
+func cpuOfRound(p perRound) []float64    { return p.CPU }
+func allocsOfRound(p perRound) []float64 { return p.GoAllocs }
