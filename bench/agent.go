@@ -159,10 +159,10 @@ func agentMain(args []string) error {
 		for i := range names {
 			c := names[(r+i)%len(names)]
 			if c == "floor" || c == "plugin" {
-				g, err := runGather(self, *preload, c, *uri, 2, 5, r)
+				g, err := runGather(self, *preload, c, *uri, 2, 5, r, agentInterval)
 				if err != nil {
 					logf("agent round %d %s failed, once more: %v", r, c, err)
-					if g, err = runGather(self, *preload, c, *uri, 2, 5, r); err != nil {
+					if g, err = runGather(self, *preload, c, *uri, 2, 5, r, agentInterval); err != nil {
 						return err
 					}
 				}
@@ -276,6 +276,12 @@ func (a *agentRun) input(c string) (telegrafBin, toml string) {
 	}
 	panic("unknown agent contender " + c)
 }
+
+// agentInterval is the agents' interval; the floor and the plugin's
+// Gather run at the same cadence in this scenario (gather -interval), so
+// that the CPU a gather costs after a second of idleness (cold caches,
+// threads woken) is in the Gather alone as it is in the agents.
+const agentInterval = time.Second
 
 // agentConf: gather and flush every second, aligned, no jitter; every
 // metric of a gather fits one batch.

@@ -40,6 +40,7 @@ func gatherMain(args []string) error {
 	n := fs.Int("n", 5, "gathers measured")
 	round := fs.Int("round", 0, "round number, copied to the output")
 	settle := fs.Duration("settle", 100*time.Millisecond, "pause after the measured gathers before reading CPU and allocations, so that work a gather leaves to other threads (records freed in the background, GC) is counted")
+	interval := fs.Duration("interval", 0, "start the measured gathers this far apart, as Telegraf's ticks do, and read CPU and allocations n intervals after the first (instead of after -settle): the same cadence, and the same idle time counted, as a Telegraf process gathering every interval (0: back to back)")
 	sync := fs.Bool("sync", false, "print 'warm' and 'done' around the measured gathers and wait for a line on stdin after each (RPC counting)")
 	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile of the measured gathers to this file (for looking into a result, not used by make bench)")
 	_ = fs.Parse(args)
@@ -84,6 +85,9 @@ func gatherMain(args []string) error {
 	u0, s0, x0 := rusage()
 	start := time.Now()
 	for i := range *n {
+		if *interval > 0 {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * *interval)))
+		}
 		t0 := time.Now()
 		err := c.gather()
 		res.WallNs[i] = time.Since(t0).Nanoseconds()
@@ -93,7 +97,11 @@ func gatherMain(args []string) error {
 		res.Tally = c.tally()
 	}
 	res.BlockNs = time.Since(start).Nanoseconds()
-	time.Sleep(*settle)
+	if *interval > 0 {
+		time.Sleep(time.Until(start.Add(time.Duration(*n) * *interval)))
+	} else {
+		time.Sleep(*settle)
+	}
 	u1, s1, x1 := rusage()
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()

@@ -75,12 +75,12 @@ func runMain(args []string) error {
 	for r := range *rounds {
 		for i := range names {
 			c := names[(r+i)%len(names)] // rotated: no contender always first
-			g, err := runGather(self, *preload, c, *uri, *warmup, *n, r)
+			g, err := runGather(self, *preload, c, *uri, *warmup, *n, r, 0)
 			if err != nil {
 				// The hypervisor is shared: a guest restarted by someone
 				// else fails one gather; the round is run again, once.
 				logf("%s round %d %s failed, once more: %v", *scenario, r, c, err)
-				if g, err = runGather(self, *preload, c, *uri, *warmup, *n, r); err != nil {
+				if g, err = runGather(self, *preload, c, *uri, *warmup, *n, r, 0); err != nil {
 					return err
 				}
 			}
@@ -107,12 +107,13 @@ func runMain(args []string) error {
 	return writeJSON(*out, res)
 }
 
-// runGather runs one contender in its own process.
-func runGather(self, preload, c, uri string, warmup, n, round int) (gatherResult, error) {
+// runGather runs one contender in its own process; interval > 0 paces its
+// measured gathers (see gather's -interval).
+func runGather(self, preload, c, uri string, warmup, n, round int, interval time.Duration) (gatherResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, "gather", "-contender", c, "-uri", uri,
-		"-warmup", fmt.Sprint(warmup), "-n", fmt.Sprint(n), "-round", fmt.Sprint(round))
+		"-warmup", fmt.Sprint(warmup), "-n", fmt.Sprint(n), "-round", fmt.Sprint(round), "-interval", interval.String())
 	cmd.Env = os.Environ()
 	if preload != "" {
 		cmd.Env = append(cmd.Env, "LD_PRELOAD="+preload)

@@ -59,7 +59,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, ri, interval, os.Stdin, os.Stdout); err != nil {
+	if err := serve(ctx, ri, interval, pollableStdin(), os.Stdout); err != nil {
 		fatalf("%v", err)
 	}
 }
