@@ -224,17 +224,8 @@ func (a *agentRun) record() error {
 		return fmt.Errorf("recording a gather: %s -once: %w: %s", a.bin, err, stderr.String())
 	}
 	lines := bytes.Count(lp, []byte("\n"))
-	cmd := exec.CommandContext(ctx, a.bin, "-config", conf, "-poll_interval_disabled")
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
+	cmd, stdin, stdout, err := startExecd(ctx, a.bin, conf, &stderr)
 	if err != nil {
-		return err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()

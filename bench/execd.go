@@ -56,18 +56,9 @@ func execdMain(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, *bin, "-config", *conf, "-poll_interval_disabled")
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
+	cmd, stdin, stdout, err := startExecd(ctx, *bin, *conf, &stderr)
 	if err != nil {
-		return err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
@@ -179,4 +170,23 @@ func (r execdResult) steady(from int) (cpuMs float64, rssMed, rssMax int64) {
 	rs := slices.Clone(r.RSSKiB[from:])
 	slices.Sort(rs)
 	return cpuMs, rs[len(rs)/2], rs[len(rs)-1]
+}
+
+// startExecd starts the execd binary as inputs.execd with signal = "STDIN"
+// runs it, its stderr into stderr; the caller waits for it.
+func startExecd(ctx context.Context, bin, conf string, stderr *bytes.Buffer) (*exec.Cmd, io.WriteCloser, io.ReadCloser, error) {
+	cmd := exec.CommandContext(ctx, bin, "-config", conf, "-poll_interval_disabled")
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, err
+	}
+	return cmd, stdin, stdout, nil
 }
