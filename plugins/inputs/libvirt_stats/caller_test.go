@@ -121,3 +121,49 @@ func TestRemoteHint(t *testing.T) {
 	}
 	require.Empty(t, remoteHint("Connection refused"))
 }
+
+// A URI whose calls keep needing the NOWAIT fallback is warned about once,
+// when that starts; each further fallback is at debug, and the first call
+// that answers in time again ends the episode at info with the count.
+func TestFallbackLogEpisodes(t *testing.T) {
+	c := newCaller("test:///fallback-episodes", 8)
+	release := make(chan struct{})
+	defer close(release)
+	primaryHangs := func(nowait bool) ([]domstats.Record, error) {
+		if !nowait {
+			<-release
+		}
+		return []domstats.Record{{Name: "d"}}, nil
+	}
+	answers := func(bool) ([]domstats.Record, error) { return []domstats.Record{{Name: "d"}}, nil }
+	log := &testutil.CaptureLogger{}
+	levels := func() string {
+		var s []byte
+		for _, m := range log.Messages() {
+			s = append(s, m.Level)
+		}
+		return string(s)
+	}
+
+	const timeout = 200 * time.Millisecond
+	for range 3 {
+		_, fellBack, err := c.fetch(timeout, log, primaryHangs)
+		require.NoError(t, err)
+		require.True(t, fellBack)
+	}
+	require.Equal(t, "WDD", levels())
+	require.Contains(t, log.Warnings()[0], `Stats call to "test:///fallback-episodes" still running after 100ms; asking again with NOWAIT`)
+
+	for range 2 {
+		_, fellBack, err := c.fetch(timeout, log, answers)
+		require.NoError(t, err)
+		require.False(t, fellBack)
+	}
+	require.Equal(t, "WDDI", levels())
+	require.Contains(t, log.Messages()[3].Text, "answer within 100ms again; 3 gather(s) asked again with NOWAIT")
+
+	// A new episode warns again.
+	_, _, err := c.fetch(timeout, log, primaryHangs)
+	require.NoError(t, err)
+	require.Equal(t, "WDDIW", levels())
+}
