@@ -95,6 +95,9 @@ type agentCPU struct {
 	Libvirt, Execd, ExecdRatio, ExecdChild, ExecdTelegraf, Plugin float64
 	LimitExecd, LimitExecdFloor, Floor                            float64
 	Compiled, CompiledRatio, LimitCompiled, LimitCompiledFloor    float64
+	// A limit ÷ Telegraf with inputs.libvirt: the lowest ratio that path
+	// can reach on these guests.
+	LimitExecdRatio, LimitCompiledRatio float64
 }
 
 func (r *report) agentSection(a *agentResult) {
@@ -142,6 +145,7 @@ func (r *report) agentSection(a *agentResult) {
 		LimitExecd: med("limit-execd", allCPU), LimitCompiled: med("limit-compiled", allCPU), Floor: med("floor", nil), Plugin: med("plugin", nil)}
 	cpu.ExecdRatio, cpu.CompiledRatio = cpu.Execd/cpu.Libvirt, cpu.Compiled/cpu.Libvirt
 	cpu.LimitExecdFloor, cpu.LimitCompiledFloor = cpu.LimitExecd+cpu.Floor, cpu.LimitCompiled+cpu.Floor
+	cpu.LimitExecdRatio, cpu.LimitCompiledRatio = cpu.LimitExecdFloor/cpu.Libvirt, cpu.LimitCompiledFloor/cpu.Libvirt
 	data.CPU = cpu
 	r.render("agent", data)
 }
