@@ -52,18 +52,13 @@ type caller struct {
 	slots chan struct{}
 	stuck atomic.Int64
 
-	mu        sync.Mutex
-	running   map[*call]struct{} // calls in flight, stuck ones included
-	fallbacks fallbackLog        // guarded by mu
-}
-
-// fallbackLog reports NOWAIT fallbacks as episodes, as partialLog does
-// partial domains: a warning when calls to the URI first stop answering
-// within half the timeout, debug for each gather that falls back again,
-// and an info line with the count when a call answers in time again.
-type fallbackLog struct {
-	active  bool
-	gathers int
+	mu      sync.Mutex
+	running map[*call]struct{} // calls in flight, stuck ones included
+	// NOWAIT fallbacks as an episode of the URI: a warning when calls
+	// first stop answering within half the timeout, debug for each gather
+	// that falls back again, info with the count when a call answers in
+	// time again.
+	fallbacks episode
 }
 
 func newCaller(uri string, maxInFlight int) *caller {
@@ -159,7 +154,7 @@ func (c *caller) fetch(timeout time.Duration, log telegraf.Logger, query func(no
 		select {
 		case r := <-primary.done:
 			if fallback == nil {
-				c.answeredInTime(log, timeout)
+				c.logFallback(log, timeout, false)
 			}
 			return r.recs, false, r.err
 		case r := <-fallbackDone:
@@ -167,7 +162,7 @@ func (c *caller) fetch(timeout time.Duration, log telegraf.Logger, query func(no
 		case <-half.C:
 			if fallback = c.start(func() ([]domstats.Record, error) { return query(true) }, log, nil); fallback != nil {
 				fallbackDone = fallback.done
-				c.fellBack(log, timeout)
+				c.logFallback(log, timeout, true)
 			}
 		case <-deadline.C:
 			return nil, false, fmt.Errorf("%w of %s", errTimeout, timeout)
@@ -175,29 +170,21 @@ func (c *caller) fetch(timeout time.Duration, log telegraf.Logger, query func(no
 	}
 }
 
-func (c *caller) fellBack(log telegraf.Logger, timeout time.Duration) {
+// logFallback steps the URI's fallback episode: fellBack tells whether
+// this gather needed the NOWAIT call.
+func (c *caller) logFallback(log telegraf.Logger, timeout time.Duration, fellBack bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := &c.fallbacks
-	f.gathers++
-	if f.active {
+	switch c.fallbacks.step(fellBack) {
+	case episodeStarts:
+		log.Warnf("Stats call to %q still running after %s; asking again with NOWAIT "+
+			"(logged at debug until a call answers within %s again)", c.uri, timeout/2, timeout/2)
+	case episodeGoesOn:
 		log.Debugf("Stats call to %q still running after %s; asking again with NOWAIT", c.uri, timeout/2)
-		return
+	case episodeEnds:
+		log.Infof("Stats calls to %q answer within %s again; %d gather(s) asked again with NOWAIT",
+			c.uri, timeout/2, c.fallbacks.gathers)
 	}
-	f.active, f.gathers = true, 1
-	log.Warnf("Stats call to %q still running after %s; asking again with NOWAIT "+
-		"(logged at debug until a call answers within %s again)", c.uri, timeout/2, timeout/2)
-}
-
-func (c *caller) answeredInTime(log telegraf.Logger, timeout time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f := &c.fallbacks
-	if !f.active {
-		return
-	}
-	log.Infof("Stats calls to %q answer within %s again; %d gather(s) asked again with NOWAIT", c.uri, timeout/2, f.gathers)
-	f.active = false
 }
 
 // busy is the error of a gather that finds the budget spent: how many calls
