@@ -73,12 +73,31 @@ func (c *metadataCache) evaluate(xml string) ([]telegraf.Tag, error) {
 	c.evalMu.Lock()
 	defer c.evalMu.Unlock()
 	var tags []telegraf.Tag
+	var errs []error
 	for _, q := range c.queries {
-		if v := xpathValue(q.expr.Evaluate(xmlquery.CreateXPathNavigator(doc))); v != "" {
+		v, err := q.value(doc)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if v != "" {
 			tags = append(tags, telegraf.Tag{Key: q.tag, Value: lineSafe(v)})
 		}
 	}
-	return tags, nil
+	return tags, errors.Join(errs...)
+}
+
+// value evaluates the query on a document. The XPath library panics on
+// some expressions that compile (a comparison of comparisons, such as
+// "a>a>b/c", found by FuzzConfig): that is the query's error, not a
+// crash of the whole agent.
+func (q metadataQuery) value(doc *xmlquery.Node) (v string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("metadata_tags: tag %q: XPath %q failed: %v", q.tag, q.expr.String(), r)
+		}
+	}()
+	return xpathValue(q.expr.Evaluate(xmlquery.CreateXPathNavigator(doc))), nil
 }
 
 // xpathValue renders an XPath result: a node set as its first node's text

@@ -118,7 +118,7 @@ func (c *metadataCache) fetch(d *libvirt.Domain, uuid string, start uint64, now 
 	tags, err := c.evaluate(xml)
 	if err != nil {
 		// Cached all the same: the same XML would fail again.
-		c.log.Warnf("Parsing the XML of domain %s: %v", uuid, err)
+		c.log.Warnf("metadata_tags of domain %s: %v", uuid, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
