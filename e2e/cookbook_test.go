@@ -17,7 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/bootguest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/bootguest"
 )
 
 // recipe is one fenced query of docs/queries.md: ```LANG NAME [range=MIN:MAX]

@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/remotetest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/remotetest"
 )
 
 // Ports of the private TLS daemons of this package (cmd/telegraf-libvirt's

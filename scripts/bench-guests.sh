@@ -55,11 +55,11 @@ refuse_stopped_qemus() {
   die "QEMU pid $qpid ($pidf) is stopped (SIGSTOP); run scripts/hypervisor-up.sh"
 }
 
-# guestxml writes the guests' XML from internal/bootguest/domain.xml.tmpl,
+# guestxml writes the guests' XML from internal/testsupport/bootguest/domain.xml.tmpl,
 # the template of the tests' boot-sector guest too.
 build_guestxml() {
   TOOL_DIR=$(mktemp -d)
-  (cd "$REPO_DIR" && go build -o "$TOOL_DIR/guestxml" ./internal/bootguest/guestxml)
+  (cd "$REPO_DIR" && go build -o "$TOOL_DIR/guestxml" ./internal/testsupport/bootguest/guestxml)
 }
 
 start_guest() { # N: tlvb-NN, its disk, UUID and MAC end in NN

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
 )
 
 // requireAuthFailed checks a run that could not log in: it failed, well

@@ -22,7 +22,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
 )
 
 // libvirt's remote protocol (src/remote/remote_protocol.x). There is no

@@ -14,7 +14,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/remotetest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/remotetest"
 )
 
 // domainKeys is, per domain tag, the sorted field keys of a -once output.

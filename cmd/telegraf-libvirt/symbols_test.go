@@ -112,13 +112,15 @@ func symbolVersion(t *testing.T, s string) []int {
 	return v
 }
 
-// testSupport matches the symbols of internal/domstats/domstatstest (its Go
-// package, its tlvtest* C) and any Go function of this module, cgo call or
+// testSupport matches the symbols of every package under
+// internal/testsupport/, of internal/domstats/domstatstest (its Go package,
+// its tlvtest* C; it stays beside domstats because its C is cgo, and cgo
+// lives in internal/domstats only) and any Go function of this module, cgo call or
 // cgo file named for the floor or the synthetic records: test and benchmark
 // code that once shipped in the binary (the C of it did, while the Go
 // linker dropped the Go). The standard library's and dependencies' own
 // floor functions (math.Floor) are not this module's.
-var testSupport = regexp.MustCompile(`(?i)domstatstest|tlvtest|_cfunc_\w*(floor|synthetic|addparam)|` +
+var testSupport = regexp.MustCompile(`(?i)domstatstest|internal/testsupport|tlvtest|_cfunc_\w*(floor|synthetic|addparam)|` +
 	`telegraf-libvirt/\S*(floor|synthetic)|\b(floor|synthetic)\.cgo2\.c`)
 
 // Test support stays out of the release binary: the tests and bench/ import

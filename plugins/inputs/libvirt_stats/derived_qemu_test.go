@@ -10,7 +10,7 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/bootguest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/bootguest"
 )
 
 // num reads a raw counter of a metric as float64.

@@ -10,7 +10,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/stretchr/testify/require"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
 )
 
 // capturedDomain parses a `virsh domstats` capture of one domain.

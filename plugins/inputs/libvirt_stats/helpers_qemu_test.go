@@ -22,7 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirt"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
 )
 
 // qemuURI is the shared test hypervisor (scripts/hypervisor-up.sh).

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/virshtest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
 )
 
 // wantEntity is one metric of the device layout as virsh's keys predict it.

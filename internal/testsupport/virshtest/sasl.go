@@ -21,7 +21,7 @@ const SASLAddr = "127.0.0.1:16509"
 // file's path so that it does not depend on the test's directory.
 func saslEnvFile() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sasl.env")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "sasl.env")
 }
 
 // SASL reads testdata/sasl.env (the test-only SASL user that

@@ -29,7 +29,7 @@ const (
 // repoFile is a path under the module root, found from this file's path.
 func repoFile(rel string) string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", rel)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", rel)
 }
 
 // NodeXML is the test driver node the private daemon serves.

@@ -1,5 +1,5 @@
 // Command guestxml prints the XML of a transient QEMU guest from
-// internal/bootguest's domain.xml.tmpl, the template the boot-sector guest
+// internal/testsupport/bootguest's domain.xml.tmpl, the template the boot-sector guest
 // of the tests is written from too: scripts/bench-guests.sh starts its
 // tlvb-NN guests with it.
 //
@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/bootguest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/bootguest"
 )
 
 func main() {
