@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 // Command telegraf-libvirt runs the libvirt_stats input outside Telegraf,
 // for Telegraf's inputs.execd: line protocol on stdout, one gather per

@@ -1,4 +1,4 @@
-//go:build !cgo
+//go:build !cgo || !linux
 
 // Command telegraf-libvirt needs cgo: the plugin calls libvirt's C library.
 // Built with CGO_ENABLED=0 it still compiles (so `go build ./...` of this

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 // Package domstats is the only cgo of this module's production code: it
 // makes libvirt's bulk domain statistics calls (virConnectGetAllDomainStats,

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 // Package domstatstest is test support for internal/domstats, as
 // net/http/httptest is for net/http: typed-parameter arrays built in C with
