@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
@@ -31,9 +31,8 @@ type counterKey struct {
 
 // counterSample is the counters of one complete record of a domain.
 type counterSample struct {
-	ts     time.Time
-	vals   map[counterKey]uint64
-	gather uint64 // the last gather the domain was in
+	ts   time.Time
+	vals map[counterKey]uint64
 }
 
 // deviceName is the identity of block.<index> or net.<index> in one record.
@@ -47,25 +46,21 @@ type deviceName struct {
 // deriver keeps each domain's last complete sample, keyed by UUID; domains
 // not seen in a gather are forgotten, as the completeness cache does.
 type deriver struct {
-	last   map[string]*counterSample
-	gather uint64
-	devs   []deviceName          // scratch: the record's device names
-	spare  map[counterKey]uint64 // the map of the sample replaced last, reused
-	names  map[string]string     // raw key -> derived key, so a steady state allocates no names
+	last  map[string]*counterSample
+	seen  seenDomains
+	devs  []deviceName           // scratch: the record's device names
+	spare map[counterKey]uint64  // the map of the sample replaced last, reused
+	names map[derivedName]string // raw key and row -> derived key, so a steady state allocates no names
 }
 
 func newDeriver() *deriver {
-	return &deriver{last: map[string]*counterSample{}, names: map[string]string{}}
+	return &deriver{last: map[string]*counterSample{}, seen: seenDomains{}, names: map[derivedName]string{}}
 }
 
 // forgetUnseen drops the domains that were not in this gather.
 func (d *deriver) forgetUnseen() {
-	for uuid, s := range d.last {
-		if s.gather != d.gather {
-			delete(d.last, uuid)
-		}
-	}
-	d.gather++
+	forgetUnseen(d.last, d.seen)
+	clear(d.seen)
 }
 
 // fields returns the derived fields of r, gathered at ts, against the
@@ -80,20 +75,19 @@ func (d *deriver) fields(r domstats.Record, ts time.Time, partial bool) []telegr
 		delete(d.last, r.UUID)
 		return nil
 	}
+	d.seen.see(r.UUID)
 	prev := d.last[r.UUID]
-	if prev != nil {
-		prev.gather = d.gather
-	}
 	if partial {
 		return nil
 	}
 	cur := d.sample(r, ts)
-	var out []telegraf.Field
+	against, dt := prev, 0.0
 	if prev != nil && comparableSamples(prev, cur) {
-		dt := float64(cur.ts.Sub(prev.ts).Nanoseconds())
-		out = d.rates(r, cur, prev, dt)
+		dt = float64(cur.ts.Sub(prev.ts).Nanoseconds())
+	} else {
+		against = nil // only what one sample gives
 	}
-	out = appendBalloon(out, cur)
+	out := d.fieldsOf(r, cur, against, dt)
 	if prev != nil {
 		// Keep the old map for the next domain rather than let it go.
 		d.spare = prev.vals
@@ -125,13 +119,13 @@ func (d *deriver) sample(r domstats.Record, ts time.Time) *counterSample {
 			d.nameDevice(fam, index, rest, p)
 		}
 	}
-	s := &counterSample{ts: ts, gather: d.gather, vals: d.spare}
+	s := &counterSample{ts: ts, vals: d.spare}
 	d.spare = nil
 	if s.vals == nil {
 		s.vals = map[counterKey]uint64{}
 	}
 	for _, p := range r.Params {
-		if k, ok := d.counter(p.Key); ok {
+		if k, _, ok := d.counter(p.Key); ok {
 			if v, ok := counterValue(p); ok {
 				s.vals[k] = v
 			}
@@ -176,33 +170,30 @@ func (d *deriver) device(fam byte, index string) *deviceName {
 	return nil
 }
 
-// counter maps a raw key to its counterKey if a derived field uses it.
-func (d *deriver) counter(key string) (counterKey, bool) {
+// counter maps a raw key to its counterKey and the matchers of its
+// family if a derivation uses it.
+func (d *deriver) counter(key string) (counterKey, []*matcher, bool) {
 	if !carriable(key) {
-		return counterKey{}, false
+		return counterKey{}, nil, false
 	}
-	switch key {
-	case "cpu.time", "vcpu.current", "balloon.available", "balloon.usable":
-		return counterKey{rest: key}, true
+	if ms, ok := derivedMatchers.domain[key]; ok {
+		return counterKey{rest: key}, ms, true
 	}
 	fam, index, rest, ok := deviceKey(key)
 	if !ok {
-		return counterKey{}, false
-	}
-	if fam == 'v' {
-		if rest == "time" || rest == "delay" {
-			return counterKey{fam: fam, dev: index, rest: rest}, true
-		}
-		return counterKey{}, false
-	}
-	if !hasRateSuffix(rest) && !isTimes(rest) {
-		return counterKey{}, false
+		return counterKey{}, nil, false
 	}
 	k := counterKey{fam: fam, dev: index, rest: rest}
-	if dev := d.device(fam, index); dev != nil {
-		k.dev, k.backing = dev.name, dev.backing
+	ms := derivedMatchers.byFam[fam]
+	if !anyMatch(ms, k) {
+		return counterKey{}, nil, false
 	}
-	return k, true
+	if fam != 'v' { // a vCPU is its index; devices go by name
+		if dev := d.device(fam, index); dev != nil {
+			k.dev, k.backing = dev.name, dev.backing
+		}
+	}
+	return k, ms, true
 }
 
 // deviceKey splits block.<i>.rest, net.<i>.rest and vcpu.<i>.rest.
@@ -220,21 +211,6 @@ func deviceKey(key string) (fam byte, index, rest string, ok bool) {
 	}
 	index, rest, ok = cutIndex(after)
 	return fam, index, rest, ok
-}
-
-// hasRateSuffix: the block and net counters that get a per-second rate.
-func hasRateSuffix(rest string) bool {
-	for _, s := range [...]string{".bytes", ".pkts", ".reqs", ".errs", ".drop"} {
-		if strings.HasSuffix(rest, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// isTimes: the block counters of total request time that give a latency.
-func isTimes(rest string) bool {
-	return rest == "rd.times" || rest == "wr.times" || rest == "fl.times"
 }
 
 // counterValue reads a non-negative integer parameter.

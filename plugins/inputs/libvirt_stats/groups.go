@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
@@ -9,26 +9,43 @@ import (
 	"libvirt.org/go/libvirt"
 )
 
+// statsGroup is one statistics group, everything the plugin knows of it:
+// the configuration word and its VIR_DOMAIN_STATS_* bit, the libvirt
+// release that added it (the "Since:" of libvirt-domain.h, which
+// explainUnsupported quotes to an older daemon), and the families of
+// indexed entities among its keys, which the device layout cuts into
+// metrics of their own (families.go). The README's table of groups is
+// generated from this one (docs_gen_test.go).
+type statsGroup struct {
+	namedBit
+	since    string
+	families []route
+}
+
+// statsGroups is every group, in libvirt's order. Adding a group is one
+// row here (and its row in groups_test.go).
+var statsGroups = []statsGroup{
+	{namedBit{"state", uint32(libvirt.DOMAIN_STATS_STATE)}, "1.2.8", nil},
+	{namedBit{"cpu_total", uint32(libvirt.DOMAIN_STATS_CPU_TOTAL)}, "1.2.9",
+		[]route{{"cpu.cache.monitor.", cacheMonitorFamily, ""}, {"cpu.energy.monitor.", energyMonitorFamily, ""}}},
+	{namedBit{"balloon", uint32(libvirt.DOMAIN_STATS_BALLOON)}, "1.2.9", nil},
+	{namedBit{"vcpu", uint32(libvirt.DOMAIN_STATS_VCPU)}, "1.2.9", []route{{"vcpu.", vcpuFamily, ""}}},
+	{namedBit{"interface", uint32(libvirt.DOMAIN_STATS_INTERFACE)}, "1.2.9", []route{{"net.", netFamily, ""}}},
+	{namedBit{"block", uint32(libvirt.DOMAIN_STATS_BLOCK)}, "1.2.9", []route{{"block.", blockFamily, ""}}},
+	{namedBit{"perf", uint32(libvirt.DOMAIN_STATS_PERF)}, "1.3.3", nil},
+	{namedBit{"iothread", uint32(libvirt.DOMAIN_STATS_IOTHREAD)}, "4.10.0", []route{{"iothread.", iothreadFamily, ""}}},
+	{namedBit{"memory", uint32(libvirt.DOMAIN_STATS_MEMORY)}, "6.0.0",
+		[]route{{"memory.bandwidth.monitor.", memoryBandwidthFamily, ""}}},
+	// dirtyrate.vcpu.<n>.* is vCPU <n>'s: on its metric, as dirtyrate.*.
+	{namedBit{"dirtyrate", uint32(libvirt.DOMAIN_STATS_DIRTYRATE)}, "7.2.0",
+		[]route{{"dirtyrate.vcpu.", vcpuFamily, "dirtyrate."}}},
+	{namedBit{"vm", uint32(libvirt.DOMAIN_STATS_VM)}, "8.9.0", nil},
+}
+
 // namedBit is a configuration word and the libvirt bit it stands for.
 type namedBit struct {
 	name string
 	bit  uint32
-}
-
-// statsGroups maps the configured group names to VIR_DOMAIN_STATS_* bits,
-// in libvirt's order.
-var statsGroups = []namedBit{
-	{"state", uint32(libvirt.DOMAIN_STATS_STATE)},
-	{"cpu_total", uint32(libvirt.DOMAIN_STATS_CPU_TOTAL)},
-	{"balloon", uint32(libvirt.DOMAIN_STATS_BALLOON)},
-	{"vcpu", uint32(libvirt.DOMAIN_STATS_VCPU)},
-	{"interface", uint32(libvirt.DOMAIN_STATS_INTERFACE)},
-	{"block", uint32(libvirt.DOMAIN_STATS_BLOCK)},
-	{"perf", uint32(libvirt.DOMAIN_STATS_PERF)},
-	{"iothread", uint32(libvirt.DOMAIN_STATS_IOTHREAD)},
-	{"memory", uint32(libvirt.DOMAIN_STATS_MEMORY)},
-	{"dirtyrate", uint32(libvirt.DOMAIN_STATS_DIRTYRATE)},
-	{"vm", uint32(libvirt.DOMAIN_STATS_VM)},
 }
 
 // domainStates maps the configured state names to the filter flags that
@@ -44,10 +61,19 @@ var domainStates = []namedBit{
 	{"other", uint32(libvirt.CONNECT_LIST_DOMAINS_OTHER)},
 }
 
+// groupBits is statsGroups' words and bits, for bitsOf.
+var groupBits = func() []namedBit {
+	out := make([]namedBit, len(statsGroups))
+	for i, g := range statsGroups {
+		out[i] = g.namedBit
+	}
+	return out
+}()
+
 // groupMask turns statistics_groups into the stats bitmask. No names gives
 // 0, which libvirt reads as every group the hypervisor supports.
 func groupMask(names []string) (uint32, error) {
-	return bitsOf("statistics group", statsGroups, names)
+	return bitsOf("statistics group", groupBits, names)
 }
 
 // stateFlags turns domain_states into list filter flags. libvirt ORs the

@@ -1,15 +1,17 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// layout.go: the layout option, and the families of indexed entities in
-// libvirt's keys (block.<n>.*, net.<n>.*, ...) by which the device layout
-// (splitter.go) cuts a record; layout_newer.go adds the newer families.
+// layout.go: the layout option, and the family: one kind of indexed entity
+// in libvirt's keys (block.<n>.*, net.<n>.*, ...) by which the device
+// layout (splitter.go) cuts a record. families.go has the families; the
+// statistics groups (groups.go) say under which key prefixes they are.
 
 // The values of the layout option.
 const (
@@ -17,28 +19,30 @@ const (
 	layoutDevice = "device" // the domain's own keys, plus one metric per indexed entity
 )
 
-// family is one kind of indexed entity in libvirt's keys: block.<n>.*,
-// net.<n>.*, ... In the device layout each entity of a family becomes a
-// metric of the family's measurement, its keys fields without the prefix.
+// family is one kind of indexed entity. In the device layout each entity
+// of a family becomes a metric of the family's measurement, its keys
+// fields without the prefix. A family may hold child families: entities
+// nested in each of its entities (a disk's limits, a monitor's banks),
+// which get their own metric with their parent's tags.
 type family struct {
-	prefix      string // "block.": then the index, a dot and the entity's key
 	measurement string
 	// tags are the entity keys that become tags instead of fields.
 	tags []tagKey
 	// indexTag is the tag that names the entity. Set from a key in tags
-	// (block.<n>.name is the device) or, failing one, the index itself.
+	// (block.<n>.name is the device) or, failing one, the entity's index.
 	indexTag string
-	// sub is a family nested in each entity (a cache monitor's banks).
-	sub *family
-	// of and fieldPrefix: entities of another family under another prefix
-	// (dirtyrate.vcpu.<n>.* belongs to vcpu <n>), their keys prefixed.
-	of          *family
-	fieldPrefix string
-	// nested finds an entity within each entity whose keys nest deeper
-	// (a disk's limits, timed groups, histograms: layout_newer.go);
-	// parent is the family such an entity belongs to.
-	nested func(rest string) (f *family, sub, field string, ok bool)
-	parent *family
+	// indexTags, if set, tags the entity from its index instead of
+	// indexTag (a histogram bin's index holds its op and bin).
+	indexTags func(index string, set func(key, value string))
+	// children are the families nested in each entity.
+	children []*family
+
+	// A child's keys start with prefix after its parent's "<n>.", and cut
+	// splits what follows into the child's index and the field; indexDoc
+	// is how the docs write that index ("M.").
+	prefix   string
+	cut      func(after string) (index, field string, ok bool)
+	indexDoc string
 }
 
 // tagKey maps an entity's key (after the index) to a tag name.
@@ -46,87 +50,98 @@ type tagKey struct {
 	key, tag string
 }
 
-var (
-	blockFamily = &family{
-		prefix:      "block.",
-		measurement: measurement + "_block",
-		tags:        []tagKey{{"name", "device"}, {"path", "path"}, {"backingIndex", "backing_index"}},
-		indexTag:    "device",
-	}
-	netFamily = &family{
-		prefix:      "net.",
-		measurement: measurement + "_net",
-		tags:        []tagKey{{"name", "interface"}},
-		indexTag:    "interface",
-	}
-	vcpuFamily = &family{
-		prefix:      "vcpu.",
-		measurement: measurement + "_vcpu",
-		indexTag:    "vcpu",
-	}
-	dirtyrateVcpuFamily = &family{
-		prefix:      "dirtyrate.vcpu.",
-		of:          vcpuFamily,
-		fieldPrefix: "dirtyrate.",
-	}
-	iothreadFamily = &family{
-		prefix:      "iothread.",
-		measurement: measurement + "_iothread",
-		indexTag:    "iothread",
-	}
-	cacheMonitorFamily = &family{
-		prefix:      "cpu.cache.monitor.",
-		measurement: measurement + "_cache_monitor",
-		tags:        []tagKey{{"name", "monitor"}, {"vcpus", "vcpus"}},
-		indexTag:    "monitor",
-		sub:         &family{prefix: "bank.", tags: []tagKey{{"id", "bank"}}, indexTag: "bank"},
-	}
-	memoryBandwidthFamily = &family{
-		prefix:      "memory.bandwidth.monitor.",
-		measurement: measurement + "_memory_bandwidth_monitor",
-		tags:        []tagKey{{"name", "monitor"}, {"vcpus", "vcpus"}},
-		indexTag:    "monitor",
-		sub:         &family{prefix: "node.", tags: []tagKey{{"id", "node"}}, indexTag: "node"},
-	}
-)
-
-// deviceTagNames are the tags the device layout sets; metadata tags may
-// not take these names.
-var deviceTagNames = []string{"device", "path", "backing_index", "interface", "vcpu", "iothread", "monitor", "vcpus", "bank", "node"}
-
-// familyOf finds the family whose prefix starts key, by its first byte
-// first so that most keys cost one comparison.
-func familyOf(key string) *family {
-	if key == "" {
-		return nil
-	}
-	var f *family
-	switch key[0] {
-	case 'b':
-		f = blockFamily
-	case 'n':
-		f = netFamily
-	case 'v':
-		f = vcpuFamily
-	case 'i':
-		f = iothreadFamily
-	case 'd':
-		f = dirtyrateVcpuFamily
-	case 'c':
-		f = cacheMonitorFamily
-		if strings.HasPrefix(key, energyMonitorFamily.prefix) {
-			f = energyMonitorFamily
-		}
-	case 'm':
-		f = memoryBandwidthFamily
-	default:
-		return nil
-	}
-	if !strings.HasPrefix(key, f.prefix) {
-		return nil
-	}
-	return f
+// route is a key prefix under which a family's entities are: "block." for
+// the disks. fieldPrefix is put before the fields' names, for a prefix
+// that holds part of another group's entity (dirtyrate.vcpu.<n>.* on
+// vCPU <n>'s metric as dirtyrate.*).
+type route struct {
+	prefix      string
+	fam         *family
+	fieldPrefix string
 }
+
+// routesByByte indexes the groups' routes by the key's first byte, so
+// that most keys cost one comparison.
+var routesByByte = func() (idx [256][]route) {
+	for _, g := range statsGroups {
+		for _, r := range g.families {
+			idx[r.prefix[0]] = append(idx[r.prefix[0]], r)
+		}
+	}
+	return idx
+}()
+
+// routeOf finds the route whose prefix starts key.
+func routeOf(key string) (route, bool) {
+	if key == "" {
+		return route{}, false
+	}
+	for _, r := range routesByByte[key[0]] {
+		if strings.HasPrefix(key, r.prefix) {
+			return r, true
+		}
+	}
+	return route{}, false
+}
+
+// child finds the child family of f that rest (the key after "<n>.")
+// belongs to, the child's index and the field's name.
+func (f *family) child(rest string) (c *family, index, field string, ok bool) {
+	for _, c := range f.children {
+		if strings.HasPrefix(rest, c.prefix) {
+			if index, field, ok := c.cut(rest[len(c.prefix):]); ok {
+				return c, index, field, true
+			}
+		}
+	}
+	return nil, "", "", false
+}
+
+// nameEntity tags an entity that no key named by its index.
+func (f *family) nameEntity(e *entity) {
+	if f.indexTags != nil {
+		f.indexTags(e.subIndex, e.setTag)
+		return
+	}
+	index := e.index
+	if e.parent != nil {
+		index = e.subIndex
+	}
+	if f.indexTag != "" && !e.hasTag(f.indexTag) {
+		e.setTag(f.indexTag, index)
+	}
+}
+
+// deviceTagNames are the tags the device layout sets, sorted; metadata
+// tags may not take these names.
+var deviceTagNames = func() []string {
+	var names []string
+	add := func(n string) {
+		if n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	var walk func(f *family)
+	walk = func(f *family) {
+		for _, t := range f.tags {
+			add(t.tag)
+		}
+		add(f.indexTag)
+		if f.indexTags != nil {
+			f.indexTags("", func(k, _ string) { add(k) })
+		}
+		for _, c := range f.children {
+			walk(c)
+		}
+	}
+	for _, g := range statsGroups {
+		for _, r := range g.families {
+			walk(r.fam)
+		}
+	}
+	slices.Sort(names)
+	return names
+}()
 
 // cutIndex splits "<digits>.<rest>" into the index and rest; ok is false
 // for anything else (block.count, vcpu.current: the domain's own keys).

@@ -1,5 +1,6 @@
-//go:build cgo
+//go:build cgo && linux
 
+//go:generate go test -count=1 -run ^TestGeneratedDocs$ . -update
 //go:generate ../../../tools/readme_config_includer/generator
 package libvirt_stats
 
@@ -135,20 +136,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 	if err != nil {
 		acc.AddError(err)
 	} else {
-		for _, r := range recs {
-			missing := l.complete.missing(r)
-			if missing != nil {
-				partial++
-			}
-			l.emit(acc, r, start, missing)
-		}
-		l.complete.forgetUnseen()
-		if l.derive != nil {
-			l.derive.forgetUnseen()
-		}
-		if l.meta != nil {
-			l.meta.forgetUnseen()
-		}
+		partial = l.shape(acc, recs, start)
 		l.partialLog.observe(l.Log, partial, len(recs))
 	}
 	l.counters.record(err, fellBack, len(recs), partial)
@@ -156,6 +144,27 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 		acc.AddMetric(l.collectorMetric(start))
 	}
 	return nil
+}
+
+// shape adds the metrics of one gather's records, gathered at ts, and
+// returns how many were partial. What is kept per domain is then dropped
+// for the domains the gather did not return.
+func (l *LibvirtStats) shape(acc telegraf.Accumulator, recs []domstats.Record, ts time.Time) (partial int) {
+	for _, r := range recs {
+		missing := l.complete.missing(r)
+		if missing != nil {
+			partial++
+		}
+		l.emit(acc, r, ts, missing)
+	}
+	l.complete.forgetUnseen()
+	if l.derive != nil {
+		l.derive.forgetUnseen()
+	}
+	if l.meta != nil {
+		l.meta.forgetUnseen()
+	}
+	return partial
 }
 
 // fetch gets the records by the deadline; each call takes a connection of

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
@@ -42,7 +42,7 @@ type metadataCache struct {
 	all     uint64            // clock of the last invalidation of everything
 	invalid map[string]uint64 // clock of the last event per UUID
 	entries map[string]*metadataEntry
-	seen    map[string]bool
+	seen    seenDomains
 	fetches uint64 // XML documents read
 }
 
@@ -53,7 +53,7 @@ func newMetadataCache(queries []metadataQuery, refresh time.Duration, log telegr
 		log:     log,
 		invalid: map[string]uint64{},
 		entries: map[string]*metadataEntry{},
-		seen:    map[string]bool{},
+		seen:    seenDomains{},
 	}
 }
 
@@ -131,7 +131,7 @@ func (c *metadataCache) fetch(d *libvirt.Domain, uuid string, start uint64, now 
 func (c *metadataCache) tags(uuid string) []telegraf.Tag {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seen[uuid] = true
+	c.seen.see(uuid)
 	if e := c.entries[uuid]; e != nil {
 		return e.tags
 	}
@@ -142,16 +142,8 @@ func (c *metadataCache) tags(uuid string) []telegraf.Tag {
 func (c *metadataCache) forgetUnseen() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for uuid := range c.entries {
-		if !c.seen[uuid] {
-			delete(c.entries, uuid)
-		}
-	}
-	for uuid := range c.invalid {
-		if !c.seen[uuid] {
-			delete(c.invalid, uuid)
-		}
-	}
+	forgetUnseen(c.entries, c.seen)
+	forgetUnseen(c.invalid, c.seen)
 	clear(c.seen)
 }
 

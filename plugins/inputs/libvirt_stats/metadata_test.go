@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
@@ -74,7 +74,7 @@ func TestMetadataTagsDeviceLayout(t *testing.T) {
 	p := newPlugin(t, "test:///default")
 	p.Layout = layoutDevice
 	p.MetadataTags = map[string]string{"os_type": "/domain/os/type", "vcpus": "string(/domain/vcpu)", "mem": "number(/domain/memory) div 1024"}
-	require.ErrorContains(t, p.Init(), `metadata_tags: tag name "vcpus" is taken; the plugin sets domain, uuid, device,`)
+	require.ErrorContains(t, p.Init(), `metadata_tags: tag name "vcpus" is taken; the plugin sets domain, uuid, backing_index, bank, bin, device,`)
 	p.MetadataTags = map[string]string{"os_type": "/domain/os/type", "cpus": "string(/domain/vcpu)", "mem_mib": "number(/domain/memory) div 1024"}
 	got := gather(t, p)
 	require.NotEmpty(t, got)
@@ -229,7 +229,7 @@ func TestMetadataInitErrors(t *testing.T) {
 		{"undeclared prefix", map[string]string{"project": "/domain/metadata/nova:instance"}, nil, 0,
 			`metadata_tags: tag "project": invalid XPath "/domain/metadata/nova:instance": prefix nova not defined`},
 		{"reserved name", map[string]string{"uuid": "/domain/uuid"}, nil, 0,
-			`metadata_tags: tag name "uuid" is taken; the plugin sets domain, uuid, device, path, backing_index, interface, vcpu, iothread, monitor, vcpus, bank, node`},
+			`metadata_tags: tag name "uuid" is taken; the plugin sets domain, uuid, backing_index, bank, bin, device, interface, interval, iothread, monitor, node, op, path, pkg, timed_group, vcpu, vcpus`},
 		{"empty name", map[string]string{"": "/domain/uuid"}, nil, 0,
 			`metadata_tags: a tag name is empty`},
 		{"bad namespace", map[string]string{"x": "/domain"}, map[string]string{"nova": ""}, 0,

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
@@ -21,7 +21,6 @@ type groupCount struct {
 type shape struct {
 	groups  []groupCount
 	devices [3]uint64 // block.count, net.count, vcpu.current: changed means hot-plug
-	gather  uint64    // the last gather the domain was in
 }
 
 // completeness tells a domain whose stats came back incomplete (its job
@@ -32,12 +31,12 @@ type shape struct {
 // stored shape.
 type completeness struct {
 	last    map[string]*shape
-	gather  uint64
+	seen    seenDomains
 	scratch shape
 }
 
 func newCompleteness() *completeness {
-	return &completeness{last: map[string]*shape{}}
+	return &completeness{last: map[string]*shape{}, seen: seenDomains{}}
 }
 
 // missing returns the key prefixes that lost keys since the domain's last
@@ -62,7 +61,7 @@ func (c *completeness) missing(r domstats.Record) []string {
 		prev = &shape{}
 		c.last[r.UUID] = prev
 	}
-	prev.gather = c.gather
+	c.seen.see(r.UUID)
 	if lost == nil {
 		prev.groups = append(prev.groups[:0], cur.groups...)
 		prev.devices = cur.devices
@@ -82,12 +81,8 @@ func (s *shape) keys(group string) (int, bool) {
 
 // forgetUnseen drops the domains that were not in this gather.
 func (c *completeness) forgetUnseen() {
-	for uuid, s := range c.last {
-		if s.gather != c.gather {
-			delete(c.last, uuid)
-		}
-	}
-	c.gather++
+	forgetUnseen(c.last, c.seen)
+	clear(c.seen)
 }
 
 // count counts r's keys per prefix into s; false for a shut-off domain or

@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
@@ -10,22 +10,22 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/metric"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
 // splitter.go: the device layout (layout = "device") cuts each record into
 // the domain's metric and one metric per entity of the families in
-// layout.go.
+// families.go.
 
 // entity is one metric of the device layout being built: its own tags
 // (the name keys and index tags; the domain's come at the end) and its
 // fields, in libvirt's order.
 type entity struct {
 	fam      *family
-	index    string
-	subIndex string // "" for a top-level entity
+	parent   *family // the family fam is a child of; nil for a top-level entity
+	index    string  // the index after the route's prefix
+	subIndex string  // a child's index within its parent entity
 	tags     []telegraf.Tag
 	fields   []telegraf.Field
 }
@@ -52,10 +52,8 @@ func (e *entity) setTag(key, value string) {
 }
 
 // splitter builds the device layout of one record. Its buffers are reused
-// from record to record; the metrics are built at the end with
-// metric.FromMetric, each slice exactly sized, as the domain layout's
-// draft does (metric.New and AddField per key cost ~3x as much: a scan of
-// the fields so far per field and a slice grown step by step).
+// from record to record; the metrics are built at the end from a
+// listMetric, as the domain layout's draft does.
 type splitter struct {
 	entities []entity
 	n        int // entities in use
@@ -118,31 +116,19 @@ func appendField(fields []telegraf.Field, key string, v any) []telegraf.Field {
 
 // add puts one key on its entity; false if it is the domain's.
 func (s *splitter) add(key string, v any) bool {
-	f := familyOf(key)
-	if f == nil {
-		return false
-	}
-	index, rest, ok := cutIndex(key[len(f.prefix):])
+	r, ok := routeOf(key)
 	if !ok {
 		return false
 	}
-	fieldPrefix := f.fieldPrefix
-	if f.of != nil {
-		f = f.of
+	index, rest, ok := cutIndex(key[len(r.prefix):])
+	if !ok {
+		return false
 	}
-	if f.nested != nil {
-		if nf, sub, field, ok := f.nested(rest); ok {
-			s.addNested(nf, index, sub, field, v)
-			return true
-		}
+	own, parent, sub := r.fam, (*family)(nil), ""
+	if c, i, field, ok := r.fam.child(rest); ok {
+		own, parent, sub, rest = c, r.fam, i, field
 	}
-	own, sub := f, ""
-	if f.sub != nil && strings.HasPrefix(rest, f.sub.prefix) {
-		if i, r, ok := cutIndex(rest[len(f.sub.prefix):]); ok {
-			own, sub, rest = f.sub, i, r
-		}
-	}
-	e := &s.entities[s.entity(f, index, sub)]
+	e := &s.entities[s.entity(own, parent, index, sub)]
 	for _, t := range own.tags {
 		if t.key == rest {
 			// An empty tag value is dropped by the serializers anyway.
@@ -152,15 +138,12 @@ func (s *splitter) add(key string, v any) bool {
 			return true
 		}
 	}
-	if fieldPrefix != "" {
-		rest = fieldPrefix + rest
-	}
-	e.fields = appendField(e.fields, rest, v)
+	e.fields = appendField(e.fields, r.fieldPrefix+rest, v)
 	return true
 }
 
 // entity returns the position of the entity, adding it if new.
-func (s *splitter) entity(f *family, index, sub string) int {
+func (s *splitter) entity(f, parent *family, index, sub string) int {
 	if s.last >= 0 {
 		if e := &s.entities[s.last]; e.fam == f && e.index == index && e.subIndex == sub {
 			return s.last
@@ -176,7 +159,7 @@ func (s *splitter) entity(f *family, index, sub string) int {
 		s.entities = append(s.entities, entity{})
 	}
 	e := &s.entities[s.n]
-	e.fam, e.index, e.subIndex = f, index, sub
+	e.fam, e.parent, e.index, e.subIndex = f, parent, index, sub
 	e.tags, e.fields = e.tags[:0], e.fields[:0]
 	s.last = s.n
 	s.n++
@@ -191,18 +174,15 @@ func (s *splitter) finish(ts time.Time) []telegraf.Metric {
 	}
 	es := s.entities[:s.n]
 	for i := range es {
-		if e := &es[i]; e.subIndex == "" {
-			if !e.hasTag(e.fam.indexTag) {
-				e.setTag(e.fam.indexTag, e.index)
-			}
+		if e := &es[i]; e.parent == nil {
+			e.fam.nameEntity(e)
 		}
 	}
 	out := make([]telegraf.Metric, 0, len(es))
 	for i := range es {
 		e := &es[i]
-		if e.fam.parent != nil {
-			s.inheritNested(e)
-		} else if e.subIndex != "" {
+		if e.parent != nil {
+			e.fam.nameEntity(e)
 			s.inherit(e)
 		}
 		if len(e.fields) > 0 {
@@ -212,15 +192,12 @@ func (s *splitter) finish(ts time.Time) []telegraf.Metric {
 	return out
 }
 
-// inherit gives a nested entity (a monitor's bank) its own index tag if it
-// had no id, and the tags of the entity it belongs to.
+// inherit gives a nested entity the tags of the entity it belongs to (the
+// domain's come with every metric at build), or its parent's index tag if
+// the parent had no key of its own.
 func (s *splitter) inherit(e *entity) {
-	if !e.hasTag(e.fam.sub.indexTag) {
-		e.setTag(e.fam.sub.indexTag, e.subIndex)
-	}
 	for i := range s.entities[:s.n] {
-		p := &s.entities[i]
-		if p.fam == e.fam && p.index == e.index && p.subIndex == "" {
+		if p := &s.entities[i]; p.fam == e.parent && p.index == e.index && p.parent == nil {
 			for _, t := range p.tags {
 				if !e.hasTag(t.Key) {
 					e.tags = append(e.tags, t)
@@ -229,7 +206,7 @@ func (s *splitter) inherit(e *entity) {
 			return
 		}
 	}
-	e.setTag(e.fam.indexTag, e.index)
+	e.setTag(e.parent.indexTag, e.index)
 }
 
 // build makes one Telegraf metric: the domain's tags and own (own win on
@@ -254,25 +231,8 @@ func (s *splitter) build(name string, ts time.Time, own []telegraf.Tag, fields [
 	for i := range fields {
 		l.fieldList = append(l.fieldList, &fields[i])
 	}
-	return metric.FromMetric(l)
+	return l.build()
 }
-
-// listMetric hands metric.FromMetric a metric's parts (the five methods it
-// calls; see draft).
-type listMetric struct {
-	telegraf.Metric
-
-	name      string
-	ts        time.Time
-	tagList   []*telegraf.Tag
-	fieldList []*telegraf.Field
-}
-
-func (l *listMetric) Name() string                 { return l.name }
-func (l *listMetric) Time() time.Time              { return l.ts }
-func (l *listMetric) Type() telegraf.ValueType     { return telegraf.Untyped }
-func (l *listMetric) TagList() []*telegraf.Tag     { return l.tagList }
-func (l *listMetric) FieldList() []*telegraf.Field { return l.fieldList }
 
 // tagValue renders a parameter used as a tag: names and paths are strings,
 // backingIndex and ids numbers.

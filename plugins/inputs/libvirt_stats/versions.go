@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
@@ -25,21 +25,6 @@ var flagSince = []struct {
 }{
 	{"nowait", uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT), "4.5.0"},
 	{"backing", uint32(libvirt.CONNECT_GET_ALL_DOMAINS_STATS_BACKING), "1.2.12"},
-}
-
-// groupSince is the libvirt version of each statistics group.
-var groupSince = map[string]string{
-	"state":     "1.2.8",
-	"cpu_total": "1.2.9",
-	"balloon":   "1.2.9",
-	"vcpu":      "1.2.9",
-	"interface": "1.2.9",
-	"block":     "1.2.9",
-	"perf":      "1.3.3",
-	"iothread":  "4.10.0",
-	"memory":    "6.0.0",
-	"dirtyrate": "7.2.0",
-	"vm":        "8.9.0",
 }
 
 var (
@@ -83,7 +68,7 @@ func explainUnsupported(err error) error {
 		var needs []string
 		for _, g := range statsGroups {
 			if uint32(bits)&g.bit != 0 {
-				needs = append(needs, fmt.Sprintf("%s needs libvirt >= %s", g.name, groupSince[g.name]))
+				needs = append(needs, fmt.Sprintf("%s needs libvirt >= %s", g.name, g.since))
 			}
 		}
 		if len(needs) == 0 {

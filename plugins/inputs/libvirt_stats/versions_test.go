@@ -1,4 +1,4 @@
-//go:build cgo
+//go:build cgo && linux
 
 package libvirt_stats
 
@@ -14,12 +14,12 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
-// Every statistics group has the libvirt version it came with.
+// Every statistics group has the libvirt version it came with, as
+// libvirt writes it.
 func TestGroupSinceComplete(t *testing.T) {
 	for _, g := range statsGroups {
-		require.NotEmpty(t, groupSince[g.name], "groupSince lacks %q", g.name)
+		require.Regexp(t, `^[0-9]+\.[0-9]+\.[0-9]+$`, g.since, "group %q", g.name)
 	}
-	require.Len(t, groupSince, len(statsGroups))
 }
 
 // realError makes the call with bits no libvirt knows, so the daemon's own
