@@ -5,14 +5,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/logger"
 	"github.com/influxdata/telegraf/metric"
 	"github.com/influxdata/telegraf/models"
 
@@ -127,76 +123,9 @@ func (a *lineAccumulator) AddError(err error) {
 
 func (a *lineAccumulator) SetPrecision(precision time.Duration) { a.precision = precision }
 
-// WithTracking: written is delivered, as the shim accepted every metric
-// it wrote.
-func (a *lineAccumulator) WithTracking(maxTracked int) telegraf.TrackingAccumulator {
-	return &trackingAccumulator{lineAccumulator: a, delivered: make(chan telegraf.DeliveryInfo, maxTracked)}
-}
-
-type trackingAccumulator struct {
-	*lineAccumulator
-	delivered chan telegraf.DeliveryInfo
-}
-
-func (t *trackingAccumulator) AddTrackingMetric(m telegraf.Metric) telegraf.TrackingID {
-	tm, id := metric.WithTracking(m, t.onDelivery)
-	t.AddMetric(tm)
-	return id
-}
-
-func (t *trackingAccumulator) AddTrackingMetricGroup(group []telegraf.Metric) telegraf.TrackingID {
-	tms, id := metric.WithGroupTracking(group, t.onDelivery)
-	for _, m := range tms {
-		t.AddMetric(m)
-	}
-	return id
-}
-
-func (t *trackingAccumulator) Delivered() <-chan telegraf.DeliveryInfo { return t.delivered }
-
-func (t *trackingAccumulator) onDelivery(info telegraf.DeliveryInfo) {
-	select {
-	case t.delivered <- info:
-	default:
-		panic("inputs." + pluginName + ": more metrics tracked than requested")
-	}
-}
-
-// Logging: Telegraf's logger, unconfigured, prefixes each line with a
-// timestamp and keeps every message in memory until it is configured.
-// Instead every message is printed as "E! [inputs.libvirt_stats] ...", the
-// level first: inputs.execd reads that prefix and logs the rest at that
-// level in Telegraf's own log.
-var logThreshold atomic.Int32
-
-// logOut is where the log goes: stderr, which execd reads.
-var logOut io.Writer = os.Stderr
-
-func setupLogging() {
-	logThreshold.Store(int32(telegraf.Info))
-	logger.RedirectLogging(io.Discard)
-	if _, err := logger.AddCallback(printLog); err != nil {
-		fmt.Fprintf(os.Stderr, "E! [inputs.%s] setting up logging: %v\n", pluginName, err)
-	}
-}
-
-// setLogLevel applies the table's log_level (Telegraf's loader has
-// already complained about an invalid one).
-func setLogLevel(name string) {
-	if l := telegraf.LogLevelFromString(name); l != telegraf.None {
-		logThreshold.Store(int32(l))
-	}
-}
-
-func printLog(level telegraf.LogLevel, _ time.Time, source string, _ map[string]any, args ...any) {
-	if !telegraf.LogLevel(logThreshold.Load()).Includes(level) {
-		return
-	}
-	line := level.Indicator() + " "
-	if source != "" {
-		line += "[" + source + "] "
-	}
-	// one message, one line: execd reads stderr line by line
-	line += strings.ReplaceAll(fmt.Sprint(args...), "\n", " ") + "\n"
-	logOut.Write([]byte(line)) //nolint:errcheck // nowhere else to report it
+// WithTracking is part of Telegraf's Accumulator interface for service
+// inputs that track delivery; inputs.libvirt_stats never calls it, and
+// this binary runs nothing else.
+func (a *lineAccumulator) WithTracking(int) telegraf.TrackingAccumulator {
+	panic("inputs." + pluginName + " asked for metric tracking, which telegraf-libvirt does not implement")
 }

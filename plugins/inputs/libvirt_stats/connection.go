@@ -12,8 +12,6 @@ import (
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/config"
 	"libvirt.org/go/libvirt"
-
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 )
 
 // Keepalive: a probe every 5 s, the connection declared dead after 3
@@ -23,35 +21,6 @@ const (
 	keepaliveInterval = 5
 	keepaliveCount    = 3
 )
-
-var (
-	eventLoopOnce sync.Once
-	eventLoopErr  error
-	// libvirtLog receives libvirt's own log lines: the logger of the
-	// instance that was initialized last (libvirt's log is one per process).
-	libvirtLog atomic.Pointer[telegraf.Logger]
-)
-
-// logLibvirt hands one of libvirt's own log lines to Telegraf's logger, at
-// debug level: the error that matters reaches the user as the gather's
-// error already, and a line on stderr would be one more error line under
-// execd.
-func logLibvirt(line string) {
-	if l := libvirtLog.Load(); l != nil && *l != nil {
-		(*l).Debugf("libvirt: %s", line)
-	}
-}
-
-// startEventLoop registers libvirt's default event loop once per process,
-// before the first connection, and runs it for good (in a C thread, see
-// domstats.StartEventLoop): keepalive, the close callback and the domain
-// events of metadata_tags need it.
-func startEventLoop() error {
-	eventLoopOnce.Do(func() {
-		eventLoopErr = domstats.StartEventLoop(logLibvirt)
-	})
-	return eventLoopErr
-}
 
 // pooledConn is one open connection of a connPool and its liveness.
 type pooledConn struct {
