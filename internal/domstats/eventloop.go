@@ -17,8 +17,10 @@ import "C"
 // Run from a goroutine instead (libvirt.EventRunDefaultImpl in a for loop),
 // the loop goes back into the Go scheduler every time libvirt touches it,
 // and the bulk call's client touches it on every RPC: each return wakes
-// Go's sysmon into a burst of 20 µs sleeps. Measured on 2 cores, that was
-// ~25 extra context switches and 0.1-0.5 ms of CPU per gather.
+// Go's sysmon into a burst of 20 µs sleeps. Measured with make bench at 10
+// QEMU domains on 2 cores, with the bulk calls also made from Go (calls.c):
+// 73 context switches per gather against 6 for the bare call, and 2.4 ms of
+// client CPU per gather, 1.06 ms once both ran on C threads.
 func StartEventLoop(logSink func(line string)) error {
 	unset, err := routeLog(logSink)
 	if err != nil {

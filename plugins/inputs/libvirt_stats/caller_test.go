@@ -35,7 +35,12 @@ func TestCallerBudgetSharedAcrossInstances(t *testing.T) {
 	const uri = "test:///registry-stuck"
 	release := make(chan struct{})
 	log := testutil.Logger{}
+	// timeout is for the calls that hang: it only decides when a gather
+	// gives up on them, and a loaded machine firing it late changes
+	// nothing asserted. The calls that answer get answerTimeout, so that a
+	// loaded 2-core machine cannot make them late: they return at once.
 	const timeout = 40 * time.Millisecond
+	const answerTimeout = 5 * time.Second
 
 	// Instance 1: each gather leaves two stuck calls (the call and its
 	// NOWAIT fallback; one if a loaded machine fires both timers at once):
@@ -52,19 +57,19 @@ func TestCallerBudgetSharedAcrossInstances(t *testing.T) {
 	for i := 0; i < 19; i++ {
 		c := callerFor(uri)
 		started := time.Now()
-		_, _, err := c.fetch(timeout, log, func(bool) ([]domstats.Record, error) {
+		_, _, err := c.fetch(answerTimeout, log, func(bool) ([]domstats.Record, error) {
 			t.Error("a call started beyond the URI's budget")
 			return nil, nil
 		})
 		require.ErrorIs(t, err, errBusy)
 		require.Contains(t, err.Error(), "4 earlier calls still stuck in libvirt")
-		require.Less(t, time.Since(started), timeout, "a gather with the budget spent must not wait")
+		require.Less(t, time.Since(started), answerTimeout/2, "a gather with the budget spent must not wait for the timeout")
 	}
 	require.Equal(t, maxCallsInFlight, callerFor(uri).inFlight())
 	require.EqualValues(t, maxCallsInFlight, callerFor(uri).stuck.Load())
 
 	// Another URI is not held up by this one.
-	recs, _, err := callerFor("test:///registry-other").fetch(timeout, log, func(bool) ([]domstats.Record, error) {
+	recs, _, err := callerFor("test:///registry-other").fetch(answerTimeout, log, func(bool) ([]domstats.Record, error) {
 		return []domstats.Record{{Name: "d"}}, nil
 	})
 	require.NoError(t, err)
@@ -74,7 +79,7 @@ func TestCallerBudgetSharedAcrossInstances(t *testing.T) {
 	close(release)
 	require.Eventually(t, func() bool { return callerFor(uri).inFlight() == 0 }, 5*time.Second, 5*time.Millisecond)
 	require.Zero(t, callerFor(uri).stuck.Load())
-	recs, _, err = callerFor(uri).fetch(timeout, log, func(bool) ([]domstats.Record, error) {
+	recs, _, err = callerFor(uri).fetch(answerTimeout, log, func(bool) ([]domstats.Record, error) {
 		return []domstats.Record{{Name: "d"}}, nil
 	})
 	require.NoError(t, err)
@@ -145,14 +150,17 @@ func TestFallbackLogEpisodes(t *testing.T) {
 		return string(s)
 	}
 
-	const timeout = 200 * time.Millisecond
+	// The answering calls must answer within half the timeout: they return
+	// at once, so 1 s is a margin of hundreds of scheduler slices for a
+	// loaded 2-core machine; the hanging ones cost the half each (4 s).
+	const timeout = 2 * time.Second
 	for range 3 {
 		_, fellBack, err := c.fetch(timeout, log, primaryHangs)
 		require.NoError(t, err)
 		require.True(t, fellBack)
 	}
 	require.Equal(t, "WDD", levels())
-	require.Contains(t, log.Warnings()[0], `Stats call to "test:///fallback-episodes" still running after 100ms; asking again with NOWAIT`)
+	require.Contains(t, log.Warnings()[0], `Stats call to "test:///fallback-episodes" still running after 1s; asking again with NOWAIT`)
 
 	for range 2 {
 		_, fellBack, err := c.fetch(timeout, log, answers)
@@ -160,7 +168,7 @@ func TestFallbackLogEpisodes(t *testing.T) {
 		require.False(t, fellBack)
 	}
 	require.Equal(t, "WDDI", levels())
-	require.Contains(t, log.Messages()[3].Text, "answer within 100ms again; 3 gather(s) asked again with NOWAIT")
+	require.Contains(t, log.Messages()[3].Text, "answer within 1s again; 3 gather(s) asked again with NOWAIT")
 
 	// A new episode warns again.
 	_, _, err := c.fetch(timeout, log, primaryHangs)

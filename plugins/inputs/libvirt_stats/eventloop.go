@@ -43,4 +43,3 @@ func startEventLoop() error {
 	})
 	return eventLoopErr
 }
-

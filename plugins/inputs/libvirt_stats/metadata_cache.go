@@ -34,6 +34,7 @@ type metadataCache struct {
 	queries []metadataQuery
 	refresh time.Duration // 0: events only
 	log     telegraf.Logger
+	now     func() time.Time // time.Now; a test's clock in tests
 
 	evalMu sync.Mutex // a compiled XPath keeps state while it evaluates
 
@@ -51,6 +52,7 @@ func newMetadataCache(queries []metadataQuery, refresh time.Duration, log telegr
 		queries: queries,
 		refresh: refresh,
 		log:     log,
+		now:     time.Now,
 		invalid: map[string]uint64{},
 		entries: map[string]*metadataEntry{},
 		seen:    seenDomains{},
@@ -69,7 +71,7 @@ func (c *metadataCache) freshLocked(uuid string, now time.Time) bool {
 // resolve reads the XML of the domains among recs whose entry is missing or
 // stale. It runs inside the stats call's deadline, on its goroutine.
 func (c *metadataCache) resolve(conn *libvirt.Connect, recs []domstats.Record) {
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	start := c.clock
 	var want map[string]bool

@@ -124,6 +124,10 @@ func TestMetadataRefreshOnEvent(t *testing.T) {
 	want := novaWant()
 	want["instance-00000002"]["instance_name"] = "db-2"
 	want["instance-00000002"]["flavor"] = "m1.xlarge"
+	// The event comes through libvirt's event loop thread, after
+	// SetMetadata returned: gather until it has arrived. 10 s is a bound on
+	// a lost event, not a speed: the event takes microseconds in-process,
+	// and a loaded 2-core machine delays it by scheduler slices (ms).
 	require.Eventually(t, func() bool {
 		return tagsByDomain(t, p)["instance-00000002"]["instance_name"] == "db-2"
 	}, 10*time.Second, 10*time.Millisecond, "the event did not refresh the tags")
@@ -147,17 +151,23 @@ func TestMetadataRefreshOnReconnect(t *testing.T) {
 	require.Equal(t, uint64(8), p.meta.fetchCount())
 }
 
+// With metadata_refresh_interval, an entry is read again once it is that
+// old, on the cache's clock (a test clock here, so no gather depends on
+// how fast the machine runs it).
 func TestMetadataRefreshInterval(t *testing.T) {
 	p := novaPlugin(t)
-	p.MetadataRefreshInterval = config.Duration(50 * time.Millisecond)
+	p.MetadataRefreshInterval = config.Duration(time.Minute)
 	require.NoError(t, p.Init())
 	defer p.Stop()
+	clock := time.Unix(1000, 0)
+	p.meta.now = func() time.Time { return clock }
 	tagsByDomain(t, p)
+	clock = clock.Add(time.Minute - time.Nanosecond)
 	tagsByDomain(t, p)
-	require.Equal(t, uint64(4), p.meta.fetchCount())
-	time.Sleep(60 * time.Millisecond)
+	require.Equal(t, uint64(4), p.meta.fetchCount(), "read again before the interval")
+	clock = clock.Add(time.Nanosecond)
 	require.Equal(t, novaWant(), tagsByDomain(t, p))
-	require.Equal(t, uint64(8), p.meta.fetchCount())
+	require.Equal(t, uint64(8), p.meta.fetchCount(), "not read again at the interval")
 }
 
 // A domain absent from a gather (filtered, or gone) leaves the cache.

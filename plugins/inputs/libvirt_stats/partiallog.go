@@ -28,4 +28,3 @@ func (p *partialLog) observe(log telegraf.Logger, partial, total int) {
 			total, p.gathers, p.most)
 	}
 }
-
