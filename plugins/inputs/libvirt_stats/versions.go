@@ -42,40 +42,47 @@ func explainUnsupported(err error) error {
 	if err == nil || !errors.As(err, &lerr) {
 		return err
 	}
-	if m := unsupportedFlags.FindStringSubmatch(lerr.Message); m != nil {
-		bits, perr := strconv.ParseUint(m[1], 16, 32)
-		if perr != nil {
-			return err
-		}
-		var needs []string
-		for _, f := range flagSince {
-			if uint32(bits)&f.bit != 0 {
-				needs = append(needs, fmt.Sprintf("%s = true needs libvirt >= %s", f.option, f.since))
-			}
-		}
-		if len(needs) == 0 {
-			return err
-		}
+	if needs := needsOf(unsupportedFlags, lerr.Message, flagNeeds); needs != "" {
 		return fmt.Errorf("this libvirtd is older than the call's flags need: %s "+
 			"(nowait is also asked for by the retry at half the timeout); set them to false for this host: %w",
-			strings.Join(needs, ", "), err)
+			needs, err)
 	}
-	if m := unsupportedGroups.FindStringSubmatch(lerr.Message); m != nil {
-		bits, perr := strconv.ParseUint(m[1], 16, 32)
-		if perr != nil {
-			return err
-		}
-		var needs []string
-		for _, g := range statsGroups {
-			if uint32(bits)&g.bit != 0 {
-				needs = append(needs, fmt.Sprintf("%s needs libvirt >= %s", g.name, g.since))
-			}
-		}
-		if len(needs) == 0 {
-			return err
-		}
+	if needs := needsOf(unsupportedGroups, lerr.Message, groupNeeds); needs != "" {
 		return fmt.Errorf("statistics_groups: this libvirtd lacks %s; remove them for this host, "+
-			"or set enforce = false to get the groups it has: %w", strings.Join(needs, ", "), err)
+			"or set enforce = false to get the groups it has: %w", needs, err)
 	}
 	return err
+}
+
+// needsOf reads the bits a libvirt message names (re's hex number) and
+// says what each known one needs; "" if the message is another or names
+// no known bit.
+func needsOf(re *regexp.Regexp, msg string, needs func(bits uint32) []string) string {
+	m := re.FindStringSubmatch(msg)
+	if m == nil {
+		return ""
+	}
+	bits, err := strconv.ParseUint(m[1], 16, 32)
+	if err != nil {
+		return ""
+	}
+	return strings.Join(needs(uint32(bits)), ", ")
+}
+
+func flagNeeds(bits uint32) (out []string) {
+	for _, f := range flagSince {
+		if bits&f.bit != 0 {
+			out = append(out, fmt.Sprintf("%s = true needs libvirt >= %s", f.option, f.since))
+		}
+	}
+	return out
+}
+
+func groupNeeds(bits uint32) (out []string) {
+	for _, g := range statsGroups {
+		if bits&g.bit != 0 {
+			out = append(out, fmt.Sprintf("%s needs libvirt >= %s", g.name, g.since))
+		}
+	}
+	return out
 }
