@@ -181,3 +181,25 @@ func InNode(t testing.TB, cmd *exec.Cmd, node string) {
 // directory, the same path inside a node and outside it (a node's
 // /var/lib/libvirt is not the host's).
 func ImageDir() string { return filepath.Join(Dir(), "images") }
+
+// TempDir is a new directory under the lab's tmp/ for a daemon's data,
+// configuration and log (InfluxDB, Prometheus), so that everything the
+// tests run lives under the lab's directory.
+func TempDir(prefix string) (string, error) {
+	root := filepath.Join(Dir(), "tmp")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(root, prefix)
+}
+
+// TestTempDir is TempDir, removed when the test ends.
+func TestTempDir(t testing.TB, prefix string) string {
+	t.Helper()
+	dir, err := TempDir(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
