@@ -160,3 +160,6 @@ func RequirePace(t testing.TB, readsPerSecond float64) {
 			readsPerSecond, MinReadsPerSecond, MaxReadsPerSecond, ReadsPerSecond)
 	}
 }
+
+// Image is the path of the guest's disk, as libvirt reports it.
+func (g *Guest) Image() string { return g.image }

@@ -47,9 +47,14 @@ func Socket(node string, readOnly bool) string {
 	return filepath.Join(RunDir(node), "libvirt", s)
 }
 
-// URI is the qemu:///system URI of a node's libvirtd, by its socket.
+// URI is the qemu:///system URI of a node's libvirtd, by its socket (the
+// path as it is where it needs no escaping, as scripts/lab.sh uri prints it).
 func URI(node string, readOnly bool) string {
-	return "qemu+unix:///system?socket=" + url.QueryEscape(Socket(node, readOnly))
+	sock := Socket(node, readOnly)
+	if strings.Trim(sock, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") != "" {
+		sock = url.QueryEscape(sock)
+	}
+	return "qemu+unix:///system?socket=" + sock
 }
 
 // HostURI is the host node's read-write URI.
