@@ -318,8 +318,8 @@ const (
 	modeChr  = 0o020000
 )
 
-func (c *cpioWriter) dir(name string)  { c.entry(name, modeDir|0o755, 0, 0, nil) }
-func (c *cpioWriter) trailer()         { c.entry("TRAILER!!!", 0, 0, 0, nil) }
+func (c *cpioWriter) dir(name string) { c.entry(name, modeDir|0o755, 0, 0, nil) }
+func (c *cpioWriter) trailer()        { c.entry("TRAILER!!!", 0, 0, 0, nil) }
 func (c *cpioWriter) file(name string, perm int, data []byte) {
 	c.entry(name, modeFile|perm, 0, 0, data)
 }
