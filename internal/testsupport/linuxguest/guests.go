@@ -3,6 +3,8 @@ package linuxguest
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,12 +57,9 @@ func (g Guest) Cmdline() string {
 }
 
 // Domain is the guest's libvirt domain, booting a's kernel and initramfs.
-// Its description carries a's key, so that a guest defined from older
-// artifacts shows it.
 func (g Guest) Domain(a Artifacts, imagesDir string) bootguest.Domain {
 	return bootguest.Domain{
 		Name:               g.Name,
-		Description:        DescriptionPrefix + a.Key,
 		MemoryMiB:          MemoryMiB,
 		VCPUs:              VCPUs,
 		Disk:               g.Disk(imagesDir),
@@ -76,9 +75,26 @@ func (g Guest) Domain(a Artifacts, imagesDir string) bootguest.Domain {
 	}
 }
 
-// DescriptionPrefix starts the domains' <description>; the artifacts' key
-// follows.
-const DescriptionPrefix = "linuxguest test guest, artifacts "
+// DomainXML is Domain's XML with a <description> that names what it was
+// made from (the XML without it and a's key, hashed): a defined guest
+// whose description differs was made from another XML or from older
+// artifacts, and must be redefined and restarted.
+func (g Guest) DomainXML(a Artifacts, imagesDir string) (xml []byte, description string, err error) {
+	d := g.Domain(a, imagesDir)
+	plain, err := d.XML()
+	if err != nil {
+		return nil, "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", a.Key)
+	h.Write(plain)
+	d.Description = DescriptionPrefix + hex.EncodeToString(h.Sum(nil))
+	xml, err = d.XML()
+	return xml, d.Description, err
+}
+
+// DescriptionPrefix starts the domains' <description>; a hash follows.
+const DescriptionPrefix = "linuxguest test guest "
 
 // Console is what /init printed on the console so far.
 type Console struct {

@@ -12,8 +12,13 @@ import (
 func TestDomainXML(t *testing.T) {
 	a := Artifacts{Kernel: "/var/tmp/telegraf-libvirt-lab/cache/linuxguest/vmlinuz",
 		Initrd: "/var/tmp/telegraf-libvirt-lab/cache/linuxguest/initrd.img", Key: "0123abcd"}
-	got, err := Guests[0].Domain(a, "/var/tmp/telegraf-libvirt-lab/images").XML()
+	got, desc, err := Guests[0].DomainXML(a, "/var/tmp/telegraf-libvirt-lab/images")
 	require.NoError(t, err)
+	require.Contains(t, string(got), "<description>"+desc+"</description>")
+	a.Key = "0123abce"
+	_, desc2, err := Guests[0].DomainXML(a, "/var/tmp/telegraf-libvirt-lab/images")
+	require.NoError(t, err)
+	require.NotEqual(t, desc, desc2, "new artifacts, new description")
 	want, err := os.ReadFile("testdata/tlv-linux1.xml")
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got))
