@@ -1,7 +1,6 @@
 package linuxguest
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,7 +62,7 @@ func TestBuild(t *testing.T) {
 	require.NoError(t, err)
 	orig, err := os.ReadFile("/boot/vmlinuz-" + a.KernelVersion)
 	require.NoError(t, err)
-	require.True(t, bytes.Equal(orig, k), "the kernel is /boot's")
+	require.Equal(t, []byte("\x7fELF"), k[:4], "the ELF image inside /boot's bzImage (Debian's kernels have PVH)")
 
 	list := filepath.Join(t.TempDir(), "x")
 	require.NoError(t, os.MkdirAll(list, 0o755))
