@@ -23,10 +23,12 @@ type Guest struct {
 	MAC  string
 }
 
-// Guests are the two Linux guests, each the other's peer.
+// Guests are the two Linux guests, each the other's peer. Their names do
+// not start with "tlv-": the tests that compare the tlv-* guests with the
+// ones scripts/hypervisor-up.sh defines must not see them.
 var Guests = []Guest{
-	{Name: "tlv-linux1", IP: "169.254.77.1", Peer: "169.254.77.2", MAC: "52:54:00:4c:00:01"},
-	{Name: "tlv-linux2", IP: "169.254.77.2", Peer: "169.254.77.1", MAC: "52:54:00:4c:00:02"},
+	{Name: "tlvl-linux1", IP: "169.254.77.1", Peer: "169.254.77.2", MAC: "52:54:00:4c:00:01"},
+	{Name: "tlvl-linux2", IP: "169.254.77.2", Peer: "169.254.77.1", MAC: "52:54:00:4c:00:02"},
 }
 
 // The guests' shape. MemoryMiB leaves the kernel and busybox ample room

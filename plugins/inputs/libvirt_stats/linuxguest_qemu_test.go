@@ -50,7 +50,7 @@ func linuxGathers(t *testing.T, derived bool) (first, second map[string]telegraf
 	p := newPlugin(t, lab.HostURI())
 	p.NoWait = false // see qemuPlugin
 	p.Derived = derived
-	p.Domains = []string{"tlv-linux*"}
+	p.Domains = []string{"tlvl-*"}
 	require.NoError(t, p.Init())
 	defer p.Stop()
 	var acc testutil.Accumulator

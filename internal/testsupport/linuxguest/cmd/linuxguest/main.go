@@ -1,5 +1,5 @@
-// Command linuxguest brings the lab's two Linux guests (tlv-linux1 and
-// tlv-linux2, see package linuxguest) up on a libvirt URI: it builds the
+// Command linuxguest brings the lab's two Linux guests (tlvl-linux1 and
+// tlvl-linux2, see package linuxguest) up on a libvirt URI: it builds the
 // kernel and initramfs into -cache (kept when their inputs have not
 // changed), creates the guests' disks in -images, defines and starts each
 // guest, and waits until /init says on the console that it is ready. It is
