@@ -3,8 +3,6 @@
 package libvirt_stats
 
 import (
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,33 +13,6 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/linuxguest"
 )
-
-// linuxImages is where the lab keeps the Linux guests' disks and console
-// logs; linuxCache their kernel and initramfs.
-func linuxImages() string { return filepath.Join(lab.Dir(), "images") }
-func linuxCache() string  { return filepath.Join(lab.Dir(), "cache", "linuxguest") }
-
-// linuxGuestsUp brings the lab's two Linux guests up (at once when they
-// run already) and waits until each has reached the other, and returns
-// what their consoles say.
-func linuxGuestsUp(t *testing.T) map[string]linuxguest.Console {
-	t.Helper()
-	lab.Require(t, lab.Host)
-	var log strings.Builder
-	err := linuxguest.Up(linuxguest.Config{CacheDir: linuxCache(), ImagesDir: linuxImages(),
-		URI: lab.HostURI(), Timeout: 3 * time.Minute, Log: &log})
-	require.NoError(t, err, log.String())
-	consoles := map[string]linuxguest.Console{}
-	for _, g := range linuxguest.Guests {
-		require.Eventually(t, func() bool {
-			c, err := g.ReadConsole(linuxImages())
-			consoles[g.Name] = c
-			return err == nil && c.PeerSeen
-		}, time.Minute, 200*time.Millisecond, "%s never reached its peer %s (console: %s)", g.Name, g.Peer, g.ConsoleLog(linuxImages()))
-		require.Empty(t, consoles[g.Name].Errors, g.Name)
-	}
-	return consoles
-}
 
 // movingKeys are the counters the guests' workload moves: a round a
 // second of a disk read, a disk write and a ping each way, and the
@@ -95,7 +66,7 @@ func linuxGathers(t *testing.T, derived bool) (first, second map[string]telegraf
 // What only a guest OS reports: the balloon driver's statistics, traffic
 // both ways through virtio-net, disk I/O through virtio-blk.
 func TestQEMULinuxGuestStats(t *testing.T) {
-	consoles := linuxGuestsUp(t)
+	consoles := linuxguest.RequireInLab(t)
 	first, second := linuxGathers(t, false)
 	for _, g := range linuxguest.Guests {
 		prev, m := first[g.Name], second[g.Name]
@@ -128,7 +99,7 @@ func TestQEMULinuxGuestStats(t *testing.T) {
 // With derived = true, the guest-side balloon gives balloon.used and
 // used_percent, and the traffic and disk I/O give rates above 0.
 func TestQEMULinuxGuestDerived(t *testing.T) {
-	linuxGuestsUp(t)
+	linuxguest.RequireInLab(t)
 	_, second := linuxGathers(t, true)
 	for _, g := range linuxguest.Guests {
 		m := second[g.Name]
