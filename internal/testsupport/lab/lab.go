@@ -176,3 +176,8 @@ func InNode(t testing.TB, cmd *exec.Cmd, node string) {
 	cmd.Args = append([]string{"nsenter", "-t", strconv.Itoa(holder), "--mount", "--", cmd.Path}, cmd.Args[1:]...)
 	cmd.Path = nsenter
 }
+
+// ImageDir holds the disks of guests that tests create: under the lab's
+// directory, the same path inside a node and outside it (a node's
+// /var/lib/libvirt is not the host's).
+func ImageDir() string { return filepath.Join(Dir(), "images") }
