@@ -11,8 +11,9 @@ import (
 
 // LabConfig puts the guests in the lab's host node: the kernel and
 // initramfs in <lab>/cache/linuxguest (kept by lab.sh down), the disks and
-// console logs in lab.ImageDir(), beside the boot-sector guests' disks. Paths are under the lab's directory, which
-// the node sees at the same place (its /var/lib/libvirt is another).
+// console logs in lab.ImageDir(), beside the boot-sector guests' disks.
+// Both are under the lab's directory, which the node sees at the same
+// place (its /var/lib/libvirt is another).
 func LabConfig() Config {
 	return Config{
 		CacheDir:  filepath.Join(lab.Dir(), "cache", "linuxguest"),
