@@ -18,6 +18,7 @@ import (
 // peer it exchanges traffic with.
 type Guest struct {
 	Name string
+	UUID string
 	IP   string // link-local, /16
 	Peer string // the other guest's IP
 	MAC  string
@@ -27,8 +28,8 @@ type Guest struct {
 // not start with "tlv-": the tests that compare the tlv-* guests with the
 // ones scripts/hypervisor-up.sh defines must not see them.
 var Guests = []Guest{
-	{Name: "tlvl-linux1", IP: "169.254.77.1", Peer: "169.254.77.2", MAC: "52:54:00:4c:00:01"},
-	{Name: "tlvl-linux2", IP: "169.254.77.2", Peer: "169.254.77.1", MAC: "52:54:00:4c:00:02"},
+	{Name: "tlvl-linux1", UUID: "c0ffee00-4c00-4000-8000-000000000001", IP: "169.254.77.1", Peer: "169.254.77.2", MAC: "52:54:00:4c:00:01"},
+	{Name: "tlvl-linux2", UUID: "c0ffee00-4c00-4000-8000-000000000002", IP: "169.254.77.2", Peer: "169.254.77.1", MAC: "52:54:00:4c:00:02"},
 }
 
 // The guests' shape. MemoryMiB leaves the kernel and busybox ample room
@@ -62,6 +63,7 @@ func (g Guest) Cmdline() string {
 func (g Guest) Domain(a Artifacts, imagesDir string) bootguest.Domain {
 	return bootguest.Domain{
 		Name:               g.Name,
+		UUID:               g.UUID,
 		MemoryMiB:          MemoryMiB,
 		VCPUs:              VCPUs,
 		Disk:               g.Disk(imagesDir),
@@ -113,9 +115,11 @@ type Console struct {
 }
 
 // ParseConsole reads /init's "tlv-" lines from the console's output; the
-// kernel's own lines are ignored.
+// kernel's own lines are ignored, and so is a last line without its
+// newline: the guest is still writing it.
 func ParseConsole(b []byte) Console {
 	var c Console
+	b = b[:bytes.LastIndexByte(b, '\n')+1]
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {

@@ -32,4 +32,5 @@ func TestParseConsole(t *testing.T) {
 		Errors: []string{"insmod virtio_blk.ko failed"}}, c)
 	require.True(t, ParseConsole([]byte("tlv-peer name=x peer=y uptime=3\n")).PeerSeen)
 	require.False(t, ParseConsole([]byte("not tlv-ready\n")).Ready)
+	require.False(t, ParseConsole([]byte("tlv-peer\ntlv-ready name=tlvl-linux2 ip=169.")).Ready, "a line being written")
 }

@@ -112,6 +112,13 @@ func up(w io.Writer, g Guest, a Artifacts, images, uri string) (time.Time, error
 		}
 	}
 	if !defined || have != want {
+		// Gone first: a definition with another UUID (made before the
+		// guests had fixed ones) would make define fail.
+		if defined {
+			if _, err := virsh(uri, "undefine", g.Name); err != nil {
+				return time.Time{}, err
+			}
+		}
 		f := filepath.Join(images, g.Name+".xml")
 		if err := os.WriteFile(f, xml, 0o644); err != nil {
 			return time.Time{}, err
