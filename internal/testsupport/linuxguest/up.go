@@ -182,7 +182,20 @@ func waitReady(w io.Writer, g Guest, images string, started time.Time, timeout t
 	}
 }
 
+// virsh runs virsh on uri. While the daemon does not answer (a test of
+// the lab restarts it) it tries again, for up to 30 s.
 func virsh(uri string, args ...string) ([]byte, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := virshOnce(uri, args...)
+		if err == nil || !bytes.Contains(out, []byte("failed to connect to the hypervisor")) || time.Now().After(deadline) {
+			return out, err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func virshOnce(uri string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-c", uri}, args...)...)
