@@ -134,7 +134,8 @@ func (x *calc) balloon() (used, avail uint64, ok bool) {
 // with; dt is in nanoseconds.
 func (d *deriver) fieldsOf(r domstats.Record, cur, prev *counterSample, dt float64) []telegraf.Field {
 	var out []telegraf.Field
-	x := &calc{cur: cur, prev: prev, dt: dt}
+	x := &d.calc
+	x.cur, x.prev, x.dt = cur, prev, dt
 	for _, p := range r.Params {
 		k, rows, ok := d.counter(p.Key)
 		if !ok {

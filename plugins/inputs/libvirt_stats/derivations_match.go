@@ -17,7 +17,9 @@ type matcher struct {
 	row      *derivation // nil: the pattern of an input, which derives nothing itself
 	fam      byte        // 0: a key of the domain; 'b' block, 'n' net, 'v' vcpu (deviceKey's)
 	rest     string      // fam 0: the key; else the key after <n>. ("time", or "*.bytes")
-	tail     string      // the pattern after its last placeholder: what name and inputs replace
+	suffix   string      // rest after its "*", if it has one
+	star     bool
+	tail     string // the pattern after its last placeholder: what name and inputs replace
 	nameTail string
 	inputs   []string // per input: its tail, or the whole key for an input without placeholders
 	indexed  []bool   // per input: whether it has placeholders
@@ -26,8 +28,8 @@ type matcher struct {
 // matches tells whether k (a counter of the matcher's family) is the
 // pattern's.
 func (m *matcher) matches(k counterKey) bool {
-	if suffix, ok := strings.CutPrefix(m.rest, "*"); ok {
-		return len(k.rest) > len(suffix) && strings.HasSuffix(k.rest, suffix)
+	if m.star {
+		return len(k.rest) > len(m.suffix) && strings.HasSuffix(k.rest, m.suffix)
 	}
 	return k.rest == m.rest
 }
@@ -66,6 +68,7 @@ var derivedMatchers = compileDerivations(derivations)
 
 func compileDerivations(rows []derivation) matchers {
 	ms := matchers{domain: map[string][]*matcher{}, byFam: map[byte][]*matcher{}}
+	inputs := map[string]bool{} // an input's pattern is needed once
 	add := func(m *matcher) {
 		if m.fam == 0 {
 			ms.domain[m.rest] = append(ms.domain[m.rest], m)
@@ -86,7 +89,10 @@ func compileDerivations(rows []derivation) matchers {
 				ins := expand(in)
 				concrete := ins[min(j, len(ins)-1)]
 				im := compilePattern(concrete)
-				add(im)
+				if !inputs[concrete] {
+					inputs[concrete] = true
+					add(im)
+				}
 				m.inputs = append(m.inputs, tailOf(concrete))
 				m.indexed = append(m.indexed, im.fam != 0)
 			}
@@ -106,6 +112,7 @@ func compilePattern(p string) *matcher {
 		}
 		m.fam, m.rest = f, rest
 	}
+	m.suffix, m.star = strings.CutPrefix(m.rest, "*")
 	return m
 }
 

@@ -51,6 +51,7 @@ type deriver struct {
 	devs  []deviceName           // scratch: the record's device names
 	spare map[counterKey]uint64  // the map of the sample replaced last, reused
 	names map[derivedName]string // raw key and row -> derived key, so a steady state allocates no names
+	calc  calc                   // scratch: one derivation's view of the two samples
 }
 
 func newDeriver() *deriver {
