@@ -25,7 +25,7 @@ GOFILES   = $(shell git ls-files '*.go')
 # (libvirt >= 1.2.8, see TestLibvirtSymbolVersions), not the build host's.
 GOTAGS   := libvirt_dlopen
 
-.PHONY: all build demo test unit lint deps lab lab-down hypervisor example clean \
+.PHONY: all build roots roots-build demo test unit lint deps lab lab-down hypervisor example clean \
         telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
         telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint shellcheck
 
@@ -35,8 +35,20 @@ deps:
 	scripts/deps.sh
 
 # The release build: what `make package` ships and what the tests run.
-build: deps
-	go build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+# Built inside the bullseye root (scripts/roots.sh): linked against glibc
+# 2.31, it starts on Debian 11, Ubuntu 20.04, RHEL 9 and newer (a binary
+# built on this Debian 12 would need glibc 2.34).
+build: roots-build
+	scripts/roots.sh go -- build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+
+## roots: the Debian roots of the version matrix (debootstrap, cached under
+## the lab directory: bullseye libvirt 7.0, trixie 11.3, sid 12.8)
+roots:
+	scripts/roots.sh build
+
+# The build root alone (what build, package and telegraf need).
+roots-build:
+	scripts/roots.sh build bullseye >/dev/null
 
 gotags:
 	@echo '$(GOTAGS)'
@@ -61,8 +73,9 @@ package-deps:
 demo: build
 	$(BIN) -once -config examples/demo.conf
 
-## telegraf: Telegraf (version from go.mod) with inputs.libvirt_stats compiled in
-telegraf: deps
+## telegraf: Telegraf (version from go.mod) with inputs.libvirt_stats compiled in,
+## built in the build root as bin/telegraf-libvirt is
+telegraf: deps roots-build
 	GOTAGS='$(GOTAGS)' scripts/telegraf-build.sh custom $(TELEGRAF)
 
 ## telegraf-stock: stock Telegraf with inputs.execd + outputs.influxdb, cached in .cache/telegraf
@@ -76,7 +89,7 @@ influxdb:
 ## telegraf-prom: Telegraf with inputs.libvirt_stats, outputs.influxdb and
 ## outputs.prometheus_client (the Prometheus end-to-end test)
 TELEGRAF_PROM := bin/telegraf-libvirt-prom
-telegraf-prom: deps
+telegraf-prom: deps roots-build
 	TELEGRAF_CUSTOM_TAGS=custom,inputs.libvirt_stats,outputs.influxdb,outputs.prometheus_client \
 		scripts/telegraf-build.sh custom $(TELEGRAF_PROM)
 
