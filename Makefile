@@ -41,10 +41,11 @@ deps:
 build: roots-build
 	scripts/roots.sh go -- build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
 
-## roots: the Debian roots of the version matrix (debootstrap, cached under
-## the lab directory: bullseye libvirt 7.0, trixie 11.3, sid 12.8)
+## roots: the version matrix's lab nodes v7.0, v11.3 and v12.8, each the
+## libvirtd and QEMU of a Debian root (scripts/roots.sh: debootstrap, cached
+## under the lab directory; bullseye, trixie, sid)
 roots:
-	scripts/roots.sh build
+	scripts/lab.sh up-roots
 
 # The build root alone (what build, package and telegraf need).
 roots-build:
@@ -177,7 +178,7 @@ unit: deps
 ## test: everything, against the test driver and real QEMU domains under the
 ## lab's libvirtd, and end to end: Telegraf -> InfluxDB. The tests run in the
 ## lab's network namespace (its TCP endpoints are there).
-test: build e2e-deps lab remote-deps lint package package-deps fuzz
+test: build e2e-deps lab roots remote-deps lint package package-deps fuzz
 	scripts/lab.sh exec -- go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./...
 
 ## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
