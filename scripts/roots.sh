@@ -182,10 +182,13 @@ go_in_root() { # go args...
   modcache=$(go env GOMODCACHE)
   gocache=$(go env GOCACHE)
   binds="$goroot $REPO_DIR $PWD $modcache $gocache ${TLV_ROOT_BINDS:-}"
+  # The host's CA certificates: a build that adds requirements (Telegraf's
+  # custom build, -mod=mod) asks the checksum database over TLS.
+  [ ! -d /etc/ssl/certs ] || binds="$binds /etc/ssl/certs"
   mkdir -p "$gocache" "$modcache"
   # shellcheck disable=SC2016 # expanded by the inner shell
   unshare --mount --propagation private -- /bin/sh -ec '
-    d=$1 binds=$2 wd=$3 goroot=$4 modcache=$5 gocache=$6 proxy=$7; shift 7
+    d=$1 binds=$2 wd=$3 goroot=$4 modcache=$5 gocache=$6 proxy=$7 sumdb=$8; shift 8
     for p in $binds; do
       mkdir -p "$d$p"
       mount --bind "$p" "$d$p"
@@ -193,9 +196,9 @@ go_in_root() { # go args...
     mount -t proc proc "$d/proc"
     mount --rbind /dev "$d/dev"
     exec chroot "$d" /usr/bin/env -C "$wd" PATH="$goroot/bin:/usr/bin:/bin" HOME=/root \
-      GOROOT="$goroot" GOMODCACHE="$modcache" GOCACHE="$gocache" GOPROXY="$proxy" \
+      GOROOT="$goroot" GOMODCACHE="$modcache" GOCACHE="$gocache" GOPROXY="$proxy" GOSUMDB="$sumdb" \
       GOFLAGS="${GOFLAGS:-}" GOTOOLCHAIN=local CGO_ENABLED="${CGO_ENABLED:-1}" \
-      go "$@"' sh "$dir" "$binds" "$PWD" "$goroot" "$modcache" "$gocache" "$(go env GOPROXY)" "$@"
+      go "$@"' sh "$dir" "$binds" "$PWD" "$goroot" "$modcache" "$gocache" "$(go env GOPROXY)" "$(go env GOSUMDB)" "$@"
 }
 
 main() {
