@@ -25,7 +25,7 @@ GOFILES   = $(shell git ls-files '*.go')
 # (libvirt >= 1.2.8, see TestLibvirtSymbolVersions), not the build host's.
 GOTAGS   := libvirt_dlopen
 
-.PHONY: all build roots roots-build demo test unit lint deps lab lab-down hypervisor example clean \
+.PHONY: all build roots roots-build compat-doc demo test unit lint deps lab lab-down hypervisor example clean \
         telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
         telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint shellcheck
 
@@ -180,6 +180,13 @@ unit: deps
 ## lab's network namespace (its TCP endpoints are there).
 test: build e2e-deps lab roots remote-deps lint package package-deps fuzz
 	scripts/lab.sh exec -- go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./...
+	$(MAKE) --no-print-directory compat-doc
+
+## compat-doc: docs/compatibility.md from the results of the last TestMatrix run
+## (the version matrix of make test: plugins/inputs/libvirt_stats/matrix_qemu_test.go)
+MATRIX_RESULTS ?= $(or $(TLV_LAB_DIR),/var/tmp/telegraf-libvirt-lab)/matrix/results.json
+compat-doc:
+	go run ./internal/testsupport/matrixdoc -in $(MATRIX_RESULTS) -out docs/compatibility.md
 
 ## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
 ## per run); plain go test runs their corpora (testdata/fuzz/FUZZTARGET) always
