@@ -71,6 +71,11 @@ func run(in, out string) error {
 	if len(nodes) == 0 {
 		return fmt.Errorf("%s: no nodes", in)
 	}
+	for i, n := range nodes {
+		if n.Libvirt == "" { // the node did not answer: its checks say fail
+			nodes[i].Libvirt = "? (node " + n.Node + " down)"
+		}
+	}
 	slices.SortFunc(nodes, func(a, b node) int { return compareVersions(a.Libvirt, b.Libvirt) })
 	return os.WriteFile(out, []byte(render(nodes)), 0o644)
 }
