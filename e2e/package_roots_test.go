@@ -30,7 +30,12 @@ func TestPackageInRoots(t *testing.T) {
 		t.Fatal("the test installs a .deb into the lab's roots: run it as root (make test does)")
 	}
 	deb := needDist(t, fmt.Sprintf("%s_%s_amd64.deb", pkgName, version.Version))
-	roots := rootNodes(t)
+	nodes, err := lab.RootNodes()
+	require.NoError(t, err)
+	roots := map[string]string{}
+	for _, n := range nodes {
+		roots[n.Name] = n.Root
+	}
 	for _, node := range []string{"v7.0", "v12.8"} {
 		t.Run(node, func(t *testing.T) {
 			root, ok := roots[node]
@@ -92,18 +97,4 @@ func TestPackageInRoots(t *testing.T) {
 			t.Logf("%s: libvirt0 %s, %d metrics", node, libvirt0, len(ms))
 		})
 	}
-}
-
-// rootNodes are the lab's root nodes and their root directories.
-func rootNodes(t *testing.T) map[string]string {
-	t.Helper()
-	out, err := exec.Command(lab.Script(), "root-nodes").Output()
-	require.NoError(t, err, "scripts/lab.sh root-nodes")
-	nodes := map[string]string{}
-	for line := range strings.Lines(string(out)) {
-		if f := strings.Fields(line); len(f) == 3 {
-			nodes[f[0]] = f[2]
-		}
-	}
-	return nodes
 }

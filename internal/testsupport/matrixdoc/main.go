@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -23,11 +24,21 @@ type node struct {
 	QEMU     string   `json:"qemu"`
 	Groups   []string `json:"groups"`
 	Families []string `json:"families"`
-	Checks   []struct {
-		Name   string `json:"name"`
-		Result string `json:"result"`
-		Note   string `json:"note"`
-	} `json:"checks"`
+	Checks   []check  `json:"checks"`
+}
+
+type check struct {
+	Name   string `json:"name"`
+	Result string `json:"result"`
+	Note   string `json:"note"`
+}
+
+// rpcCheck is one result of cmd/telegraf-libvirt's TestMatrixRPCsPerGather
+// (rpc.json beside results.json).
+type rpcCheck struct {
+	Node   string `json:"node"`
+	Name   string `json:"name"`
+	Result string `json:"result"`
 }
 
 // allGroups are the plugin's statistics groups, in libvirt's order.
@@ -43,6 +54,7 @@ var checkText = map[string]string{
 	"read-only-complete":             "`read_only = true` (the default) returns the keys of the read-write socket",
 	"device-layout-places-every-key": "`layout = \"device\"` puts every indexed key on a device metric",
 	"frozen-guest-deadline":          "a guest's QEMU stopped (SIGSTOP): the gather keeps `timeout`, the domain is marked partial (`nowait` true and false)",
+	"one-stats-rpc-per-gather":       "every gather is one `GET_ALL_DOMAIN_STATS` call on the read-only socket, nothing else",
 	"groups-it-lacks":                "groups newer than the daemon: with `enforce = true` the error names each and its version; without, a warning at the first gather",
 }
 
@@ -70,6 +82,9 @@ func run(in, out string) error {
 	}
 	if len(nodes) == 0 {
 		return fmt.Errorf("%s: no nodes", in)
+	}
+	if err := addRPCChecks(nodes, filepath.Join(filepath.Dir(in), "rpc.json")); err != nil {
+		return err
 	}
 	for i, n := range nodes {
 		if n.Libvirt == "" { // the node did not answer: its checks say fail
@@ -146,6 +161,34 @@ func render(nodes []node) string {
 		p("- **libvirt %s** (%d): %s\n", n.Libvirt, len(n.Families), "`"+strings.Join(n.Families, "`, `")+"`")
 	}
 	return b.String()
+}
+
+// addRPCChecks adds the RPC check of each node: from rpc.json for the root
+// nodes (not run without it), TestQEMURPCsPerGather's for the host node.
+func addRPCChecks(nodes []node, path string) error {
+	var rpcs []rpcCheck
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(raw, &rpcs); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	case !os.IsNotExist(err):
+		return err
+	}
+	for i, n := range nodes {
+		c := check{Name: "one-stats-rpc-per-gather", Result: "not run"}
+		if n.Node == "host" {
+			c.Result, c.Note = "see", "TestQEMURPCsPerGather"
+		}
+		for _, r := range rpcs {
+			if r.Node == n.Node {
+				c.Result = r.Result
+			}
+		}
+		nodes[i].Checks = append(nodes[i].Checks, c)
+	}
+	return nil
 }
 
 // lacks reads the groups-it-lacks check's note: the groups the daemon is

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -60,16 +59,13 @@ func matrixNodes(t *testing.T) []*matrixNode {
 		Node: lab.Host, Suite: "host", uri: lab.HostURI(), roURI: lab.HostROURI(),
 		virsh: virshtest.Host(), frozen: "",
 	}}
-	out, err := exec.Command(lab.Script(), "root-nodes").Output()
-	require.NoError(t, err, "scripts/lab.sh root-nodes")
-	for line := range strings.Lines(string(out)) {
-		f := strings.Fields(line)
-		require.Len(t, f, 3, "root-nodes line %q", line)
-		node, suite, root := f[0], f[1], f[2]
+	roots, err := lab.RootNodes()
+	require.NoError(t, err)
+	for _, r := range roots {
 		nodes = append(nodes, &matrixNode{
-			Node: node, Suite: suite, uri: lab.URI(node, false), roURI: lab.URI(node, true),
-			virsh:  virshtest.Runner{Command: []string{lab.Script(), "node-exec", node, "--", "chroot", root, "virsh"}, URI: "qemu:///system"},
-			frozen: node + "-run",
+			Node: r.Name, Suite: r.Suite, uri: lab.URI(r.Name, false), roURI: lab.URI(r.Name, true),
+			virsh:  virshtest.Runner{Command: []string{lab.Script(), "node-exec", r.Name, "--", "chroot", r.Root, "virsh"}, URI: "qemu:///system"},
+			frozen: r.Name + "-run",
 		})
 	}
 	for _, n := range nodes {
