@@ -317,16 +317,7 @@ func matrixFrozen(t *testing.T, n *matrixNode) string {
 			defer p.Stop()
 			acc, _ := gatherAcc(t, p)
 			require.Empty(t, acc.Errors)
-			pid := lab.RequirePID(t, n.pidOf(n.frozen))
-			require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
-			resumed := false
-			resume := func() {
-				if !resumed {
-					resumed = true
-					require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
-				}
-			}
-			t.Cleanup(resume)
+			resume := freezeGuest(t, n.pidOf(n.frozen))
 			acc, took := gatherAcc(t, p)
 			t.Logf("gather with %s frozen: %s", n.frozen, took)
 			require.Less(t, took, timeout+time.Second, "the gather overran its deadline")
@@ -391,6 +382,24 @@ func matrixLacking(t *testing.T, n *matrixNode) string {
 		}
 	})
 	return strings.Join(lacking, ", ")
+}
+
+// freezeGuest stops the QEMU of a guest's pid file with SIGSTOP and
+// returns the function that resumes it; the test's cleanup resumes it if
+// the test did not.
+func freezeGuest(t *testing.T, pidFile string) (resume func()) {
+	t.Helper()
+	pid := lab.RequirePID(t, pidFile)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	resumed := false
+	resume = func() {
+		if !resumed {
+			resumed = true
+			require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
+		}
+	}
+	t.Cleanup(resume)
+	return resume
 }
 
 func symbolVersionOf(t *testing.T, v string) []int {
