@@ -137,7 +137,7 @@ versions() { # suite: what the root runs
 build() { # suites...
   local s pids=() names=() i rc=0 start
   [ "$(id -u)" -eq 0 ] || die "building a root needs root"
-  command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+  command -v debootstrap >/dev/null || "$REPO_DIR/scripts/deps.sh" debootstrap
   mkdir -p "$ROOTS_DIR"
   start=$(date +%s)
   for s in "$@"; do
