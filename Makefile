@@ -25,7 +25,7 @@ GOFILES   = $(shell git ls-files '*.go')
 # (libvirt >= 1.2.8, see TestLibvirtSymbolVersions), not the build host's.
 GOTAGS   := libvirt_dlopen
 
-.PHONY: all build demo test unit lint deps lab lab-down hypervisor example clean \
+.PHONY: all build roots roots-build compat-doc demo test unit lint deps lab lab-down hypervisor example clean \
         telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
         telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint shellcheck
 
@@ -35,8 +35,21 @@ deps:
 	scripts/deps.sh
 
 # The release build: what `make package` ships and what the tests run.
-build: deps
-	go build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+# Built inside the bullseye root (scripts/roots.sh): linked against glibc
+# 2.31, it starts on Debian 11, Ubuntu 20.04, RHEL 9 and newer (a binary
+# built on this Debian 12 would need glibc 2.34).
+build: roots-build
+	scripts/roots.sh go -- build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/telegraf-libvirt
+
+## roots: the version matrix's lab nodes v7.0, v11.3 and v12.8, each the
+## libvirtd and QEMU of a Debian root (scripts/roots.sh: debootstrap, cached
+## under the lab directory; bullseye, trixie, sid)
+roots:
+	scripts/lab.sh up-roots
+
+# The build root alone (what build, package and telegraf need).
+roots-build:
+	scripts/roots.sh build bullseye >/dev/null
 
 gotags:
 	@echo '$(GOTAGS)'
@@ -61,8 +74,9 @@ package-deps:
 demo: build
 	$(BIN) -once -config examples/demo.conf
 
-## telegraf: Telegraf (version from go.mod) with inputs.libvirt_stats compiled in
-telegraf: deps
+## telegraf: Telegraf (version from go.mod) with inputs.libvirt_stats compiled in,
+## built in the build root as bin/telegraf-libvirt is
+telegraf: deps roots-build
 	GOTAGS='$(GOTAGS)' scripts/telegraf-build.sh custom $(TELEGRAF)
 
 ## telegraf-stock: stock Telegraf with inputs.execd + outputs.influxdb, cached in .cache/telegraf
@@ -76,7 +90,7 @@ influxdb:
 ## telegraf-prom: Telegraf with inputs.libvirt_stats, outputs.influxdb and
 ## outputs.prometheus_client (the Prometheus end-to-end test)
 TELEGRAF_PROM := bin/telegraf-libvirt-prom
-telegraf-prom: deps
+telegraf-prom: deps roots-build
 	TELEGRAF_CUSTOM_TAGS=custom,inputs.libvirt_stats,outputs.influxdb,outputs.prometheus_client \
 		scripts/telegraf-build.sh custom $(TELEGRAF_PROM)
 
@@ -172,9 +186,16 @@ HOSTGUARD := .cache/bin/hostguard
 test: build e2e-deps remote-deps lint package package-deps fuzz
 	mkdir -p .cache/bin && go build -o $(HOSTGUARD) ./internal/testsupport/hostguard/cmd/hostguard
 	$(HOSTGUARD) before .cache/hostguard.json
-	rc=0; scripts/lab.sh up && \
+	rc=0; scripts/lab.sh up && scripts/lab.sh up-roots && \
 	  scripts/lab.sh exec -- go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./... || rc=$$?; \
 	  $(HOSTGUARD) after .cache/hostguard.json || rc=1; exit $$rc
+	$(MAKE) --no-print-directory compat-doc
+
+## compat-doc: docs/compatibility.md from the results of the last TestMatrix run
+## (the version matrix of make test: plugins/inputs/libvirt_stats/matrix_qemu_test.go)
+MATRIX_RESULTS ?= $(or $(TLV_LAB_DIR),/var/tmp/telegraf-libvirt-lab)/matrix/results.json
+compat-doc:
+	go run ./internal/testsupport/matrixdoc -in $(MATRIX_RESULTS) -out docs/compatibility.md
 
 ## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
 ## per run); plain go test runs their corpora (testdata/fuzz/FUZZTARGET) always

@@ -7,6 +7,8 @@
 #   scripts/lab.sh exec -- CMD...   CMD in the lab's network namespace (the tests)
 #   scripts/lab.sh node-exec NODE -- CMD...   CMD in a node's mount + network namespace
 #   scripts/lab.sh restart-libvirtd [NODE]    stop a node's libvirtd and start it again
+#   scripts/lab.sh up-roots [NODE...]         start the root nodes (default: all; see below)
+#   scripts/lab.sh root-nodes                 the root nodes, one "NODE SUITE ROOT" a line
 #   scripts/lab.sh status
 #
 # Layout, under $TLV_LAB_DIR (default /var/tmp/telegraf-libvirt-lab):
@@ -24,6 +26,15 @@
 # directories: nothing of the host's libvirt is read or written, and a host
 # libvirtd (if any) and its guests are never seen. scripts/hypervisor-up.sh
 # then runs inside that namespace and sets up the test domains there.
+#
+# Root nodes (v7.0, v11.3, v12.8) run the libvirtd and QEMU of a Debian root
+# of scripts/roots.sh (bullseye, trixie, sid): in the node's mount namespace
+# the root is bind-mounted on itself, the node's state directories over its
+# /etc/libvirt, /var/{lib,log,cache}/libvirt and /run, the lab's directory at
+# its own path inside it, and virtlogd and libvirtd start chrooted there.
+# Each has three guests of internal/testsupport/bootguest's XML, named after
+# the node: NODE-run (running; a qcow2 overlay on a base image, a NIC, two
+# iothreads, balloon stats), NODE-paused and NODE-off (defined, shut off).
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -121,6 +132,136 @@ start_node_ns() { # NODE
   node_ns_pid "$node" >/dev/null || die "node $node's mount namespace did not start (see $LAB/lab.log)"
 }
 
+# The root nodes and their Debian suites (scripts/roots.sh).
+ROOT_NODES=(v7.0:bullseye v11.3:trixie v12.8:sid)
+
+root_suite() { # NODE
+  local e
+  for e in "${ROOT_NODES[@]}"; do
+    [ "${e%%:*}" = "$1" ] && { echo "${e#*:}"; return 0; }
+  done
+  die "unknown root node '$1' (valid: ${ROOT_NODES[*]%%:*})"
+}
+
+# Runs inside a new mount namespace (see start_root_node): the root with
+# the node's directories over libvirt's paths, /proc, /sys and /dev, and
+# the lab's directory at the same path; then holds the namespace.
+root_ns_main() { # NODE ROOT
+  local dir root=$2 d
+  dir=$(node_dir "$1")
+  mount --bind "$root" "$root"
+  for d in etc/libvirt var/lib/libvirt var/log/libvirt var/cache/libvirt; do
+    mkdir -p "$dir/state/$d" "$root/$d"
+    mount --bind "$dir/state/$d" "$root/$d"
+  done
+  mkdir -p "$dir/run" "$root$LAB"
+  mount --bind "$dir/run" "$root/run"
+  mount --bind "$LAB" "$root$LAB"
+  mount -t proc proc "$root/proc"
+  # /sys with its cgroup mounts: libvirt puts each guest in a cgroup of its
+  # own (machine/qemu-N-NAME.libvirt-qemu; guest names differ per node).
+  mount --rbind /sys "$root/sys"
+  mount --rbind /dev "$root/dev"
+  echo "$BASHPID" >"$dir/ns.pid"
+  exec sleep infinity
+}
+
+# In the root (chrooted, in the node's namespaces): qemu.conf as the host
+# node's (guests as root, no relabelling), virtlogd and libvirtd unless
+# running, then the guests unless defined. Idempotent.
+# shellcheck disable=SC2016 # expanded by the root's shell
+ROOT_SETUP='
+node=$1 wait=$2 xml_run=$3 xml_paused=$4 xml_off=$5
+img=/var/lib/libvirt/images/tlvm
+mkdir -p /run/libvirt /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt "$img"
+printf "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nsecurity_driver = \"none\"\n" >/etc/libvirt/qemu.conf
+running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+export LIBVIRT_LOG_OUTPUTS
+running /run/virtlogd.pid || LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/virtlogd.log" virtlogd -d
+running /run/libvirtd.pid || LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
+unset LIBVIRT_LOG_OUTPUTS
+i=0
+until [ -S /run/libvirt/libvirt-sock ] && virsh -q -c qemu:///system version >/dev/null 2>&1; do
+  i=$((i + 1)); [ "$i" -le $((wait * 10)) ] || { echo "libvirtd did not answer"; tail -20 /var/log/libvirt/libvirtd.log; exit 1; }
+  sleep 0.1
+done
+v() { virsh -q -c qemu:///system "$@"; }
+[ -f "$img/base.qcow2" ] || qemu-img create -q -f qcow2 "$img/base.qcow2" 64M
+for g in run paused off; do
+  case $g in
+    run) [ -f "$img/$node-run.qcow2" ] || qemu-img create -q -f qcow2 -F qcow2 -b "$img/base.qcow2" "$img/$node-run.qcow2" ;;
+    *) [ -f "$img/$node-$g.qcow2" ] || qemu-img create -q -f qcow2 "$img/$node-$g.qcow2" 64M ;;
+  esac
+done
+v dominfo "$node-off" >/dev/null 2>&1 || v define "$xml_off" >/dev/null
+state() { v domstate "$1" 2>/dev/null || true; }
+case $(state "$node-run") in running | paused) ;; *) v create "$xml_run" >/dev/null ;; esac
+case $(state "$node-paused") in running | paused) ;; *) v create "$xml_paused" --paused >/dev/null ;; esac
+[ "$(v domstate "$node-paused")" = paused ] || v suspend "$node-paused" >/dev/null
+v list --all
+'
+
+# A root node: its namespace, daemons and guests; the root is built if it
+# is not (scripts/roots.sh, in the host's network: the lab's has none).
+start_root_node() { # NODE
+  local node=$1 suite root dir pid xml
+  suite=$(root_suite "$node")
+  "$REPO_DIR/scripts/roots.sh" build "$suite" >/dev/null
+  root=$("$REPO_DIR/scripts/roots.sh" path "$suite")
+  dir=$(node_dir "$node")
+  if ! node_ns_pid "$node" >/dev/null; then
+    mkdir -p "$dir"
+    rm -f "$dir/ns.pid"
+    say "node $node: mount namespace over $root"
+    (close_fds; exec nsenter --net="/proc/$(netns_pid)/ns/net" -- \
+      unshare --mount --propagation private -- "$REPO_DIR/scripts/lab.sh" _root-ns "$node" "$root") \
+      </dev/null >>"$LAB/lab.log" 2>&1 &
+    for _ in $(seq 1 50); do
+      pid=$(node_ns_pid "$node") && break
+      sleep 0.1
+    done
+    node_ns_pid "$node" >/dev/null || die "node $node's mount namespace did not start (see $LAB/lab.log)"
+  fi
+  # The guests' XML, written where the root sees it (the lab's directory).
+  xml=$dir/xml
+  mkdir -p "$xml"
+  guest_xml -name "$node-run" -memory 64 -current-memory 48 -vcpus 2 -iothreads 2 \
+    -disk "/var/lib/libvirt/images/tlvm/$node-run.qcow2" -format qcow2 -mac 52:54:00:7e:00:01 \
+    -balloon-period 1 >"$xml/run.xml"
+  guest_xml -name "$node-paused" -memory 32 -vcpus 1 \
+    -disk "/var/lib/libvirt/images/tlvm/$node-paused.qcow2" -format qcow2 >"$xml/paused.xml"
+  guest_xml -name "$node-off" -memory 32 -vcpus 1 \
+    -disk "/var/lib/libvirt/images/tlvm/$node-off.qcow2" -format qcow2 >"$xml/off.xml"
+  # shellcheck disable=SC2016 # dpkg-query's format
+  say "node $node: libvirtd of $suite ($(chroot "$root" dpkg-query -W -f='${Version}' libvirt-daemon)) and its guests"
+  (close_fds; node_exec "$node" chroot "$root" /bin/sh -ec "$ROOT_SETUP" sh "$node" "$WAIT_SECS" \
+    "$xml/run.xml" "$xml/paused.xml" "$xml/off.xml") </dev/null >&2
+  echo "LAB_URI_$node=$(uri ro "$node")"
+}
+
+# bootguest's guestxml command, built once into the lab's cache.
+guest_xml() { # guestxml flags...
+  local bin=$LAB/cache/bin/guestxml
+  if [ ! -x "$bin" ]; then
+    mkdir -p "$(dirname "$bin")"
+    (cd "$REPO_DIR" && go build -o "$bin" ./internal/testsupport/bootguest/guestxml)
+  fi
+  "$bin" "$@"
+}
+
+up_roots() { # [NODE...]
+  local node suites
+  [ "$(id -u)" -eq 0 ] || die "must run as root"
+  if [ "$#" -eq 0 ]; then set -- "${ROOT_NODES[@]%%:*}"; fi
+  mkdir -p "$LAB/nodes" "$LAB/cache"
+  # The missing roots first, all at once (scripts/roots.sh builds them in parallel).
+  suites=()
+  for node in "$@"; do suites+=("$(root_suite "$node")"); done
+  "$REPO_DIR/scripts/roots.sh" build "${suites[@]}" >/dev/null
+  start_netns
+  for node in "$@"; do start_root_node "$node"; done
+}
+
 node_exec() { # NODE CMD...
   local node=$1 pid
   shift
@@ -197,7 +338,10 @@ restart_libvirtd() { # NODE
     say "node $node: stopping libvirtd ($pid)"
     stop_pid "$pid"
   fi
-  node_exec "$node" "$REPO_DIR/scripts/hypervisor-up.sh" >&2
+  case " ${ROOT_NODES[*]%%:*} " in
+    *" $node "*) start_root_node "$node" >/dev/null ;;
+    *) node_exec "$node" "$REPO_DIR/scripts/hypervisor-up.sh" >&2 ;;
+  esac
 }
 
 status() {
@@ -221,8 +365,14 @@ main() {
     exec) [ "${1:-}" = -- ] && shift; lab_exec "$@" ;;
     node-exec) local node=${1:?node}; shift; [ "${1:-}" = -- ] && shift; node_exec "$node" "$@" ;;
     restart-libvirtd) restart_libvirtd "${1:-host}" ;;
+    up-roots) up_roots "$@" ;;
+    root-nodes)
+      local e
+      for e in "${ROOT_NODES[@]}"; do echo "${e%%:*} ${e#*:} $("$REPO_DIR/scripts/roots.sh" path "${e#*:}")"; done
+      ;;
     status) status ;;
     _node-ns) node_ns_main "$1" ;;
+    _root-ns) root_ns_main "$1" "$2" ;;
     *) sed -n '2,10p' "$0" >&2; exit 2 ;;
   esac
 }

@@ -21,6 +21,7 @@
 #   TLV_TELEGRAF_CACHE    default .cache/telegraf (in this repository)
 #   GOTAGS                this module's build tags (libvirt_dlopen), added to the
 #                         custom build's; default: the Makefile's GOTAGS (`make -s gotags`)
+#   (custom, with cgo: built inside the build root of scripts/roots.sh, glibc 2.31)
 #   CGO_ENABLED=0         custom: build as Telegraf's own `make` does, without cgo
 #                         (the plugin registers, its Init says it needs cgo);
 #                         cached apart, in custom-VERSION-nocgo/
@@ -138,7 +139,7 @@ EOF
 # TELEGRAF_CUSTOM_MODULES, required and replaced by their directories; then
 # the build.
 build_in_copy() { # dir
-  local mr start commit
+  local mr start commit gocmd=(go)
   go mod edit -require="$SELF_MOD@v0.0.0-00010101000000-000000000000" -replace="$SELF_MOD=$REPO_DIR"
   for mr in ${TELEGRAF_CUSTOM_MODULES:-}; do
     go mod edit -require="${mr%%=*}@v0.0.0-00010101000000-000000000000" -replace="$mr"
@@ -150,7 +151,11 @@ build_in_copy() { # dir
   # The plugin logs its version (internal/version) at start; the commit
   # too, as `make build` stamps it into bin/telegraf-libvirt.
   commit=$(git -C "$REPO_DIR" describe --always --dirty --exclude='*' 2>/dev/null || true)
-  go build -mod=mod -buildvcs=false -trimpath -tags "$CUSTOM_TAGS" \
+  # With cgo, in the build root (scripts/roots.sh: Debian 11, glibc 2.31) as
+  # `make build` builds bin/telegraf-libvirt, so this Telegraf starts on the
+  # same systems; without cgo nothing links against glibc: the host's Go.
+  [ "${CGO_ENABLED:-}" = 0 ] || gocmd=("$REPO_DIR/scripts/roots.sh" go --)
+  "${gocmd[@]}" build -mod=mod -buildvcs=false -trimpath -tags "$CUSTOM_TAGS" \
     -ldflags "$LDFLAGS -X $SELF_MOD/internal/version.Commit=$commit" -o "$1/telegraf" ./cmd/telegraf
   say "built in $(($(date +%s) - start))s"
 }

@@ -24,9 +24,15 @@ import (
 // call in internal/domstats that raises this fails here, not on a fleet.
 const maxLibvirtSymbolVersion = "1.2.8"
 
-// release is the binary built with the Makefile's GOTAGS, as `make build`
-// builds it, once for the tests that read its symbols (a link of the whole
-// binary is seconds of both cores); TestMain removes it.
+// The binary must start on the oldest distributions the README names:
+// Debian 11 and Ubuntu 20.04 have glibc 2.31 (RHEL 9 2.34). `make build`
+// builds it in a Debian 11 root (scripts/roots.sh) for this; built on a newer
+// system it would need that system's glibc (Debian 12's: GLIBC_2.34).
+const maxGlibcSymbolVersion = "2.31"
+
+// release is the binary `make build` builds (in the build root, with the
+// Makefile's GOTAGS), built once for the tests that read its symbols (a link
+// of the whole binary is seconds of both cores); TestMain removes it.
 var release struct {
 	once      sync.Once
 	dir       string
@@ -57,8 +63,12 @@ func releaseBinary(t *testing.T) (bin, tags string) {
 			return
 		}
 		bin := filepath.Join(release.dir, "telegraf-libvirt")
-		if out, err = exec.Command("go", "build", "-tags", release.tags, "-o", bin, ".").CombinedOutput(); err != nil {
-			release.err = fmt.Errorf("go build: %w\n%s", err, out)
+		// The build root sees only what is bind-mounted into it: the
+		// temporary directory too.
+		cmd := exec.Command("make", "-s", "--no-print-directory", "-C", "../..", "build", "BIN="+bin)
+		cmd.Env = append(os.Environ(), "TLV_ROOT_BINDS="+release.dir)
+		if out, err = cmd.CombinedOutput(); err != nil {
+			release.err = fmt.Errorf("make build: %w\n%s", err, out)
 			return
 		}
 		release.bin = bin
@@ -67,18 +77,17 @@ func releaseBinary(t *testing.T) (bin, tags string) {
 	return release.bin, release.tags
 }
 
-func TestLibvirtSymbolVersions(t *testing.T) {
-	bin, tags := releaseBinary(t)
-	require.Contains(t, tags, "libvirt_dlopen")
-
+// highestSymbolVersion reads objdump -T of bin and returns the highest
+// version of the symbols versioned PREFIX_x.y (LIBVIRT_, GLIBC_), the
+// symbols that need it and how many symbols carry that prefix.
+func highestSymbolVersion(t *testing.T, bin, prefix string) (highest []int, newest []string, n int) {
+	t.Helper()
 	out, err := exec.Command("objdump", "-T", bin).Output()
 	require.NoError(t, err)
-
 	// "0000000000000000      DF *UND*  0000000000000000 (LIBVIRT_1.2.8) virConnectGetAllDomainStats"
-	sym := regexp.MustCompile(`\(?LIBVIRT_([0-9.]+)\)?\s+(\w+)$`)
-	var highest []int
-	var newest []string
-	n := 0
+	// "0000000000000000      DF *UND*  0000000000000000 (GLIBC_2.3.2) pthread_cond_wait"
+	// (binutils 2.40 prints the version in parentheses, older ones without)
+	sym := regexp.MustCompile(`\(?` + prefix + `([0-9.]+)\)?\s+(\w+)$`)
 	for line := range strings.Lines(string(out)) {
 		m := sym.FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
@@ -93,12 +102,38 @@ func TestLibvirtSymbolVersions(t *testing.T) {
 			newest = append(newest, m[2])
 		}
 	}
-	require.Positive(t, n, "no LIBVIRT_ symbol in objdump -T: is libvirt linked at all?\n%s", out)
+	require.Positive(t, n, "no %s symbol in objdump -T of %s:\n%s", prefix, bin, out)
+	return highest, newest, n
+}
+
+func TestLibvirtSymbolVersions(t *testing.T) {
+	bin, tags := releaseBinary(t)
+	require.Contains(t, tags, "libvirt_dlopen")
+
+	highest, newest, n := highestSymbolVersion(t, bin, "LIBVIRT_")
 	require.Equal(t, symbolVersion(t, maxLibvirtSymbolVersion), highest,
 		"the binary needs libvirt %v for %v; the plugin supports libvirt >= %s (README, Supported libvirt versions)",
 		highest, newest, maxLibvirtSymbolVersion)
 	require.Contains(t, newest, "virConnectGetAllDomainStats")
 	t.Logf("%d libvirt symbols, highest LIBVIRT_%s: %v", n, maxLibvirtSymbolVersion, newest)
+
+	// The C library: no symbol newer than the oldest glibc the README
+	// names, or the binary fails to start there with "version `GLIBC_2.34'
+	// not found".
+	highest, newest, n = highestSymbolVersion(t, bin, "GLIBC_")
+	require.LessOrEqual(t, slices.Compare(highest, symbolVersion(t, maxGlibcSymbolVersion)), 0,
+		"the binary needs glibc %s for %v; the README names systems with glibc %s (was it built outside the build root?)",
+		dotted(highest), newest, maxGlibcSymbolVersion)
+	t.Logf("%d glibc symbols, highest GLIBC_%s: %v", n, dotted(highest), newest)
+}
+
+// dotted prints a version as its symbol does: 2.31.
+func dotted(v []int) string {
+	f := make([]string, len(v))
+	for i, n := range v {
+		f[i] = strconv.Itoa(n)
+	}
+	return strings.Join(f, ".")
 }
 
 func symbolVersion(t *testing.T, s string) []int {

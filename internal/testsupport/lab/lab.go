@@ -208,3 +208,28 @@ func TestTempDir(t testing.TB, prefix string) string {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
 }
+
+// RootNode is a node of the version matrix: the libvirtd and QEMU of a
+// Debian root of scripts/roots.sh (scripts/lab.sh up-roots).
+type RootNode struct {
+	Name  string // v7.0, v11.3, v12.8
+	Suite string // bullseye, trixie, sid
+	Root  string // the root's directory
+}
+
+// RootNodes are the root nodes scripts/lab.sh knows (up or not).
+func RootNodes() ([]RootNode, error) {
+	out, err := exec.Command(Script(), "root-nodes").Output()
+	if err != nil {
+		return nil, fmt.Errorf("scripts/lab.sh root-nodes: %w", err)
+	}
+	var nodes []RootNode
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("scripts/lab.sh root-nodes: line %q is not NODE SUITE ROOT", line)
+		}
+		nodes = append(nodes, RootNode{Name: f[0], Suite: f[1], Root: f[2]})
+	}
+	return nodes, nil
+}

@@ -76,16 +76,34 @@ func ByName(doms []Domain) map[string]Domain {
 	return m
 }
 
+// Runner is a virsh of some libvirt: the command that runs it and the URI
+// it connects to. The version matrix runs each root's own virsh inside
+// its lab node (Command: scripts/lab.sh node-exec NODE -- chroot ROOT
+// virsh; URI: qemu:///system, that node's own socket).
+type Runner struct {
+	Command []string
+	URI     string
+}
+
+// Host is the virsh of this machine on the lab's host node.
+func Host() Runner { return Runner{Command: []string{"virsh"}, URI: URI} }
+
 // Virsh runs `virsh -c URI args...` in the C locale (booleans print as
 // yes/no) with a deadline, and returns its stdout.
 func Virsh(args ...string) ([]byte, error) {
-	return virsh(URI, args...)
+	return Host().Virsh(args...)
 }
 
 func virsh(uri string, args ...string) ([]byte, error) {
+	return Runner{Command: []string{"virsh"}, URI: uri}.Virsh(args...)
+}
+
+// Virsh runs the runner's virsh with args, as the package's Virsh does.
+func (r Runner) Virsh(args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-c", uri}, args...)...)
+	argv := append(append(append([]string{}, r.Command[1:]...), "-c", r.URI), args...)
+	cmd := exec.CommandContext(ctx, r.Command[0], argv...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -105,11 +123,16 @@ func Domstats(args ...string) ([]Domain, error) {
 // DomstatsRW is Domstats with the socket chosen: readOnly false opens the
 // read-write one.
 func DomstatsRW(readOnly bool, args ...string) ([]Domain, error) {
+	return Host().Domstats(readOnly, args...)
+}
+
+// Domstats runs the runner's `virsh [-r] domstats args...` and parses it.
+func (r Runner) Domstats(readOnly bool, args ...string) ([]Domain, error) {
 	a := append([]string{"domstats"}, args...)
 	if readOnly {
 		a = append([]string{"-r"}, a...)
 	}
-	out, err := Virsh(a...)
+	out, err := r.Virsh(a...)
 	if err != nil {
 		return nil, err
 	}

@@ -84,6 +84,9 @@ var documentedKeys = []keySpec{
 	{`block\.<n>\.errors`, tUint, counter},
 	{`block\.<n>\.capacity`, tUint, stable},
 	{`block\.<n>\.(allocation|physical|threshold)`, tUint, gauge},
+	// the disk's I/O limits (libvirt 12.x; seen on 12.8 by TestMatrix):
+	// request_alignment, iov_max, memory_alignment_minimal/optimal, ...
+	{`block\.<n>\.limits\.[a-z_]+`, tUint, stable},
 	// VIR_DOMAIN_STATS_PERF: event counts, except the cache/bandwidth gauges
 	{`perf\.(cmt|mbmt|mbml)`, tUint, gauge},
 	{`perf\.(cache_misses|cache_references|instructions|cpu_cycles|branch_instructions|branch_misses|bus_cycles|` +
@@ -92,6 +95,8 @@ var documentedKeys = []keySpec{
 	// VIR_DOMAIN_STATS_IOTHREAD (<n> is the iothread id)
 	{`iothread\.count`, tUint, stable},
 	{`iothread\.<n>\.(poll-max-ns|poll-grow|poll-shrink)`, tUint, stable},
+	// libvirt 12.x (seen on 12.8 by TestMatrix)
+	{`iothread\.<n>\.poll-weight`, tUint, stable},
 	// VIR_DOMAIN_STATS_MEMORY
 	{`memory\.bandwidth\.monitor\.count`, tUint, stable},
 	{`memory\.bandwidth\.monitor\.<n>\.(name|vcpus)`, tString, stable},

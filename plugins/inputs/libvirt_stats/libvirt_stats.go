@@ -49,6 +49,7 @@ type LibvirtStats struct {
 	derive   *deriver // nil: derived = false
 	// partialLog logs partial domains when they start and stop coming back
 	partialLog partialLog
+	absent     absentGroups // warns once about named groups no domain returned
 }
 
 func (*LibvirtStats) SampleConfig() string {
@@ -138,6 +139,7 @@ func (l *LibvirtStats) Gather(acc telegraf.Accumulator) error {
 	} else {
 		partial = l.shape(acc, recs, start)
 		l.partialLog.observe(l.Log, partial, len(recs))
+		l.absent.observe(l.Log, l.stats, l.Enforce, recs)
 	}
 	l.counters.record(err, fellBack, len(recs), partial)
 	if l.CollectorMetrics {

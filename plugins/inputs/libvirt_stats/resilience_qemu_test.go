@@ -71,16 +71,7 @@ func TestFrozenGuest(t *testing.T) {
 			before := byDomain(t, acc.GetTelegrafMetrics())
 			require.Contains(t, before, frozen)
 
-			pid := hvPID(t, lab.DomainPIDFile(lab.Host, frozen))
-			require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
-			resumed := false
-			resume := func() {
-				if !resumed {
-					resumed = true
-					require.NoError(t, syscall.Kill(pid, syscall.SIGCONT))
-				}
-			}
-			t.Cleanup(resume)
+			resume := freezeGuest(t, lab.DomainPIDFile(lab.Host, frozen))
 
 			for i := range 2 {
 				acc, took := gatherAcc(t, p)
