@@ -154,7 +154,7 @@ func Generate() (map[string][]byte, error) {
 				return nil, fmt.Errorf("dashboard %s: the grids of its datasources differ (%v)", b.file, err)
 			}
 		}
-		svg, err := GridSVG(raws[0])
+		svg, err := GridSVG(raws[0], b.title+": the same panels for InfluxDB and Prometheus")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard %s: %w", b.file, err)
 		}

@@ -31,9 +31,10 @@ const (
 	svgHead   = 30
 )
 
-// GridSVG draws the panel grid of a dashboard's JSON: each panel a box at
-// its gridPos with its title and type, each row a band with its title.
-func GridSVG(dashboardJSON []byte) ([]byte, error) {
+// GridSVG draws the panel grid of a dashboard's JSON under heading: each
+// panel a box at its gridPos with its title and type, each row a band with
+// its title.
+func GridSVG(dashboardJSON []byte, heading string) ([]byte, error) {
 	var d gridDashboard
 	if err := json.Unmarshal(dashboardJSON, &d); err != nil {
 		return nil, fmt.Errorf("reading the dashboard: %w", err)
@@ -52,7 +53,7 @@ func GridSVG(dashboardJSON []byte) ([]byte, error) {
 		width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#f4f5f5"/>`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="16" font-weight="bold" fill="#24292e">%s</text>`+"\n",
-		svgMargin, svgMargin+16, escape(d.Title))
+		svgMargin, svgMargin+16, escape(heading))
 	panels := slices.Clone(d.Panels)
 	for _, p := range panels {
 		x := svgMargin + p.GridPos.X*svgColumn
