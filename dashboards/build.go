@@ -128,10 +128,11 @@ func renderPanel(p panel, f Flavor, id uint32) cog.Builder[dashboard.Panel] {
 	}
 }
 
-// Generate returns every generated file by its path under the dashboards
-// module: json/<board>-<flavor>.json and svg/<board>.svg, the grid of the
-// board drawn from its InfluxDB JSON (the Prometheus one has the same grid,
-// which Generate checks).
+// Generate returns every generated file by its path relative to the
+// dashboards module: json/<board>-<flavor>.json, svg/<board>.svg (the grid
+// of the
+// board drawn from its InfluxDB JSON; the Prometheus one has the same grid,
+// which Generate checks) and ../docs/migrate.md (the migration table).
 func Generate() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, b := range boards() {
@@ -160,5 +161,6 @@ func Generate() (map[string][]byte, error) {
 		}
 		files["svg/"+b.file+".svg"] = svg
 	}
+	files["../docs/migrate.md"] = migrateDoc()
 	return files, nil
 }

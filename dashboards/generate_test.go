@@ -36,8 +36,8 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 			}
 		}
 	}
-	if len(files) != 6 {
-		t.Errorf("%d files generated, want 4 dashboards and 2 pictures: %v", len(files), keys(files))
+	if len(files) != 7 {
+		t.Errorf("%d files generated, want 4 dashboards, 2 pictures and docs/migrate.md: %v", len(files), keys(files))
 	}
 }
 
