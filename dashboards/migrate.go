@@ -14,7 +14,7 @@ type valueKind string
 
 const (
 	counter  valueKind = "counter"  // only grows: theirs lies between ours before and after
-	gauge    valueKind = "gauge"    // moves either way: between ours before and after, ±10 %
+	gauge    valueKind = "gauge"    // moves either way: between ours before and after, give or take 10 %
 	constant valueKind = "constant" // the same in all three gathers
 	asTag    valueKind = "tag"      // their field is our tag of that name, same value
 	noMatch  valueKind = "none"     // no equivalent (the note says why)

@@ -109,7 +109,8 @@ its index (the index of a disk moves on hot-plug):
 
 ` + "`compared as`" + ` is how ` + "`e2e/migrate_test.go`" + ` checks the pair: a
 *counter* of inputs.libvirt lies between ours gathered before and after it,
-a *gauge* within 10 %% of that span, a *constant* is equal, a *tag* is our
+a *gauge* between them give or take 10 %% of the larger, a *constant* is
+equal to both, a *tag* is our
 tag's value. Prometheus names (outputs.prometheus_client) follow from
 either side's: measurement and field joined by ` + "`_`" + `, dots and dashes
 turned into ` + "`_`" + ` (` + "`libvirt_block`" + ` ` + "`rd_bytes`" + ` was ` + "`libvirt_block_rd_bytes`" + `,

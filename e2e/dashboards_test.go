@@ -1,0 +1,378 @@
+//go:build qemu
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/bootguest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
+)
+
+// emptyHere names the targets of dashboards/json that may return nothing
+// on the lab's guests, and why: "FILE/PANEL/REFID". Every other target
+// must return data.
+var emptyHere = map[string]string{
+	"fleet-influxdb.json/Domains by state/D":   "no lab guest is in a state other than running, paused or shut off",
+	"fleet-prometheus.json/Domains by state/D": "no lab guest is in a state other than running, paused or shut off",
+	"fleet-influxdb.json/Memory used/A":        "no lab guest runs an OS with a balloon driver: no balloon.used_percent",
+	"fleet-prometheus.json/Memory used/A":      "no lab guest runs an OS with a balloon driver: no balloon.used_percent",
+	"domain-influxdb.json/Balloon memory/A":    "the guest runs no OS, so no balloon driver reports balloon.used",
+	"domain-prometheus.json/Balloon memory/A":  "the guest runs no OS, so no balloon driver reports balloon.used",
+	"domain-influxdb.json/Memory used/A":       "the guest runs no OS, so no balloon driver reports balloon.used_percent",
+	"domain-prometheus.json/Memory used/A":     "the guest runs no OS, so no balloon driver reports balloon.used_percent",
+	"domain-influxdb.json/Disk latency/B":      "the boot-sector guest only reads: no write requests, no write latency",
+	"domain-prometheus.json/Disk latency/B":    "the boot-sector guest only reads: no write requests, no write latency",
+	"domain-influxdb.json/Disk latency/C":      "the boot-sector guest never flushes: no flush latency",
+	"domain-prometheus.json/Disk latency/C":    "the boot-sector guest never flushes: no flush latency",
+}
+
+// Grafana's settings the macros are expanded with: the InfluxDB
+// datasource's default minimum interval, and the Prometheus datasource's
+// default scrape interval (15 s) from which Grafana derives
+// $__rate_interval = max($__interval + scrape, 4 × scrape).
+const (
+	grafanaInfluxInterval = 10 * time.Second
+	grafanaPromScrape     = 15 * time.Second
+)
+
+// grafanaDashboard is what the test reads of a dashboard's JSON.
+type grafanaDashboard struct {
+	Title      string `json:"title"`
+	Templating struct {
+		List []struct {
+			Type  string `json:"type"`
+			Name  string `json:"name"`
+			Query string `json:"query"`
+		} `json:"list"`
+	} `json:"templating"`
+	Panels []struct {
+		Type    string `json:"type"`
+		Title   string `json:"title"`
+		Targets []struct {
+			RefID   string `json:"refId"`
+			Query   string `json:"query"` // InfluxDB
+			Expr    string `json:"expr"`  // Prometheus
+			Instant bool   `json:"instant"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+func readDashboard(t *testing.T, file string) grafanaDashboard {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "dashboards", "json", file))
+	require.NoError(t, err)
+	var d grafanaDashboard
+	require.NoError(t, json.Unmarshal(raw, &d), file)
+	require.NotEmpty(t, d.Panels, file)
+	return d
+}
+
+// timeWindow is the dashboard's time range in the test.
+type timeWindow struct{ from, to time.Time }
+
+// expandInflux expands Grafana's macros and the variables in an InfluxQL
+// target as the InfluxDB datasource does: $timeFilter as epoch
+// milliseconds, $__interval, and each variable as a regular expression
+// of its values (what Grafana writes into =~ /^$var$/).
+func expandInflux(q string, w timeWindow, vars map[string][]string) string {
+	pairs := []string{
+		"$timeFilter", fmt.Sprintf("time >= %dms and time <= %dms", w.from.UnixMilli(), w.to.UnixMilli()),
+		"$__interval", durationString(grafanaInfluxInterval),
+	}
+	for name, values := range vars {
+		pairs = append(pairs, "$"+name, regexAlternatives(values, `\`))
+	}
+	return replaceLongestFirst(q, pairs)
+}
+
+// expandProm is expandInflux for PromQL: $__interval, $__rate_interval,
+// $__range, and the variables as regular expressions in a PromQL string.
+func expandProm(q string, w timeWindow, vars map[string][]string) string {
+	interval := grafanaPromScrape
+	rate := max(interval+grafanaPromScrape, 4*grafanaPromScrape)
+	pairs := []string{
+		"$__rate_interval", durationString(rate),
+		"$__interval", durationString(interval),
+		"$__range", durationString(w.to.Sub(w.from)),
+	}
+	for name, values := range vars {
+		pairs = append(pairs, "$"+name, regexAlternatives(values, `\\`))
+	}
+	return replaceLongestFirst(q, pairs)
+}
+
+// replaceLongestFirst replaces old/new pairs, the longer names first, so
+// that $__interval does not eat $__interval_ms nor $host $hostname.
+func replaceLongestFirst(s string, pairs []string) string {
+	type pair struct{ old, new string }
+	var ps []pair
+	for i := 0; i < len(pairs); i += 2 {
+		ps = append(ps, pair{pairs[i], pairs[i+1]})
+	}
+	sort.Slice(ps, func(i, j int) bool { return len(ps[i].old) > len(ps[j].old) })
+	var flat []string
+	for _, p := range ps {
+		flat = append(flat, p.old, p.new)
+	}
+	return strings.NewReplacer(flat...).Replace(s)
+}
+
+func durationString(d time.Duration) string { return strconv.Itoa(int(d.Seconds())) + "s" }
+
+// regexAlternatives is Grafana's regex formatting of a variable's values:
+// one value escaped, several as (a|b); esc is the backslash as the query
+// language writes it in that place.
+func regexAlternatives(values []string, esc string) string {
+	var quoted []string
+	for _, v := range values {
+		quoted = append(quoted, regexp.MustCompile(`[\\^$*+?.()|\[\]{}/]`).ReplaceAllString(v, esc+"$0"))
+	}
+	if len(quoted) == 1 {
+		return quoted[0]
+	}
+	return "(" + strings.Join(quoted, "|") + ")"
+}
+
+// leftover finds a variable or macro that expansion missed.
+var leftover = regexp.MustCompile(`\$[A-Za-z_{]`)
+
+// promRange runs a range query with the step of Grafana's $__interval.
+func (p *prometheus) promRange(q string, w timeWindow, step time.Duration) ([]float64, error) {
+	v := url.Values{"query": {q}, "start": {unixSeconds(w.from)}, "end": {unixSeconds(w.to)}, "step": {durationString(step)}}
+	body, err := httpGet("http://" + p.addr + "/api/v1/query_range?" + v.Encode())
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Values [][2]any `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
+		return nil, fmt.Errorf("%s: %s %v (%s)", q, r.Error, err, body)
+	}
+	var out []float64
+	for _, s := range r.Data.Result {
+		for _, pt := range s.Values {
+			str, _ := pt[1].(string)
+			if f, err := strconv.ParseFloat(str, 64); err == nil && !math.IsNaN(f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
+}
+
+// labelValues is Grafana's label_values(SELECTOR, LABEL) variable query:
+// the label's values on the series the selector matches.
+func (p *prometheus) labelValues(t *testing.T, query string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`^label_values\((.+), *([a-zA-Z_][a-zA-Z0-9_]*)\)$`).FindStringSubmatch(query)
+	require.NotNil(t, m, "not a label_values query: %s", query)
+	body, err := httpGet("http://" + p.addr + "/api/v1/series?" + url.Values{"match[]": {m[1]}}.Encode())
+	require.NoError(t, err)
+	var r struct {
+		Data []map[string]string `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(body, &r), "%s", body)
+	seen := map[string]bool{}
+	for _, s := range r.Data {
+		if v := s[m[2]]; v != "" {
+			seen[v] = true
+		}
+	}
+	return sortedKeys(seen)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func httpGet(u string) ([]byte, error) {
+	client := http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+func unixSeconds(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+// labGuest is a boot-sector guest (bootguest's disk image and XML) in the
+// lab's host node, with a NIC: its disk is read 18 times a second, so the
+// disk panels have requests, latency and throughput to show.
+type labGuest struct{ name, image string }
+
+// startLabGuest creates the guest through the lab's read-write URI; its
+// disk lives in the node's /var/lib/libvirt, which is the node's own
+// directory outside the node. Destroyed at the test's cleanup.
+func startLabGuest(t *testing.T, name string) *labGuest {
+	t.Helper()
+	lab.Require(t, lab.Host)
+	dir := "/var/lib/libvirt/images/tlv" // as the node sees it
+	outside := filepath.Join(lab.NodeDir(lab.Host), "state", dir)
+	require.NoError(t, os.MkdirAll(outside, 0o755))
+	g := &labGuest{name: name, image: filepath.Join(outside, name+".raw")}
+	_, _ = labVirsh("destroy", name) // left by a killed run
+	require.NoError(t, bootguest.WriteImage(g.image))
+	xml, err := bootguest.Domain{Name: name, MemoryMiB: 16, VCPUs: 2, Disk: filepath.Join(dir, name+".raw"),
+		DiskFormat: "raw", OnReboot: "destroy", MAC: "52:54:00:7e:da:51"}.XML()
+	require.NoError(t, err)
+	xmlPath := filepath.Join(t.TempDir(), name+".xml")
+	require.NoError(t, os.WriteFile(xmlPath, xml, 0o600))
+	t.Cleanup(func() {
+		if out, err := labVirsh("destroy", name); err != nil {
+			t.Logf("virsh destroy %s: %v: %s", name, err, out)
+		}
+		_ = os.Remove(g.image)
+	})
+	out, err := labVirsh("create", xmlPath)
+	require.NoError(t, err, "virsh create: %s", out)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, _ := labVirsh("domstats", "--block", name)
+		if m := regexp.MustCompile(`block\.0\.rd\.reqs=(\d+)`).FindSubmatch(out); m != nil {
+			if n, _ := strconv.Atoi(string(m[1])); n >= 5 {
+				return g
+			}
+		}
+		require.False(t, time.Now().After(deadline), "%s: its boot sector does not read the disk: %s", name, out)
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// freeze stops the guest's QEMU for d (its stats then come back partial).
+func (g *labGuest) freeze(t *testing.T, d time.Duration) {
+	t.Helper()
+	pid := lab.RequirePID(t, lab.DomainPIDFile(lab.Host, g.name))
+	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	defer func() { require.NoError(t, syscall.Kill(pid, syscall.SIGCONT)) }()
+	time.Sleep(d)
+}
+
+func labVirsh(args ...string) ([]byte, error) {
+	return exec.Command("virsh", append([]string{"-c", lab.HostURI()}, args...)...).CombinedOutput()
+}
+
+// Telegraf with the plugin (examples/telegraf-prometheus.conf on the lab,
+// with collector_metrics) feeds InfluxDB and Prometheus from the lab's
+// guests and a guest that reads its disk, frozen for a while so that it is
+// partial. Then every target of every panel of the four dashboards, with
+// Grafana's macros and the variables (from the dashboards' own variable
+// queries) expanded, runs against its store and returns data, unless
+// emptyHere says why not.
+func TestDashboardQueries(t *testing.T) {
+	tg := needBinary(t, "bin/telegraf-libvirt-prom", "telegraf-prom")
+	db := needInfluxDB(t)
+	guest := startLabGuest(t, "tlvd-dash")
+
+	database := uniqueDatabase("dashboards")
+	conf := deriveConfig(t, "telegraf-prometheus.conf", append([]edit{
+		{`listen = ":9273"`, fmt.Sprintf("listen = %q", promClientAddr)},
+		{`libvirt_uri = "qemu:///system"`, fmt.Sprintf("libvirt_uri = %q", lab.HostROURI())},
+		{"\n  derived = true\n", "\n  derived = true\n  collector_metrics = true\n"},
+	}, agentAndOutputEdits(db, database)...))
+	start := time.Now()
+	proc := startTelegraf(t, tg, conf)
+	prom := startPrometheus(t, promClientAddr)
+	time.Sleep(20 * time.Second)
+	guest.freeze(t, 6*time.Second)
+	time.Sleep(20 * time.Second)
+	require.True(t, proc.running(), "Telegraf exited: %v", proc.err)
+	w := timeWindow{from: start.Add(-time.Minute), to: time.Now()}
+
+	used := map[string]bool{}
+	for _, file := range []string{"fleet-influxdb.json", "fleet-prometheus.json", "domain-influxdb.json", "domain-prometheus.json"} {
+		d := readDashboard(t, file)
+		influx := strings.HasSuffix(file, "-influxdb.json")
+		// The variables, each from its own query with the variables
+		// before it expanded; the domain is the guest that reads its disk.
+		vars := map[string][]string{}
+		for _, v := range d.Templating.List {
+			if v.Type != "query" {
+				continue
+			}
+			var values []string
+			if influx {
+				q := expandInflux(v.Query, w, vars)
+				for _, s := range db.mustQuery(t, database, q) {
+					values = append(values, column(t, []series{s}, "value")...)
+				}
+			} else {
+				values = prom.labelValues(t, expandProm(v.Query, w, vars))
+			}
+			require.NotEmpty(t, values, "%s: variable %s: no values from %s", file, v.Name, v.Query)
+			if v.Name == "domain" {
+				require.Contains(t, values, guest.name, "%s: variable domain", file)
+				values = []string{guest.name}
+			}
+			vars[v.Name] = values
+			t.Logf("%s: $%s = %v", file, v.Name, values)
+		}
+		for _, p := range d.Panels {
+			for _, tgt := range p.Targets {
+				key := file + "/" + p.Title + "/" + tgt.RefID
+				t.Run(key, func(t *testing.T) {
+					var vals []float64
+					var q string
+					if influx {
+						q = expandInflux(tgt.Query, w, vars)
+						require.NotRegexp(t, leftover, q, "a macro or variable is left")
+						vals = influxValues(db.mustQuery(t, database, q))
+					} else {
+						q = expandProm(tgt.Expr, w, vars)
+						require.NotRegexp(t, leftover, q, "a macro or variable is left")
+						if tgt.Instant {
+							for _, s := range prom.mustQuery(t, q) {
+								vals = append(vals, s.Value)
+							}
+						} else {
+							var err error
+							vals, err = prom.promRange(q, w, grafanaPromScrape)
+							require.NoError(t, err)
+						}
+					}
+					if why, ok := emptyHere[key]; ok {
+						used[key] = true
+						t.Logf("%d values (may be empty: %s)\n%s", len(vals), why, q)
+						return
+					}
+					require.NotEmpty(t, vals, "no data:\n%s", q)
+					t.Logf("%d values\n%s", len(vals), q)
+				})
+			}
+		}
+	}
+	for key := range emptyHere {
+		require.True(t, used[key], "emptyHere names %q, which no dashboard has", key)
+	}
+}
