@@ -11,10 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // URI is the hypervisor the guest runs on: the one of the tlv-* guests.
-const URI = "qemu:///system"
+var URI = lab.HostURI()
 
 // NamePrefix starts every boot-sector guest's name. Not "tlv-": the tests
 // that count the tlv-* guests must not see it.

@@ -161,3 +161,18 @@ func RequireNetns(t testing.TB) {
 		t.Fatal("this test needs the lab's network namespace: run it as `scripts/lab.sh exec -- go test ...` (make test does)")
 	}
 }
+
+// InNode makes cmd start inside the node's mount namespace (its network
+// namespace stays the caller's): a daemon a test starts there, an sshd or
+// a private libvirtd, sees the node's /run/libvirt and /etc/libvirt, never
+// the host's. nsenter execs the command, so cmd's process is the daemon.
+func InNode(t testing.TB, cmd *exec.Cmd, node string) {
+	t.Helper()
+	holder := RequirePID(t, filepath.Join(NodeDir(node), "ns.pid"))
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		t.Fatalf("nsenter (util-linux): %v", err)
+	}
+	cmd.Args = append([]string{"nsenter", "-t", strconv.Itoa(holder), "--mount", "--", cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = nsenter
+}
