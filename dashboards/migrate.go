@@ -20,6 +20,10 @@ const (
 	noMatch  valueKind = "none"     // no equivalent (the note says why)
 )
 
+// timeDropped is the note on inputs.libvirt's fields named time.
+const timeDropped = "InfluxDB 1.x drops a field named `time` (the key is the timestamp's): " +
+	"through outputs.influxdb this one never arrived; ours (`cpu.time`) does"
+
 // fieldMap is one field of inputs.libvirt.
 type fieldMap struct {
 	field string    // their field
@@ -61,7 +65,8 @@ var migration = []measurementMap{
 		{field: "reason", ours: "state.reason", kind: constant},
 	}},
 	{measurement: "libvirt_cpu", ours: "libvirt_stats", fields: concat(
-		same("cpu.", counter, "time", "user", "system"),
+		[]fieldMap{{field: "time", ours: "cpu.time", kind: counter, note: timeDropped}},
+		same("cpu.", counter, "user", "system"),
 		[]fieldMap{
 			{field: "haltpoll_success_time", ours: "cpu.haltpoll.success.time", kind: counter},
 			{field: "haltpoll_fail_time", ours: "cpu.haltpoll.fail.time", kind: counter},
@@ -91,7 +96,10 @@ var migration = []measurementMap{
 	{measurement: "libvirt_vcpu_total", ours: "libvirt_stats", fields: same("vcpu.", constant, "current", "maximum")},
 	{measurement: "libvirt_vcpu", ours: "libvirt_stats_vcpu", tags: "vcpu_id → vcpu", fields: concat(
 		same("", constant, "state"),
-		same("", counter, "time", "wait", "delay"),
+		[]fieldMap{{field: "time", ours: "time", kind: counter, note: "InfluxDB 1.x drops a field named `time`, " +
+			"inputs.libvirt's and, in the device layout, ours alike: in InfluxDB use `utilization` (derived = true); " +
+			"Prometheus has both (`libvirt_vcpu_time`, `libvirt_stats_vcpu_time`)"}},
+		same("", counter, "wait", "delay"),
 		[]fieldMap{
 			{field: "halted", ours: "halted", kind: constant, note: "libvirt's boolean: a boolean in ours (0/1 in Prometheus), " +
 				"an integer 1/0 in inputs.libvirt (its README says yes/no)"},

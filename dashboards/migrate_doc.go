@@ -22,12 +22,14 @@ var usualQueries = []usualQuery{
 		theirsPromQL:   `libvirt_state_state`,
 		oursPromQL:     `libvirt_stats_state_state`},
 	{name: "cpu", question: "CPU per domain, in % of one host CPU",
-		theirsInfluxQL: `SELECT non_negative_derivative(max("time"), 1s) / 10000000 FROM "libvirt_cpu" WHERE time > now() - 1h GROUP BY time(10s), "domain_name"`,
+		theirsInfluxQL: `SELECT (non_negative_derivative(max("user"), 1s) + non_negative_derivative(max("system"), 1s)) / 10000000 FROM "libvirt_cpu" WHERE time > now() - 1h GROUP BY time(10s), "domain_name"`,
 		oursInfluxQL:   `SELECT non_negative_derivative(max("cpu.time"), 1s) / 10000000 FROM "libvirt_stats" WHERE time > now() - 1h GROUP BY time(10s), "domain"`,
 		theirsPromQL:   `rate(libvirt_cpu_time[1m]) / 1e7`,
 		oursPromQL:     `rate(libvirt_stats_cpu_time[1m]) / 1e7`,
-		note: "With `derived = true`, `cpu.utilization` is the same per vCPU of the domain (divided by " +
-			"`vcpu.current`), with no query-side rate: `libvirt_stats_cpu_utilization`."},
+		note: "inputs.libvirt's `time` never reaches InfluxDB 1.x, which drops a field named `time`: " +
+			"its InfluxQL adds `user` and `system` instead; ours has `cpu.time`. With `derived = true`, " +
+			"`cpu.utilization` is the same per vCPU of the domain (divided by `vcpu.current`), with no " +
+			"query-side rate: `libvirt_stats_cpu_utilization`."},
 	{name: "memory", question: "Memory the host spends on each domain (RSS of its QEMU, KiB)",
 		theirsInfluxQL: `SELECT last("rss") FROM "libvirt_balloon" WHERE time > now() - 1h GROUP BY "domain_name"`,
 		oursInfluxQL:   `SELECT last("balloon.rss") FROM "libvirt_stats" WHERE time > now() - 1h GROUP BY "domain"`,
