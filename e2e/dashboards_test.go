@@ -334,10 +334,15 @@ func TestDashboardQueries(t *testing.T) {
 	}
 	t.Logf("guests with a balloon driver: %v", sortedKeys(balloon))
 
+	files, err := filepath.Glob(filepath.Join(repoRoot, "dashboards", "json", "*.json"))
+	require.NoError(t, err)
+	require.Len(t, files, 4, "dashboards/json: fleet and domain, for InfluxDB and Prometheus")
 	used := map[string]bool{}
-	for _, file := range []string{"fleet-influxdb.json", "fleet-prometheus.json", "domain-influxdb.json", "domain-prometheus.json"} {
+	for _, path := range files {
+		file := filepath.Base(path)
 		d := readDashboard(t, file)
 		influx := strings.HasSuffix(file, "-influxdb.json")
+		require.True(t, influx || strings.HasSuffix(file, "-prometheus.json"), "%s: which datasource?", file)
 		run := func(t *testing.T, tgt dashboardTarget, vars map[string][]string) (vals []float64, q string) {
 			if influx {
 				q = expandInflux(tgt.Query, w, vars)
