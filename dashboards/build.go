@@ -24,9 +24,13 @@ func datasourceRef(f Flavor) common.DataSourceRef {
 	return common.DataSourceRef{Type: &typ, Uid: &uid}
 }
 
-// render builds the Grafana dashboard of b for f.
-func render(b board, f Flavor) (dashboard.Dashboard, error) {
+// render builds the Grafana dashboard of b for f. The SDK marks the
+// classic dashboard JSON deprecated in favor of the v2 schema, which only
+// Grafana 12's new API reads; the classic JSON is what file provisioning
+// and import take in every Grafana in use.
+func render(b board, f Flavor) (dashboard.Dashboard, error) { //nolint:staticcheck // classic JSON on purpose, see above
 	names := map[Flavor]string{InfluxDB: "InfluxDB", Prometheus: "Prometheus"}
+	//nolint:staticcheck // classic JSON on purpose, see render
 	d := dashboard.NewDashboardBuilder(b.title+" ("+names[f]+")").
 		Uid(b.uid+"-"+string(f)).
 		Description(b.description).
@@ -151,8 +155,12 @@ func Generate() (map[string][]byte, error) {
 			raws = append(raws, raw)
 		}
 		for _, raw := range raws[1:] {
-			if same, err := sameGrid(raws[0], raw); err != nil || !same {
-				return nil, fmt.Errorf("dashboard %s: the grids of its datasources differ (%v)", b.file, err)
+			same, err := sameGrid(raws[0], raw)
+			if err != nil {
+				return nil, fmt.Errorf("dashboard %s: %w", b.file, err)
+			}
+			if !same {
+				return nil, fmt.Errorf("dashboard %s: the grids of its datasources differ", b.file)
 			}
 		}
 		svg, err := GridSVG(raws[0], b.title+": the same panels for InfluxDB and Prometheus")

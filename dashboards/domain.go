@@ -15,9 +15,9 @@ func domain() board {
 		}},
 		rows: []row{
 			{title: "CPU", panels: []panel{
-				series("CPU utilisation", "percent", "cpu.utilization: % of the domain's vCPUs.",
+				series("CPU utilization", "percent", "cpu.utilization: % of the domain's vCPUs.",
 					field("libvirt_stats", "cpu.utilization", "", "cpu")),
-				series("vCPU utilisation", "percent", "utilization of each vCPU: % of one host CPU.",
+				series("vCPU utilization", "percent", "utilization of each vCPU: % of one host CPU.",
 					field("libvirt_stats_vcpu", "utilization", "vcpu", "vCPU")),
 				series("vCPU steal", "percent", "steal of each vCPU: % of the time it was runnable but waited for a host CPU.",
 					field("libvirt_stats_vcpu", "steal", "vcpu", "vCPU")),

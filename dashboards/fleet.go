@@ -52,10 +52,10 @@ func fleet() board {
 			{title: fmt.Sprintf("Top %d domains over the time range", topN), panels: []panel{
 				topPanel("CPU", "percent", "cpu.utilization: % of the domain's vCPUs.",
 					influxPerDomain(`mean("cpu.utilization") AS "value"`, "libvirt_stats", influxHost),
-					promAvg("libvirt_stats_cpu_utilization", promHost)),
+					promAvg("libvirt_stats_cpu_utilization")),
 				topPanel("Memory used", "percent", "balloon.used_percent: what the guest uses of what it has; needs the guest's balloon driver.",
 					influxPerDomain(`mean("balloon.used_percent") AS "value"`, "libvirt_stats", influxHost),
-					promAvg("libvirt_stats_balloon_used_percent", promHost)),
+					promAvg("libvirt_stats_balloon_used_percent")),
 				topDevices("Disk IOPS", "iops", "Reads and writes per second, every disk of the domain.",
 					"libvirt_stats_block", "device", "rd.reqs.rate", "wr.reqs.rate"),
 				topDevices("Disk throughput", "Bps", "Bytes read and written per second, every disk of the domain.",
@@ -119,7 +119,7 @@ func topPanel(title, unit, desc, influxInner, promExpr string) panel {
 func topDevices(title, unit, desc, measurement, deviceTag, rate1, rate2 string) panel {
 	perDevice := influxPerDomain(fmt.Sprintf(`mean("%s") + mean("%s") AS "value"`, rate1, rate2), measurement, influxHost, deviceTag)
 	influxInner := `SELECT sum("value") AS "value" FROM (` + perDevice + `) GROUP BY "host", "domain"`
-	promExpr := "sum by (host, domain) (" + promSum(promAvg(promName(measurement, rate1), promHost), promAvg(promName(measurement, rate2), promHost)) + ")"
+	promExpr := "sum by (host, domain) (" + promSum(promAvg(promName(measurement, rate1)), promAvg(promName(measurement, rate2))) + ")"
 	return topPanel(title, unit, desc, influxInner, promExpr)
 }
 

@@ -43,9 +43,10 @@ func influxPerDomain(sel, measurement, filter string, extraTags ...string) strin
 // prom is a metric with a label filter.
 func prom(metric, filter string) string { return metric + "{" + filter + "}" }
 
-// promAvg is a metric's mean over the dashboard's range.
-func promAvg(metric, filter string) string {
-	return "avg_over_time(" + prom(metric, filter) + "[$__range])"
+// promAvg is a metric's mean over the dashboard's range, on the hosts
+// selected.
+func promAvg(metric string) string {
+	return "avg_over_time(" + prom(metric, promHost) + "[$__range])"
 }
 
 // promSum adds the series of several metrics that share their labels.

@@ -18,7 +18,7 @@ const (
 // Flavors in the order the files are written.
 var Flavors = []Flavor{InfluxDB, Prometheus}
 
-// kind is a panel's visualisation.
+// kind is a panel's visualization.
 type kind int
 
 const (

@@ -187,8 +187,11 @@ func (p *prometheus) promRange(q string, w timeWindow, step time.Duration) ([]fl
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		return nil, fmt.Errorf("%s: %s %v (%s)", q, r.Error, err, body)
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("%s: undecodable answer %q: %w", q, body, err)
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("%s: %s", q, r.Error)
 	}
 	var out []float64
 	for _, s := range r.Data.Result {
@@ -413,7 +416,7 @@ func TestDashboardQueries(t *testing.T) {
 					}
 					reason, marked := emptyHere[key]
 					used[key] = used[key] || marked
-					if marked && !(reason.needsBalloon && len(balloon) > 0) {
+					if marked && (!reason.needsBalloon || len(balloon) == 0) {
 						t.Logf("values by domain %v (may be empty: %s)\n%s", got, reason.why, strings.Join(queries, "\n"))
 						return
 					}

@@ -34,10 +34,10 @@ func run(dir string) error {
 	sort.Strings(names)
 	for _, name := range names {
 		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+		if err := os.WriteFile(p, files[name], 0o640); err != nil {
 			return err
 		}
 	}
