@@ -164,8 +164,17 @@ unit: deps
 ## test: everything, against the test driver and real QEMU domains under the
 ## lab's libvirtd, and end to end: Telegraf -> InfluxDB. The tests run in the
 ## lab's network namespace (its TCP endpoints are there).
-test: build e2e-deps lab remote-deps lint package package-deps fuzz
-	scripts/lab.sh exec -- go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./...
+## The suites are bracketed by hostguard: the host's /etc/libvirt and
+## /etc/sasl2, and its libvirtd's pid, sockets and domains, must be the
+## same after them (a stand-in libvirtd with one domain is started where the
+## host has none, and removed at the end).
+HOSTGUARD := .cache/bin/hostguard
+test: build e2e-deps remote-deps lint package package-deps fuzz
+	mkdir -p .cache/bin && go build -o $(HOSTGUARD) ./internal/testsupport/hostguard/cmd/hostguard
+	$(HOSTGUARD) before .cache/hostguard.json
+	rc=0; scripts/lab.sh up && \
+	  scripts/lab.sh exec -- go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./... || rc=$$?; \
+	  $(HOSTGUARD) after .cache/hostguard.json || rc=1; exit $$rc
 
 ## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
 ## per run); plain go test runs their corpora (testdata/fuzz/FUZZTARGET) always

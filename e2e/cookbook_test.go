@@ -18,16 +18,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/bootguest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/linuxguest"
 )
 
 // recipe is one fenced query of docs/queries.md: ```LANG NAME [range=MIN:MAX]
-// [nonzero] [empty_here].
+// [nonzero].
 type recipe struct {
 	lang, name string
 	query      string
 	min, max   float64
 	nonzero    bool // at least one value above zero
-	emptyHere  bool // may return nothing on the test guests (the doc says why)
 	line       int
 }
 
@@ -48,8 +48,6 @@ func parseCookbook(t *testing.T, path string) []recipe {
 				switch {
 				case a == "nonzero":
 					r.nonzero = true
-				case a == "empty_here":
-					r.emptyHere = true
 				case strings.HasPrefix(a, "range="):
 					lo, hi, ok := strings.Cut(strings.TrimPrefix(a, "range="), ":")
 					require.True(t, ok, "%s:%d: range=MIN:MAX", path, i+1)
@@ -78,9 +76,7 @@ func parseCookbook(t *testing.T, path string) []recipe {
 // checkValues holds a recipe's values to its header.
 func (r recipe) checkValues(t *testing.T, vals []float64) {
 	t.Helper()
-	if !r.emptyHere {
-		require.NotEmpty(t, vals, "%s %s (docs/queries.md:%d) returned nothing:\n%s", r.lang, r.name, r.line, r.query)
-	}
+	require.NotEmpty(t, vals, "%s %s (docs/queries.md:%d) returned nothing:\n%s", r.lang, r.name, r.line, r.query)
 	above := false
 	for _, v := range vals {
 		require.False(t, math.IsNaN(v), "%s %s: NaN", r.lang, r.name)
@@ -122,6 +118,8 @@ func TestPrometheusAndCookbook(t *testing.T) {
 	tg := needBinary(t, "bin/telegraf-libvirt-prom", "telegraf-prom")
 	db := needInfluxDB(t)
 	guest := bootguest.Start(t)
+	// The memory queries need a balloon driver in the guest.
+	linuxguest.RequireInLab(t)
 
 	database := uniqueDatabase("cookbook")
 	conf := deriveConfig(t, "telegraf-prometheus.conf", append([]edit{

@@ -61,7 +61,7 @@ func runAndCheck(t *testing.T, tgBin, conf, plugin, pluginConf string, db *influ
 	before := pluginOnce(t, plugin, pluginConf)
 	pre := expect(t, before)
 	require.Subset(t, pre.domains(), testDomains(t),
-		"the plugin does not see every QEMU test domain: is scripts/hypervisor-up.sh's environment up?")
+		"the plugin does not see every QEMU test domain: is the lab up (make lab)?")
 
 	tg := startTelegraf(t, tgBin, conf)
 	waitForPoints(t, tg, db, database, measurement, pre.domains(), gathers, 60*time.Second)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // expected is what InfluxDB must hold, from the plugin's own output
@@ -52,10 +53,12 @@ func influxType(v any) string {
 }
 
 // pluginOnce runs one gather of bin/telegraf-libvirt with conf and parses
-// its line protocol.
+// its line protocol. It runs in the lab host node's mount namespace, where
+// the examples' and the package's qemu:///system is the lab's libvirtd.
 func pluginOnce(t *testing.T, bin, conf string) []telegraf.Metric {
 	t.Helper()
 	cmd := exec.Command(bin, "-once", "-config", conf)
+	lab.InNode(t, cmd, lab.Host)
 	var stderr []byte
 	out, err := cmd.Output()
 	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/influxdb"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // repoRoot is the repository's top directory (the parent of e2e/).
@@ -44,7 +45,7 @@ func runTests(m *testing.M) int {
 // startInfluxDB starts a throwaway influxd (internal/testsupport/influxdb)
 // on a free loopback port and a temporary directory.
 func startInfluxDB() (*influxDB, error) {
-	dir, err := os.MkdirTemp("", "tlv-e2e-influxdb-")
+	dir, err := lab.TempDir("influxdb-")
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func startPrometheus(t *testing.T, target string) *prometheus {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	require.NoError(t, err, "prometheus is not installed: run `make prometheus` (scripts/prometheus.sh install)")
-	dir := t.TempDir()
+	dir := lab.TestTempDir(t, "prometheus-")
 	conf := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, `global:
   scrape_interval: 1s

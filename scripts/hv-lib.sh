@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by scripts/hypervisor-up.sh, scripts/hypervisor-down.sh and
+# Shared by scripts/lab.sh, scripts/hypervisor-up.sh and
 # scripts/bench-guests.sh (sourced).
 
 # true while process PID exists and is not a zombie

@@ -145,6 +145,11 @@ up() {
   start_netns
   start_node_ns host
   node_exec host "$REPO_DIR/scripts/hypervisor-up.sh" >&2
+  # The Linux guests (tlvl-linux1, tlvl-linux2): kernel and initramfs from
+  # Debian's packages, built once into cache/; they reach the lab through
+  # its read-write socket.
+  (cd "$REPO_DIR" && go run ./internal/testsupport/linuxguest/cmd/linuxguest \
+    -cache "$LAB/cache/linuxguest" -images "$LAB/images" -uri "$(uri rw host)") >&2
   echo "LAB_URI=$(uri ro host)"
 }
 

@@ -21,10 +21,19 @@ type Domain struct {
 	Disk             string
 	DiskFormat       string // raw, qcow2
 	OnReboot         string // destroy, restart
-	MAC              string // "": no NIC; else an ethernet NIC on the tap tap-NAME
+	MAC              string // "": no NIC; else an ethernet NIC on the tap tap-NAME, or on Bridge
+	Bridge           string // "": the NIC is an ethernet one; else a NIC on this bridge
 	// BalloonStatsPeriod is the balloon's stats period in seconds; 0: no
 	// balloon stats.
 	BalloonStatsPeriod int
+	// Description is the domain's <description>; "": none.
+	Description string
+	// Kernel, Initrd and Cmdline boot a kernel directly instead of the
+	// disk; Kernel "": the BIOS boots the disk.
+	Kernel, Initrd, Cmdline string
+	// ConsoleLog is the file the first serial port (the console) writes
+	// to, truncated at each start; "": no serial port.
+	ConsoleLog string
 }
 
 //go:embed domain.xml.tmpl
@@ -35,7 +44,8 @@ var domainXML = template.Must(template.New("domain.xml.tmpl").Option("missingkey
 // XML is the domain's XML for virsh create. Names, paths and addresses go
 // into the XML as they are: they must need no escaping.
 func (d Domain) XML() ([]byte, error) {
-	for _, s := range []string{d.Name, d.UUID, d.Disk, d.DiskFormat, d.OnReboot, d.MAC} {
+	for _, s := range []string{d.Name, d.UUID, d.Disk, d.DiskFormat, d.OnReboot, d.MAC, d.Bridge,
+		d.Description, d.Kernel, d.Initrd, d.Cmdline, d.ConsoleLog} {
 		if strings.ContainsAny(s, `<>&'"`) {
 			return nil, fmt.Errorf("domain %q: %q would need XML escaping", d.Name, s)
 		}

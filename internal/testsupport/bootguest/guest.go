@@ -22,8 +22,8 @@ var URI = lab.HostURI()
 // that count the tlv-* guests must not see it.
 const NamePrefix = "tlvd-boot-"
 
-// imageDir holds the guests' disks, next to the tlv-* guests' ones.
-const imageDir = "/var/lib/libvirt/images/tlv"
+// imageDir holds the guests' disks: the lab's image directory.
+var imageDir = lab.ImageDir()
 
 // domain is the boot-sector guest: a transient domain like the tlv-* ones
 // (TCG, machine pc, 16 MiB, one vCPU, virtio disk and balloon) that boots
@@ -160,3 +160,6 @@ func RequirePace(t testing.TB, readsPerSecond float64) {
 			readsPerSecond, MinReadsPerSecond, MaxReadsPerSecond, ReadsPerSecond)
 	}
 }
+
+// Image is the path of the guest's disk, as libvirt reports it.
+func (g *Guest) Image() string { return g.image }

@@ -47,9 +47,14 @@ func Socket(node string, readOnly bool) string {
 	return filepath.Join(RunDir(node), "libvirt", s)
 }
 
-// URI is the qemu:///system URI of a node's libvirtd, by its socket.
+// URI is the qemu:///system URI of a node's libvirtd, by its socket (the
+// path as it is where it needs no escaping, as scripts/lab.sh uri prints it).
 func URI(node string, readOnly bool) string {
-	return "qemu+unix:///system?socket=" + url.QueryEscape(Socket(node, readOnly))
+	sock := Socket(node, readOnly)
+	if strings.Trim(sock, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") != "" {
+		sock = url.QueryEscape(sock)
+	}
+	return "qemu+unix:///system?socket=" + sock
 }
 
 // HostURI is the host node's read-write URI.
@@ -175,4 +180,31 @@ func InNode(t testing.TB, cmd *exec.Cmd, node string) {
 	}
 	cmd.Args = append([]string{"nsenter", "-t", strconv.Itoa(holder), "--mount", "--", cmd.Path}, cmd.Args[1:]...)
 	cmd.Path = nsenter
+}
+
+// ImageDir holds the disks of guests that tests create: under the lab's
+// directory, the same path inside a node and outside it (a node's
+// /var/lib/libvirt is not the host's).
+func ImageDir() string { return filepath.Join(Dir(), "images") }
+
+// TempDir is a new directory under the lab's tmp/ for a daemon's data,
+// configuration and log (InfluxDB, Prometheus), so that everything the
+// tests run lives under the lab's directory.
+func TempDir(prefix string) (string, error) {
+	root := filepath.Join(Dir(), "tmp")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(root, prefix)
+}
+
+// TestTempDir is TempDir, removed when the test ends.
+func TestTempDir(t testing.TB, prefix string) string {
+	t.Helper()
+	dir, err := TempDir(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

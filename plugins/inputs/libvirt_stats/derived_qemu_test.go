@@ -129,7 +129,7 @@ func TestQEMUDerivedDeviceLayout(t *testing.T) {
 	}
 	require.NotNil(t, disk)
 	require.Equal(t, map[string]string{"domain": g.Name, "uuid": g.UUID, "device": "vda",
-		"path": "/var/lib/libvirt/images/tlv/" + g.Name + ".raw"}, withoutTag(disk.Tags(), "backing_index"))
+		"path": g.Image()}, withoutTag(disk.Tags(), "backing_index"))
 	bootguest.RequirePace(t, num(t, disk, "rd.reqs.rate"))
 	require.Greater(t, num(t, disk, "rd.latency"), 0.0)
 	num(t, disk, "rd.reqs")
