@@ -10,20 +10,17 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/bootguest"
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // emptyHere names the targets of dashboards/json that may return nothing
@@ -247,62 +244,6 @@ func httpGet(u string) ([]byte, error) {
 
 func unixSeconds(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
-// labGuest is a boot-sector guest (bootguest's disk image and XML) in the
-// lab's host node, with a NIC: its disk is read 18 times a second, so the
-// disk panels have requests, latency and throughput to show.
-type labGuest struct{ name, image string }
-
-// startLabGuest creates the guest through the lab's read-write URI; its
-// disk lives in the node's /var/lib/libvirt, which is the node's own
-// directory outside the node. Destroyed at the test's cleanup.
-func startLabGuest(t *testing.T, name string) *labGuest {
-	t.Helper()
-	lab.Require(t, lab.Host)
-	dir := "/var/lib/libvirt/images/tlv" // as the node sees it
-	outside := filepath.Join(lab.NodeDir(lab.Host), "state", dir)
-	require.NoError(t, os.MkdirAll(outside, 0o755))
-	g := &labGuest{name: name, image: filepath.Join(outside, name+".raw")}
-	_, _ = labVirsh("destroy", name) // left by a killed run
-	require.NoError(t, bootguest.WriteImage(g.image))
-	xml, err := bootguest.Domain{Name: name, MemoryMiB: 16, VCPUs: 2, Disk: filepath.Join(dir, name+".raw"),
-		DiskFormat: "raw", OnReboot: "destroy", MAC: "52:54:00:7e:da:51"}.XML()
-	require.NoError(t, err)
-	xmlPath := filepath.Join(t.TempDir(), name+".xml")
-	require.NoError(t, os.WriteFile(xmlPath, xml, 0o600))
-	t.Cleanup(func() {
-		if out, err := labVirsh("destroy", name); err != nil {
-			t.Logf("virsh destroy %s: %v: %s", name, err, out)
-		}
-		_ = os.Remove(g.image)
-	})
-	out, err := labVirsh("create", xmlPath)
-	require.NoError(t, err, "virsh create: %s", out)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		out, _ := labVirsh("domstats", "--block", name)
-		if m := regexp.MustCompile(`block\.0\.rd\.reqs=(\d+)`).FindSubmatch(out); m != nil {
-			if n, _ := strconv.Atoi(string(m[1])); n >= 5 {
-				return g
-			}
-		}
-		require.False(t, time.Now().After(deadline), "%s: its boot sector does not read the disk: %s", name, out)
-		time.Sleep(500 * time.Millisecond)
-	}
-}
-
-// freeze stops the guest's QEMU for d (its stats then come back partial).
-func (g *labGuest) freeze(t *testing.T, d time.Duration) {
-	t.Helper()
-	pid := lab.RequirePID(t, lab.DomainPIDFile(lab.Host, g.name))
-	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
-	defer func() { require.NoError(t, syscall.Kill(pid, syscall.SIGCONT)) }()
-	time.Sleep(d)
-}
-
-func labVirsh(args ...string) ([]byte, error) {
-	return exec.Command("virsh", append([]string{"-c", lab.HostURI()}, args...)...).CombinedOutput()
-}
-
 // Telegraf with the plugin (examples/telegraf-prometheus.conf on the lab,
 // with collector_metrics) feeds InfluxDB and Prometheus from the lab's
 // guests and a guest that reads its disk, frozen for a while so that it is
@@ -313,7 +254,7 @@ func labVirsh(args ...string) ([]byte, error) {
 func TestDashboardQueries(t *testing.T) {
 	tg := needBinary(t, "bin/telegraf-libvirt-prom", "telegraf-prom")
 	db := needInfluxDB(t)
-	guest := startLabGuest(t, "tlvd-dash")
+	guest := bootguest.Start(t)
 
 	database := uniqueDatabase("dashboards")
 	conf := deriveConfig(t, "telegraf-prometheus.conf", append([]edit{
@@ -324,7 +265,7 @@ func TestDashboardQueries(t *testing.T) {
 	proc := startTelegraf(t, tg, conf)
 	prom := startPrometheus(t, promClientAddr)
 	time.Sleep(20 * time.Second)
-	guest.freeze(t, 6*time.Second)
+	freezeGuest(t, guest.Name, 6*time.Second)
 	time.Sleep(20 * time.Second)
 	require.True(t, proc.running(), "Telegraf exited: %v", proc.err)
 	w := timeWindow{from: start.Add(-time.Minute), to: time.Now()}
@@ -366,7 +307,8 @@ func TestDashboardQueries(t *testing.T) {
 		}
 		// The variables, each from its own query with the variables
 		// before it expanded. The domain dashboard is run for the guest
-		// that reads its disk and for each guest with a balloon driver.
+		// that reads its disk, a guest with NICs and each guest with a
+		// balloon driver.
 		vars := map[string][]string{}
 		var domains []string
 		for _, v := range d.Templating.List {
@@ -384,8 +326,8 @@ func TestDashboardQueries(t *testing.T) {
 			require.NotEmpty(t, values, "%s: variable %s: no values from %s", file, v.Name, v.Query)
 			t.Logf("%s: $%s = %v", file, v.Name, values)
 			if v.Name == "domain" {
-				require.Contains(t, values, guest.name, "%s: variable domain", file)
-				domains = append([]string{guest.name}, sortedKeys(balloon)...)
+				// tlv-run1 has two NICs (testdata/qemu)
+				domains = append([]string{guest.Name, "tlv-run1"}, sortedKeys(balloon)...)
 				for _, b := range domains {
 					require.Contains(t, values, b, "%s: variable domain", file)
 				}

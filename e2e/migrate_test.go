@@ -20,6 +20,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/bootguest"
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
@@ -153,7 +154,7 @@ func matchOurs(theirs telegraf.Metric, rows []mapping, ours []telegraf.Metric) [
 // constant equal to both, a gauge within 10 % of their span.
 func TestMigrationTableAgrees(t *testing.T) {
 	tg := needBinary(t, "bin/telegraf-libvirt-both", "telegraf-both")
-	guest := startLabGuest(t, "tlvd-migr")
+	guest := bootguest.Start(t)
 	uri := lab.HostROURI()
 	dir := t.TempDir()
 	oursConf := filepath.Join(dir, "ours.conf")
@@ -165,9 +166,9 @@ func TestMigrationTableAgrees(t *testing.T) {
 
 	// The lab's own guests and ours: not the transient guests other tests
 	// create and destroy meanwhile.
-	out, err := labVirsh("list", "--all", "--persistent", "--name")
+	out, err := exec.Command("virsh", "-c", lab.HostROURI(), "list", "--all", "--persistent", "--name").CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	stable := map[string]bool{guest.name: true}
+	stable := map[string]bool{guest.Name: true}
 	for _, name := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		stable[name] = true
 	}
@@ -222,7 +223,7 @@ func TestMigrationTableAgrees(t *testing.T) {
 			checked[r.kind]++
 		}
 	}
-	require.True(t, domains[guest.name], "inputs.libvirt did not report %s", guest.name)
+	require.True(t, domains[guest.Name], "inputs.libvirt did not report %s", guest.Name)
 	require.Positive(t, checked["counter"])
 	require.Positive(t, checked["constant"])
 	t.Logf("values compared, by kind: %v; domains: %v", checked, sortedKeys(domains))
@@ -274,7 +275,7 @@ func compareMapped(t *testing.T, what, kind string, theirs, before, after any) {
 func TestMigrationQueries(t *testing.T) {
 	tg := needBinary(t, "bin/telegraf-libvirt-both", "telegraf-both")
 	db := needInfluxDB(t)
-	startLabGuest(t, "tlvd-migr")
+	bootguest.Start(t)
 	database := uniqueDatabase("migrate")
 	conf := filepath.Join(t.TempDir(), "telegraf.conf")
 	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, `[agent]
