@@ -12,6 +12,8 @@
 #   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
 #   TLV_BENCH_AGENT_ROUNDS   rounds of the whole-agent scenario (default 10)
 #   TLV_BENCH_AGENT_GATHERS  gathers (seconds) per Telegraf process there (default 5)
+#   TLV_BENCH_CGROUP  the cgroup hierarchy that counts the agents' CPU: auto (default:
+#                     v1 cpuacct where mounted, else v2's cpu.stat), v1 or v2
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +25,7 @@ TEST_GATHERS=30  # per process, 1000 test-driver domains (short gathers: more of
 EXECD_GATHERS=${TLV_BENCH_EXECD_GATHERS:-1000}
 AGENT_ROUNDS=${TLV_BENCH_AGENT_ROUNDS:-10}
 AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
+CGROUP=${TLV_BENCH_CGROUP:-auto}
 URI=qemu:///system
 # The QEMU scenarios' contenders, sections 1 and 5.
 QEMU_CONTENDERS=floor,plugin,floor-tg,telegraf,legacy
@@ -107,7 +110,7 @@ qemu30_and_agent() {
     printf '%q ' "$OUT/tlvbench" agent -uri "$URI" -title "30 QEMU domains, the whole agent" \
       -stock "$OUT/telegraf-stock" -custom "$OUT/telegraf-custom" -bin "$OUT/telegraf-libvirt" \
       -replayexec "$OUT/replayexec" -dir "$OUT/agent" -rounds "$AGENT_ROUNDS" -gathers "$AGENT_GATHERS" \
-      -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
+      -cgroup "$CGROUP" -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
     echo
   } >"$OUT/qemu-30-agent.sh"
   locked_long scripts/bench-guests.sh 24 bash "$OUT/qemu-30-agent.sh"
