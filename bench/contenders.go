@@ -236,7 +236,7 @@ func (t *telegrafLibvirt) close() {}
 // every-th, starting with the first measured gather (a window of a
 // multiple of every gathers holds its share of slow gathers exactly).
 type recommended struct {
-	fast, slow *plugin
+	fast, slow contender
 	every, n   int
 }
 

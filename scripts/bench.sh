@@ -12,6 +12,10 @@
 #   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
 #   TLV_BENCH_AGENT_ROUNDS   rounds of the whole-agent scenario (default 10)
 #   TLV_BENCH_AGENT_GATHERS  gathers (seconds) per Telegraf process there (default 5)
+#   TLV_BENCH_HOST_ROUNDS  rounds of the host-cost scenario, every case (default 8)
+#   TLV_BENCH_HOST_GROUP_ROUNDS  rounds of its each-group-alone part (default 3)
+#   TLV_LAB_DIR       the lab (scripts/lab.sh) whose guests the host-cost scenario
+#                     measures (default /var/tmp/telegraf-libvirt-lab)
 #   TLV_BENCH_CGROUP  the cgroup hierarchy that counts the agents' CPU: auto (default:
 #                     v1 cpuacct where mounted, else v2's cpu.stat), v1 or v2
 set -euo pipefail
@@ -26,6 +30,9 @@ EXECD_GATHERS=${TLV_BENCH_EXECD_GATHERS:-1000}
 AGENT_ROUNDS=${TLV_BENCH_AGENT_ROUNDS:-10}
 AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
 CGROUP=${TLV_BENCH_CGROUP:-auto}
+HOST_ROUNDS=${TLV_BENCH_HOST_ROUNDS:-8}
+HOST_GROUP_ROUNDS=${TLV_BENCH_HOST_GROUP_ROUNDS:-3}
+LAB_DIR=${TLV_LAB_DIR:-/var/tmp/telegraf-libvirt-lab}
 URI=qemu:///system
 # The QEMU scenarios' contenders, sections 1 and 5.
 QEMU_CONTENDERS=floor,plugin,floor-tg,telegraf,legacy
@@ -122,6 +129,23 @@ execd_gathers() {
     -gathers "$EXECD_GATHERS" -out "$OUT/execd.json"
 }
 
+# 6. What a gather costs libvirtd and QEMU, on the lab's guests (its own
+# libvirtd: the pid files are the lab's). The main cases, then each group
+# alone (shorter: 22 cases).
+host_cost() {
+  local uri run=$LAB_DIR/nodes/host/run
+  [ -x scripts/lab.sh ] || { say "scripts/lab.sh missing: the host-cost scenario needs the lab"; return 1; }
+  scripts/lab.sh up >/dev/null
+  uri=$(scripts/lab.sh uri rw)
+  say "6. host cost: libvirtd and QEMU per gather on $uri, $HOST_ROUNDS rounds"
+  "$OUT/tlvbench" hostcost -scenario hostcost -title "the lab's guests" -uri "$uri" \
+    -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" \
+    -cases main -rounds "$HOST_ROUNDS" -n 6 -interval 1s -out "$OUT/hostcost.json"
+  "$OUT/tlvbench" hostcost -scenario hostcost-groups -title "the lab's guests, each group alone" -uri "$uri" \
+    -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" \
+    -cases groups -rounds "$HOST_GROUP_ROUNDS" -n 6 -interval 1s -out "$OUT/hostcost-groups.json"
+}
+
 report() {
   "$OUT/tlvbench" report -results "$OUT" -out "$REPO_DIR/BENCHMARKS.md" -command "make bench" \
     -perf "$REPO_DIR/docs/performance.md"
@@ -143,6 +167,7 @@ main() {
   qemu30_and_agent
   run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
   execd_gathers
+  host_cost
   report
 }
 
