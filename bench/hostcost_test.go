@@ -117,3 +117,15 @@ func TestRecommendedCadence(t *testing.T) {
 	require.Len(t, fast.gathers, 15)
 	require.Equal(t, tally{Domains: 1, Metrics: 15 + len(slow.gathers)}, r.tally())
 }
+
+// The RPC-counting proxy's socket replaces the one a URI names (the lab's
+// URIs name theirs) and is added to one that names none.
+func TestWithSocket(t *testing.T) {
+	require.Equal(t, "qemu+unix:///system?socket=/tmp/p.sock", withSocket("qemu:///system", "/tmp/p.sock"))
+	require.Equal(t, "qemu+unix:///system?socket=/tmp/p.sock",
+		withSocket("qemu+unix:///system?socket=/var/tmp/lab/run/libvirt/libvirt-sock", "/tmp/p.sock"))
+	target, name, err := goURI("qemu+unix:///system?socket=/var/tmp/lab/run/libvirt/libvirt-sock")
+	require.NoError(t, err)
+	require.Equal(t, "/var/tmp/lab/run/libvirt/libvirt-sock", target)
+	require.Equal(t, "qemu:///system", name)
+}

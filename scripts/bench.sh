@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt,
-# go-libvirt and collectd-style per-domain calls side by side; writes
-# BENCHMARKS.md and docs/performance.md (the README's Performance section). Needs root and the test hypervisor (scripts/hypervisor-up.sh,
-# which it runs first); ~10-15 minutes on 2 cores.
+# go-libvirt and collectd-style per-domain calls side by side, and what a
+# gather costs libvirtd and QEMU; writes BENCHMARKS.md and docs/performance.md
+# (the README's Performance section). Needs root and the lab (scripts/lab.sh,
+# which it starts if needed); ~15-20 minutes on 2 cores.
 #
 # Each scenario holds `flock -x /tmp/tlv-hv.lock` for itself only (a few
 # minutes at most), so tests that share the hypervisor neither run beside it
@@ -33,7 +34,7 @@ CGROUP=${TLV_BENCH_CGROUP:-auto}
 HOST_ROUNDS=${TLV_BENCH_HOST_ROUNDS:-8}
 HOST_GROUP_ROUNDS=${TLV_BENCH_HOST_GROUP_ROUNDS:-3}
 LAB_DIR=${TLV_LAB_DIR:-/var/tmp/telegraf-libvirt-lab}
-URI=qemu:///system
+URI="" # the lab's read-write URI (scripts/lab.sh uri rw), set in main
 # The QEMU scenarios' contenders, sections 1 and 5.
 QEMU_CONTENDERS=floor,plugin,floor-tg,telegraf,legacy
 
@@ -77,7 +78,8 @@ build() {
     TELEGRAF_CUSTOM_IMPORTS=github.com/telegraf-libvirt/telegraf-libvirt/bench/replay \
     scripts/telegraf-build.sh custom "$OUT/telegraf-custom" >&2
   scripts/gen-node-xml.sh 1000 >"$OUT/node-1000.xml"
-  TEST_URI="test+unix://$OUT/node-1000.xml"
+  # Behind the lab's libvirtd (the default socket would be the host's).
+  TEST_URI="test+unix://$OUT/node-1000.xml?socket=$LAB_DIR/nodes/host/run/libvirt/libvirt-sock"
   cat >"$OUT/execd.conf" <<EOF
 [[inputs.libvirt_stats]]
   libvirt_uri = "$TEST_URI"
@@ -133,15 +135,12 @@ execd_gathers() {
 # libvirtd: the pid files are the lab's). The main cases, then each group
 # alone (shorter: 22 cases).
 host_cost() {
-  local uri run=$LAB_DIR/nodes/host/run
-  [ -x scripts/lab.sh ] || { say "scripts/lab.sh missing: the host-cost scenario needs the lab"; return 1; }
-  scripts/lab.sh up >/dev/null
-  uri=$(scripts/lab.sh uri rw)
+  local uri=$URI run=$LAB_DIR/nodes/host/run
   say "6. host cost: libvirtd and QEMU per gather on $uri, $HOST_ROUNDS rounds"
-  "$OUT/tlvbench" hostcost -scenario hostcost -title "the lab's guests" -uri "$uri" \
+  locked "$OUT/tlvbench" hostcost -scenario hostcost -title "the lab's guests" -uri "$uri" \
     -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" \
     -cases main -rounds "$HOST_ROUNDS" -n 6 -interval 1s -out "$OUT/hostcost.json"
-  "$OUT/tlvbench" hostcost -scenario hostcost-groups -title "the lab's guests, each group alone" -uri "$uri" \
+  locked "$OUT/tlvbench" hostcost -scenario hostcost-groups -title "the lab's guests, each group alone" -uri "$uri" \
     -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" \
     -cases groups -rounds "$HOST_GROUP_ROUNDS" -n 6 -interval 1s -out "$OUT/hostcost-groups.json"
 }
@@ -159,8 +158,13 @@ main() {
   prepare_out
   build
 
-  say "test hypervisor (scripts/hypervisor-up.sh)"
-  locked scripts/hypervisor-up.sh >/dev/null
+  # The lab (scripts/lab.sh): its own libvirtd and test guests, never the
+  # host's libvirt.
+  [ -x scripts/lab.sh ] || { say "scripts/lab.sh missing: make bench runs on the lab's libvirtd"; exit 1; }
+  say "the lab (scripts/lab.sh up)"
+  scripts/lab.sh up >/dev/null
+  URI=$(scripts/lab.sh uri rw)
+  export TLVB_URI=$URI # scripts/bench-guests.sh's guests go there
 
   go_benchmarks
   run qemu-10 "10 QEMU domains" 4 "$URI" "$QEMU_CONTENDERS" "$QEMU_GATHERS"
