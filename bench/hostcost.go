@@ -36,6 +36,7 @@ type hostCase struct {
 type hostSample struct {
 	Case       string `json:"case"`
 	Round      int    `json:"round"`
+	Seq        int    `json:"seq"` // position in the round
 	WindowNs   int64  `json:"window_ns"`
 	Gathers    int    `json:"gathers"`
 	LibvirtdNs int64  `json:"libvirtd_ns"`
@@ -54,6 +55,7 @@ type hostResult struct {
 	Cases      []hostCase    `json:"cases"`
 	Samples    []hostSample  `json:"samples"`
 	TickHz     int           `json:"tick_hz"`
+	Bracket    bool          `json:"bracket"` // an idle window around every case
 	IdleBefore float64       `json:"host_idle_before"`
 	IdleDuring float64       `json:"host_idle_during"`
 	Revision   string        `json:"revision"`
@@ -101,6 +103,7 @@ func hostcostMain(args []string) error {
 	rounds := fs.Int("rounds", 6, "rounds; each runs every case once, in a rotated order")
 	n := fs.Int("n", 6, "measured gathers per case (a multiple of 6 for the recommended configuration)")
 	interval := fs.Duration("interval", time.Second, "time between gathers")
+	bracket := fs.Bool("bracket", true, "an idle window before every case and one after the last, each case's idle the mean of the two around it (the guests' own load drifts: other tenants, guests booting); false: one idle window per round, in the rotation")
 	out := fs.String("out", "", "results JSON file")
 	_ = fs.Parse(args)
 	if *uri == "" || *libvirtdPid == "" || *qemuPids == "" || *out == "" {
@@ -115,7 +118,7 @@ func hostcostMain(args []string) error {
 		return err
 	}
 	res := hostResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, N: *n, IntervalS: interval.Seconds(),
-		Cases: cases, TickHz: clockTicks(), Started: time.Now(), Revision: cmdOut("git", "describe", "--always", "--dirty")}
+		Cases: cases, Bracket: *bracket, TickHz: clockTicks(), Started: time.Now(), Revision: cmdOut("git", "describe", "--always", "--dirty")}
 	h := &hostProbe{libvirtdPidfile: *libvirtdPid, qemuDir: *qemuPids, hz: res.TickHz}
 	if _, err := h.read(0); err != nil {
 		return err
@@ -129,8 +132,7 @@ func hostcostMain(args []string) error {
 		return err
 	}
 	for r := range *rounds {
-		for i := range cases {
-			c := cases[(r+i)%len(cases)]
+		for seq, c := range roundOrder(cases, r, *bracket) {
 			s, err := h.measure(self, *uri, c, r, *n, *interval)
 			if err != nil {
 				logf("%s round %d %s failed, once more: %v", *scenario, r, c.Name, err)
@@ -138,6 +140,7 @@ func hostcostMain(args []string) error {
 					return err
 				}
 			}
+			s.Seq = seq
 			res.Samples = append(res.Samples, s)
 			logf("%s round %d %-18s per gather: libvirtd %6.1f ms, QEMU %6.1f ms (%d), client %6.1f ms", *scenario, r, c.Name,
 				float64(s.LibvirtdNs)/float64(*n)/1e6, float64(s.QEMUNs)/float64(*n)/1e6, s.QEMUs, float64(s.ClientNs)/float64(*n)/1e6)
@@ -150,6 +153,25 @@ func hostcostMain(args []string) error {
 	res.IdleDuring = cpu1.idleSince(cpu0)
 	res.Took = time.Since(res.Started)
 	return writeJSON(*out, res)
+}
+
+// roundOrder is round r's windows: the cases rotated by r (no case always
+// first); bracketed, the idle case (cases[0]) before each other case and
+// once more at the end.
+func roundOrder(cases []hostCase, r int, bracket bool) []hostCase {
+	if !bracket {
+		out := make([]hostCase, len(cases))
+		for i := range cases {
+			out[i] = cases[(r+i)%len(cases)]
+		}
+		return out
+	}
+	rest := cases[1:]
+	var out []hostCase
+	for i := range rest {
+		out = append(out, cases[0], rest[(r+i)%len(rest)])
+	}
+	return append(out, cases[0])
 }
 
 // hostProbe reads the CPU of libvirtd and of the QEMU processes.
@@ -336,27 +358,62 @@ type hostRound struct {
 	QEMUs                        int
 }
 
-// hostRounds pairs each sample of a case with its round's idle window,
-// scaled to the sample's window length.
+// hostRounds is a case's cost per round, ms per gather: each window less
+// what libvirtd and QEMU burn idle over as long a window, at the mean rate
+// of the idle windows right before and after it in the same round (a
+// round with one idle window, not bracketed: that one).
 func hostRounds(res *hostResult, name string) map[int]hostRound {
-	idle := map[int]hostSample{}
+	idle := map[int][]hostSample{}
 	for _, s := range res.Samples {
-		if s.Case == "idle" {
-			idle[s.Round] = s
+		if s.Case == "idle" && s.WindowNs > 0 {
+			idle[s.Round] = append(idle[s.Round], s)
 		}
 	}
 	out := map[int]hostRound{}
 	for _, s := range res.Samples {
-		i, ok := idle[s.Round]
-		if s.Case != name || !ok || i.WindowNs == 0 || s.Gathers == 0 {
+		if s.Case != name || s.Gathers == 0 {
 			continue
 		}
-		scale := float64(s.WindowNs) / float64(i.WindowNs)
-		per := func(v, idle int64) float64 { return (float64(v) - scale*float64(idle)) / float64(s.Gathers) / 1e6 }
-		r := hostRound{Libvirtd: per(s.LibvirtdNs, i.LibvirtdNs), QEMU: per(s.QEMUNs, i.QEMUNs),
+		ref := idleAround(idle[s.Round], s.Seq)
+		if len(ref) == 0 {
+			continue
+		}
+		var lRate, qRate float64 // ns of CPU per ns of window
+		for _, i := range ref {
+			lRate += float64(i.LibvirtdNs) / float64(i.WindowNs) / float64(len(ref))
+			qRate += float64(i.QEMUNs) / float64(i.WindowNs) / float64(len(ref))
+		}
+		w := float64(s.WindowNs)
+		per := func(v int64, rate float64) float64 { return (float64(v) - rate*w) / float64(s.Gathers) / 1e6 }
+		r := hostRound{Libvirtd: per(s.LibvirtdNs, lRate), QEMU: per(s.QEMUNs, qRate),
 			Client: float64(s.ClientNs) / float64(s.Gathers) / 1e6, QEMUs: s.QEMUs}
 		r.Host = r.Libvirtd + r.QEMU
 		out[s.Round] = r
+	}
+	return out
+}
+
+// idleAround is the idle windows right before and right after position
+// seq; where there is neither, every idle window of the round.
+func idleAround(idle []hostSample, seq int) []hostSample {
+	var before, after *hostSample
+	for i := range idle {
+		w := &idle[i]
+		if w.Seq < seq && (before == nil || w.Seq > before.Seq) {
+			before = w
+		}
+		if w.Seq > seq && (after == nil || w.Seq < after.Seq) {
+			after = w
+		}
+	}
+	var out []hostSample
+	for _, w := range []*hostSample{before, after} {
+		if w != nil {
+			out = append(out, *w)
+		}
+	}
+	if len(out) == 0 {
+		return idle
 	}
 	return out
 }

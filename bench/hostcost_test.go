@@ -129,3 +129,37 @@ func TestWithSocket(t *testing.T) {
 	require.Equal(t, "/var/tmp/lab/run/libvirt/libvirt-sock", target)
 	require.Equal(t, "qemu:///system", name)
 }
+
+// Bracketed, every case has an idle window on each side, and the order of
+// the cases rotates from round to round.
+func TestRoundOrder(t *testing.T) {
+	cases := []hostCase{{Name: "idle"}, {Name: "a"}, {Name: "b"}, {Name: "c"}}
+	names := func(cs []hostCase) string {
+		var n []string
+		for _, c := range cs {
+			n = append(n, c.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	require.Equal(t, "idle,a,idle,b,idle,c,idle", names(roundOrder(cases, 0, true)))
+	require.Equal(t, "idle,b,idle,c,idle,a,idle", names(roundOrder(cases, 1, true)))
+	require.Equal(t, "b,c,idle,a", names(roundOrder(cases, 2, false)))
+}
+
+// Bracketed, a case's idle is the mean rate of the windows around it, not
+// of the round's others.
+func TestHostRoundsBracketed(t *testing.T) {
+	ms := int64(time.Millisecond)
+	res := &hostResult{Samples: []hostSample{
+		{Case: "idle", Seq: 0, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 600 * ms},
+		{Case: "a", Seq: 1, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 60 * ms, QEMUNs: 1200 * ms, QEMUs: 2},
+		{Case: "idle", Seq: 2, WindowNs: 3000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 600 * ms}, // twice the rate
+		{Case: "b", Seq: 3, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 60 * ms, QEMUNs: 3000 * ms, QEMUs: 2},
+		{Case: "idle", Seq: 4, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 6000 * ms}, // a guest booting
+	}}
+	// a: idle rates 0.1 and 0.2, mean 0.15: 900 ms of 1200 are idle.
+	require.InDelta(t, 50, hostRounds(res, "a")[0].QEMU, 1e-9)
+	// b: idle rates 0.2 and 1.0, mean 0.6: 3600 ms, more than b burned.
+	require.InDelta(t, -100, hostRounds(res, "b")[0].QEMU, 1e-9)
+	require.InDelta(t, 10, hostRounds(res, "b")[0].Libvirtd, 1e-9)
+}

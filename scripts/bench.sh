@@ -14,7 +14,7 @@
 #   TLV_BENCH_AGENT_ROUNDS   rounds of the whole-agent scenario (default 10)
 #   TLV_BENCH_AGENT_GATHERS  gathers (seconds) per Telegraf process there (default 5)
 #   TLV_BENCH_HOST_ROUNDS  rounds of the host-cost scenario, every case (default 8)
-#   TLV_BENCH_HOST_GROUP_ROUNDS  rounds of its each-group-alone part (default 3)
+#   TLV_BENCH_HOST_GROUP_ROUNDS  rounds of its each-group-alone part (default 2)
 #   TLV_LAB_DIR       the lab (scripts/lab.sh) whose guests the host-cost scenario
 #                     measures (default /var/tmp/telegraf-libvirt-lab)
 #   TLV_BENCH_CGROUP  the cgroup hierarchy that counts the agents' CPU: auto (default:
@@ -32,7 +32,7 @@ AGENT_ROUNDS=${TLV_BENCH_AGENT_ROUNDS:-10}
 AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
 CGROUP=${TLV_BENCH_CGROUP:-auto}
 HOST_ROUNDS=${TLV_BENCH_HOST_ROUNDS:-8}
-HOST_GROUP_ROUNDS=${TLV_BENCH_HOST_GROUP_ROUNDS:-3}
+HOST_GROUP_ROUNDS=${TLV_BENCH_HOST_GROUP_ROUNDS:-2}
 LAB_DIR=${TLV_LAB_DIR:-/var/tmp/telegraf-libvirt-lab}
 URI="" # the lab's read-write URI (scripts/lab.sh uri rw), set in main
 # The QEMU scenarios' contenders, sections 1 and 5.
