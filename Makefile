@@ -25,7 +25,7 @@ GOFILES   = $(shell git ls-files '*.go')
 # (libvirt >= 1.2.8, see TestLibvirtSymbolVersions), not the build host's.
 GOTAGS   := libvirt_dlopen
 
-.PHONY: all build demo test unit lint deps hypervisor hypervisor-down example clean \
+.PHONY: all build demo test unit lint deps lab lab-down hypervisor example clean \
         telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
         telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint shellcheck
 
@@ -91,16 +91,24 @@ e2e-deps: build telegraf telegraf-stock influxdb telegraf-prom prometheus
 remote-deps:
 	scripts/remote-deps.sh
 
-## hypervisor: libvirtd + QEMU (TCG) test domains, see scripts/hypervisor-up.sh
-hypervisor:
-	scripts/hypervisor-up.sh
+## lab: the test lab (scripts/lab.sh): libvirtd + QEMU (TCG) test domains in
+## namespaces of their own under $(LAB_DIR); the host's libvirt is left
+## alone. Prints LAB_URI=<read-only URI of the lab's libvirtd>.
+LAB_DIR ?= /var/tmp/telegraf-libvirt-lab
+export TLV_LAB_DIR := $(LAB_DIR)
+lab:
+	@scripts/lab.sh up
 
-hypervisor-down:
-	scripts/hypervisor-down.sh
+## lab-down: stops the lab and removes what it made (its cache/ stays)
+lab-down:
+	scripts/lab.sh down
+
+# The old name of the lab.
+hypervisor: lab
 
 ## example: capture virsh domstats and the plugin's line protocol of tlv-run1
 ## into testdata/ (the README's Example Output quotes them)
-example: deps hypervisor
+example: deps lab
 	scripts/capture-example.sh
 
 lint: golangci-lint nocgo readme-lint shellcheck
@@ -153,10 +161,20 @@ golangci-lint: $(GOLANGCI)
 unit: deps
 	go test -short -tags '$(GOTAGS)' -count=1 ./...
 
-## test: everything, against the test driver and real QEMU domains under libvirtd,
-## and end to end: Telegraf -> InfluxDB
-test: build e2e-deps hypervisor remote-deps lint package package-deps fuzz
-	go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./...
+## test: everything, against the test driver and real QEMU domains under the
+## lab's libvirtd, and end to end: Telegraf -> InfluxDB. The tests run in the
+## lab's network namespace (its TCP endpoints are there).
+## The suites are bracketed by hostguard: the host's /etc/libvirt and
+## /etc/sasl2, and its libvirtd's pid, sockets and domains, must be the
+## same after them (a stand-in libvirtd with one domain is started where the
+## host has none, and removed at the end).
+HOSTGUARD := .cache/bin/hostguard
+test: build e2e-deps remote-deps lint package package-deps fuzz
+	mkdir -p .cache/bin && go build -o $(HOSTGUARD) ./internal/testsupport/hostguard/cmd/hostguard
+	$(HOSTGUARD) before .cache/hostguard.json
+	rc=0; scripts/lab.sh up && \
+	  scripts/lab.sh exec -- go test -tags 'qemu $(GOTAGS)' -count=1 -p 1 -timeout 30m ./... || rc=$$?; \
+	  $(HOSTGUARD) after .cache/hostguard.json || rc=1; exit $$rc
 
 ## fuzz: each Go fuzz target for FUZZTIME (go test -fuzz takes one target
 ## per run); plain go test runs their corpora (testdata/fuzz/FUZZTARGET) always

@@ -3,7 +3,7 @@
 // inputs.libvirt_stats compiled in, each writing the QEMU test domains'
 // statistics to a throwaway InfluxDB 1.x that the tests then query.
 //
-// They need, besides scripts/hypervisor-up.sh's domains:
+// They need, besides the lab (make lab) and its domains:
 //
 //	bin/telegraf-libvirt         make build
 //	bin/telegraf-stock           make telegraf-stock

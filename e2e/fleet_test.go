@@ -168,7 +168,7 @@ func TestFleetManyHosts(t *testing.T) {
 		require.Zero(t, stats[name].errors, "%s: healthy, no error", name)
 		// Not delayed: as many gathers as the dead instances had, none
 		// overrunning the interval (checked in the log below). Their
-		// duration is the daemon's: qemu:///system is shared with other
+		// duration is the daemon's: the lab's libvirtd is shared with other
 		// tests, so it is logged, not bounded here.
 		require.InDelta(t, stats["refused"].gathers, stats[name].gathers, 2, "%s: as many gathers as the dead instances", name)
 	}

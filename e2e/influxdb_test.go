@@ -13,9 +13,8 @@ import (
 	"time"
 )
 
-// influxDB is a throwaway influxd started by scripts/influxdb.sh.
+// influxDB is a throwaway influxd (internal/testsupport/influxdb).
 type influxDB struct {
-	root string // repository, for the script
 	dir  string // its data, config, log and pid file
 	addr string // HTTP host:port on loopback
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/influxdb"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // repoRoot is the repository's top directory (the parent of e2e/).
@@ -33,17 +35,17 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	repoRoot = root
-	testDB, testDBErr = startInfluxDB(root)
+	testDB, testDBErr = startInfluxDB()
 	if testDB != nil {
 		defer testDB.stop()
 	}
 	return m.Run()
 }
 
-// startInfluxDB starts a throwaway influxd with scripts/influxdb.sh on a
-// free loopback port and a temporary directory.
-func startInfluxDB(root string) (*influxDB, error) {
-	dir, err := os.MkdirTemp("", "tlv-e2e-influxdb-")
+// startInfluxDB starts a throwaway influxd (internal/testsupport/influxdb)
+// on a free loopback port and a temporary directory.
+func startInfluxDB() (*influxDB, error) {
+	dir, err := lab.TempDir("influxdb-")
 	if err != nil {
 		return nil, err
 	}
@@ -52,19 +54,16 @@ func startInfluxDB(root string) (*influxDB, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	db := &influxDB{root: root, dir: dir, addr: addr}
-	out, err := exec.Command(filepath.Join(root, "scripts", "influxdb.sh"), "start", dir, addr).CombinedOutput()
-	if err != nil {
-		db.stop() // a half-started influxd is stopped by its pid file
-		return nil, fmt.Errorf("scripts/influxdb.sh start %s %s: %w\n%s", dir, addr, err, out)
+	if _, err := influxdb.Start(dir, addr); err != nil {
+		_ = influxdb.Stop(dir) // a half-started influxd is stopped by its pid file
+		return nil, err
 	}
-	return db, nil
+	return &influxDB{dir: dir, addr: addr}, nil
 }
 
 func (db *influxDB) stop() {
-	out, err := exec.Command(filepath.Join(db.root, "scripts", "influxdb.sh"), "stop", db.dir).CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "scripts/influxdb.sh stop %s: %v\n%s", db.dir, err, out)
+	if err := influxdb.Stop(db.dir); err != nil {
+		fmt.Fprintf(os.Stderr, "stopping the test influxd (%s): %v\n", db.dir, err)
 		return // keep the directory: its pid file is the way to the process
 	}
 	os.RemoveAll(db.dir)
@@ -88,7 +87,7 @@ func needInfluxDB(t *testing.T) *influxDB {
 		if err == nil {
 			err = errors.New("not started")
 		}
-		t.Fatalf("no InfluxDB for the end-to-end tests (needs Debian's influxdb package: scripts/influxdb.sh install): %v", err)
+		t.Fatalf("no InfluxDB for the end-to-end tests (needs Debian's influxdb package: make influxdb): %v", err)
 	}
 	return testDB
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // Loopback ports of the Prometheus test (this test's range: 18700-18799).
@@ -40,7 +42,7 @@ func startPrometheus(t *testing.T, target string) *prometheus {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	require.NoError(t, err, "prometheus is not installed: run `make prometheus` (scripts/prometheus.sh install)")
-	dir := t.TempDir()
+	dir := lab.TestTempDir(t, "prometheus-")
 	conf := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, `global:
   scrape_interval: 1s
@@ -189,10 +191,7 @@ var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 // report it partial. Only the test's own boot-sector guest is frozen.
 func freezeGuest(t *testing.T, name string, d time.Duration) {
 	t.Helper()
-	raw, err := os.ReadFile("/run/libvirt/qemu/" + name + ".pid")
-	require.NoError(t, err)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	require.NoError(t, err)
+	pid := lab.RequirePID(t, lab.DomainPIDFile(lab.Host, name))
 	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
 	defer func() { require.NoError(t, syscall.Kill(pid, syscall.SIGCONT)) }()
 	time.Sleep(d)

@@ -15,6 +15,8 @@ import (
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // A table with Telegraf's per-plugin options (tags, name_override,
@@ -53,7 +55,7 @@ func TestSameTableBothWays(t *testing.T) {
 	// Real guests: the values move between the two gathers, so the
 	// metrics compare by name, tags, field keys and types.
 	t.Run("QEMU", func(t *testing.T) {
-		table := strings.NewReplacer("URI", "qemu:///system", "DOMAINS", "tlv-run*").Replace(sameTable)
+		table := strings.NewReplacer("URI", lab.HostURI(), "DOMAINS", "tlv-run*").Replace(sameTable)
 		compiled, binary := bothWays(t, tg, plugin, table)
 		require.NotEmpty(t, binary)
 		require.Equal(t, shapes(compiled), shapes(binary))

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // edit is one change to an example config: old must occur exactly once.
@@ -81,6 +83,9 @@ func startTelegrafArgs(t *testing.T, bin string, args ...string) *telegrafProc {
 	}
 	defer logf.Close()
 	cmd := exec.Command(bin, args...)
+	// In the lab host node's mount namespace: the examples' and the
+	// package's qemu:///system is the lab's libvirtd there.
+	lab.InNode(t, cmd, lab.Host)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

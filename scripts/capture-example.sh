@@ -14,13 +14,13 @@
 #
 #   scripts/capture-example.sh --device [DOMAIN]   (default: tlv-run3)
 #
-# Needs the hypervisor of scripts/hypervisor-up.sh. virsh runs first, the
+# Needs the lab (make lab): its host node's guests. virsh runs first, the
 # plugin right after, so counters in the .lp are >= those in the .txt
 # (plugins/inputs/libvirt_stats/example_test.go checks the pair).
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-URI=qemu:///system
+URI=$("$REPO_DIR/scripts/lab.sh" uri ro host)
 BIN=$REPO_DIR/bin/telegraf-libvirt
 export PATH=/usr/local/go/bin:$PATH
 CONF="" # write_conf; removed on exit

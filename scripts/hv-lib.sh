@@ -4,13 +4,35 @@
 
 # true while process PID exists and is not a zombie
 alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$s" ] && [ "$s" != Z ]; }
-# pid of a running daemon NAME (from /run/NAME.pid, else a /proc scan for
-# one run by root: not some user's session daemon), or ""
+# true when process PID lives in this process's mount namespace: a daemon of
+# another namespace (the lab's, or the host's seen from the lab) is not ours
+same_mnt_ns() { [ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$(readlink /proc/self/ns/mnt)" ]; }
+
+# Runs a command with no libvirt debug settings and none of this shell's
+# open files: whatever a daemon inherits it keeps for its whole life (a
+# caller's `flock FILE` lock, or the pipe of a test that waits for EOF).
+# (clean_env is a subshell of its own: start it in the background as
+# `( close_fds; exec env ... CMD ) &` instead, or $! is a shell that waits.)
+close_fds() {
+  local fd
+  for fd in "/proc/$BASHPID/fd/"*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+  done
+}
+clean_env() (
+  close_fds
+  exec env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"
+)
+
+# pid of a running daemon NAME of this mount namespace (from /run/NAME.pid,
+# else a /proc scan for one run by root: not some user's session daemon),
+# or ""
 daemon_pid() {
   local name=$1 pid=""
   if [ -r "/run/$name.pid" ]; then
     pid=$(tr -dc '0-9' <"/run/$name.pid")
-    if [ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
+    if [ -n "$pid" ] && alive "$pid" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] && same_mnt_ns "$pid"; then
       echo "$pid"; return
     fi
   fi
@@ -18,7 +40,7 @@ daemon_pid() {
   # --pid-file (a private instance of someone else's is left alone).
   for d in /proc/[0-9]*; do
     if [ "$(cat "$d/comm" 2>/dev/null)" = "$name" ] && [ "$(stat -c %u "$d" 2>/dev/null)" = 0 ] &&
-      alive "${d#/proc/}" && ! tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qE -- '--(config|pid-file)'; then
+      alive "${d#/proc/}" && same_mnt_ns "${d#/proc/}" && ! tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qE -- '--(config|pid-file)'; then
       echo "${d#/proc/}"; return
     fi
   done

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Bring up a real libvirtd + QEMU (TCG) hypervisor with the tlv-* test domains.
+# Bring up a real libvirtd + QEMU (TCG) hypervisor with the tlv-* test domains,
+# inside a node of the lab (scripts/lab.sh up runs it there): every path below
+# (/etc/libvirt, /etc/sasl2, /run, /var/lib/libvirt, ...) is then the node's
+# own, and the host's libvirt is neither read nor written. It refuses to run
+# anywhere else.
 #
 # Debian 12, run as root, no systemd needed (daemons are started with -d).
 # Idempotent: re-running changes nothing once everything is up; it only
 # fills in what is missing (packages, users, config, daemons, disks, domains,
 # domain states) and defines again a domain whose template changed.
 #
-#   scripts/hypervisor-up.sh          # set up / repair
-#   scripts/hypervisor-down.sh        # remove the tlv-* domains and disks
+#   scripts/lab.sh up                 # set up / repair
+#   scripts/lab.sh down               # stop the lab, remove its domains and disks
 #
 # Domains come from testdata/qemu/*.xml (every <name> starts with "tlv-").
 # Wanted states: tlv-paused -> paused, tlv-off -> shut off, all others -> running.
@@ -66,17 +70,6 @@ set_conf() { # key value [file]: replace active "key = ..." lines, else append o
 # Test-only credential: KEY=VALUE lines, the value is the rest of the line.
 env_val() { sed -n "s/^$1=//p" "$SASL_ENV" | head -n 1; }
 
-# Runs a daemon with no libvirt debug settings and none of this script's open
-# files: whatever a daemon inherits it keeps for its whole life, and a
-# caller's `flock FILE scripts/hypervisor-up.sh` lock would never be released.
-clean_env() (
-  for fd in "/proc/$BASHPID/fd/"*; do
-    fd=${fd##*/}
-    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
-  done
-  exec env -u LIBVIRT_DEBUG -u LIBVIRT_LOG_FILTERS -u LIBVIRT_LOG_OUTPUTS "$@"
-)
-
 is_overlay() { local f; for f in "${OVERLAY_IMGS[@]}"; do [ "$1" = "$f" ] && return 0; done; return 1; }
 mk_img() { # file [backing]
   local f=$1
@@ -121,6 +114,16 @@ sync_live_metadata() { # name template
     say "'$1': <$prefix:…> metadata applied live"
     virsh_ metadata --live --uri "$uri" --key "$prefix" --set "$el" -- "$1" >/dev/null
   done < <(template_namespaces "$2")
+}
+
+# True inside a lab node's mount namespace: the one its holder process
+# (TLV_LAB_DIR/nodes/TLV_LAB_NODE/ns.pid) lives in, never the host's.
+in_lab_node() {
+  local holder
+  [ -n "${TLV_LAB_DIR:-}" ] && [ -n "${TLV_LAB_NODE:-}" ] || return 1
+  holder=$(tr -dc '0-9' <"$TLV_LAB_DIR/nodes/$TLV_LAB_NODE/ns.pid" 2>/dev/null) || return 1
+  [ -n "$holder" ] && alive "$holder" && same_mnt_ns "$holder" &&
+    [ "$(readlink "/proc/$holder/ns/mnt")" != "$(readlink "/proc/$(cat "$TLV_LAB_DIR/netns.pid")/ns/mnt" 2>/dev/null)" ]
 }
 
 # -------------------------------------------------------------------- steps
@@ -369,6 +372,7 @@ converge_domains() {
 
 main() {
   [ "$(id -u)" -eq 0 ] || die "must run as root"
+  in_lab_node || die "runs inside a node of the lab only, where libvirt's paths are the lab's: scripts/lab.sh up"
   compgen -G "$XML_DIR/*.xml" >/dev/null || die "no domain templates in $XML_DIR"
 
   install_packages

@@ -11,7 +11,9 @@
 #    to a throwaway influxd for SECONDS; once the cache is snapshotted and the
 #    shard fully compacted, the database's TSM + WAL bytes per point.
 #
-# Needs the libvirt domains to measure (scripts/hypervisor-up.sh) and, for 2.,
+# Needs the lab (make lab): the script runs itself again inside the lab's
+# host node, where the examples' qemu:///system is the lab's libvirtd and the
+# throwaway influxd shares the lab's network namespace; and, for 2.,
 # Debian's influxdb. Leaves nothing running.
 set -euo pipefail
 
@@ -95,6 +97,9 @@ measure_influxdb() {
 
 main() {
   local seconds=${1:-0}
+  if [ -z "${TLV_LAB_NODE:-}" ]; then
+    exec "$REPO_DIR/scripts/lab.sh" node-exec host -- "$REPO_DIR/scripts/measure-bytes.sh" "$@"
+  fi
   cd "$REPO_DIR"
   LP=$(mktemp)
   trap cleanup EXIT

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
 )
 
@@ -100,6 +101,8 @@ var unixConnect = regexp.MustCompile(`virNetSocketNewConnectUNIX:\d+ : path=(\S+
 // By default the binary connects to libvirt-sock-ro, and reads through it
 // every field the read-write socket gives. NOWAIT is off so that another
 // client's stats call on the machine cannot thin out one of the two runs.
+// The binary runs in the lab host node's mount namespace, with the default
+// URI qemu:///system: there libvirt's fixed socket paths are the lab's.
 func TestQEMUReadOnlySocket(t *testing.T) {
 	bin := binary(t)
 	tests := []struct {
@@ -114,7 +117,10 @@ func TestQEMUReadOnlySocket(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logPath := filepath.Join(t.TempDir(), "libvirt-client.log")
-			cmd := exec.Command(bin, "-once", "-config", qemuConf(t, tt.conf))
+			virshtest.Require(t)
+			conf := writeConf(t, "[[inputs.libvirt_stats]]\n  libvirt_uri = \"qemu:///system\"\n"+tt.conf)
+			cmd := exec.Command(bin, "-once", "-config", conf)
+			lab.InNode(t, cmd, lab.Host)
 			debugLog(cmd, logPath)
 			var stdout, stderr strings.Builder
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -11,17 +11,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // URI is the hypervisor the guest runs on: the one of the tlv-* guests.
-const URI = "qemu:///system"
+var URI = lab.HostURI()
 
 // NamePrefix starts every boot-sector guest's name. Not "tlv-": the tests
 // that count the tlv-* guests must not see it.
 const NamePrefix = "tlvd-boot-"
 
-// imageDir holds the guests' disks, next to the tlv-* guests' ones.
-const imageDir = "/var/lib/libvirt/images/tlv"
+// imageDir holds the guests' disks: the lab's image directory.
+var imageDir = lab.ImageDir()
 
 // domain is the boot-sector guest: a transient domain like the tlv-* ones
 // (TCG, machine pc, 16 MiB, one vCPU, virtio disk and balloon) that boots

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // SSHD is a private sshd on 127.0.0.1:Port: its own host key and config,
@@ -63,10 +65,13 @@ PermitRootLogin prohibit-password
 UsePAM no
 StrictModes no
 `, port, hostKey, filepath.Join(dir, "sshd.pid"), filepath.Join(dir, "authorized_keys"))), 0o600))
-	// sshd's privilege separation directory.
-	require.NoError(t, os.MkdirAll("/run/sshd", 0o755))
+	// sshd's privilege separation directory, in the /run of the lab's host
+	// node: the sshd runs in that node's mount namespace, so that a
+	// qemu+ssh:// client reaches the lab's libvirtd, never the host's.
+	require.NoError(t, os.MkdirAll(filepath.Join(lab.RunDir(lab.Host), "sshd"), 0o755))
 	requireFree(t, port)
 	s.cmd = exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", conf)
+	lab.InNode(t, s.cmd, lab.Host)
 	logf, err := os.Create(filepath.Join(dir, "sshd.log"))
 	require.NoError(t, err)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
 // Ports of this package's daemons (the tests' own range, 18500-18599).
@@ -195,12 +197,13 @@ log_outputs = "3:file:%s"
 	requireFree(t, port)
 	d.cmd = exec.Command("libvirtd", "--listen", "--config", conf, "--pid-file", filepath.Join(dir, "libvirtd.pid"))
 	d.cmd.Env = append(os.Environ(), "LIBVIRT_DRIVER_DIR="+filepath.Join(dir, "nodrv"))
+	lab.InNode(t, d.cmd, lab.Host)
 	logf, err := os.Create(filepath.Join(dir, "stderr.log"))
 	require.NoError(t, err)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	// Its own process group: a ^C at the terminal reaches the test, which stops it.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, d.cmd.Start(), "libvirtd (scripts/hypervisor-up.sh installs it)")
+	require.NoError(t, d.cmd.Start(), "libvirtd (make lab installs it)")
 	exited := make(chan struct{})
 	go func() { _ = d.cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
-// SASLAddr is where scripts/hypervisor-up.sh has libvirtd listen for SASL
+// SASLAddr is where the lab's libvirtd (scripts/hypervisor-up.sh) listens for SASL
 // logins (auth_tcp = "sasl").
 const SASLAddr = "127.0.0.1:16509"
 
@@ -44,8 +46,9 @@ func SASL(t testing.TB) (uri, user, pass string) {
 	require.NotEmpty(t, uri)
 	require.NotEmpty(t, user)
 	require.NotEmpty(t, pass)
+	lab.RequireNetns(t)
 	conn, err := net.DialTimeout("tcp", SASLAddr, 3*time.Second)
-	require.NoError(t, err, "libvirtd does not listen on "+SASLAddr+": run scripts/hypervisor-up.sh")
+	require.NoError(t, err, "the lab's libvirtd does not listen on "+SASLAddr+": run make lab")
 	conn.Close()
 	return uri, user, pass
 }

@@ -17,10 +17,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
-// URI is the hypervisor the QEMU tests run against.
-const URI = "qemu:///system"
+// URI is the hypervisor the QEMU tests run against: the lab's host node.
+var URI = lab.HostURI()
 
 // Domain is one "Domain: 'NAME'" block of `virsh domstats`.
 type Domain struct {

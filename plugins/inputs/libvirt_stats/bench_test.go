@@ -3,9 +3,6 @@
 package libvirt_stats
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/nodexml"
 )
 
 // Shaping converted records into Telegraf metrics (what Gather does after
@@ -79,14 +77,7 @@ func benchShape(b *testing.B, device bool) {
 // A whole Gather over 1000 test-driver domains in this process (no daemon,
 // no RPC): the call, the conversion, the shaping and Telegraf's accumulator.
 func BenchmarkGatherTestDriver1000(b *testing.B) {
-	node := filepath.Join(b.TempDir(), "node-1000.xml")
-	out, err := exec.Command("../../../scripts/gen-node-xml.sh", "1000").Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(node, out, 0o600); err != nil {
-		b.Fatal(err)
-	}
+	node := nodexml.File(b, 1000)
 	p := inputs.Inputs["libvirt_stats"]().(*LibvirtStats)
 	p.URI = "test://" + node
 	p.Log = testutil.Logger{}

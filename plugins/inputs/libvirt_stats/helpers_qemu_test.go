@@ -22,17 +22,18 @@ import (
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirt"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
 )
 
-// qemuURI is the shared test hypervisor (scripts/hypervisor-up.sh).
-const qemuURI = "qemu:///system"
+// qemuURI is the shared test hypervisor: the lab's host node (make lab).
+var qemuURI = lab.HostURI()
 
 // hvRequire fails the test when the test hypervisor is not reachable.
 func hvRequire(t *testing.T) {
 	t.Helper()
 	conn, err := libvirt.NewConnectReadOnly(qemuURI)
-	require.NoError(t, err, "the QEMU hypervisor is not reachable: run scripts/hypervisor-up.sh (make hypervisor)")
+	require.NoError(t, err, "the lab's libvirtd is not reachable: run make lab")
 	_, _ = conn.Close()
 }
 
@@ -83,7 +84,7 @@ type privateDaemon struct {
 func startPrivateDaemon(t *testing.T) *privateDaemon {
 	t.Helper()
 	_, err := exec.LookPath("libvirtd")
-	require.NoError(t, err, "libvirtd is not installed: run scripts/hypervisor-up.sh (make hypervisor)")
+	require.NoError(t, err, "libvirtd is not installed: run make lab")
 	// Short: a unix socket path holds at most 107 bytes.
 	dir, err := os.MkdirTemp("", "tlvc-")
 	require.NoError(t, err)
@@ -117,6 +118,7 @@ func (d *privateDaemon) start(t *testing.T) {
 	d.cmd = exec.Command("libvirtd", "--config", filepath.Join(d.dir, "libvirtd.conf"),
 		"--pid-file", filepath.Join(d.dir, "libvirtd.pid"))
 	d.cmd.Env = append(os.Environ(), "LIBVIRT_DRIVER_DIR="+filepath.Join(d.dir, "drivers"))
+	lab.InNode(t, d.cmd, lab.Host)
 	out, err := os.Create(filepath.Join(d.dir, "stdout"))
 	require.NoError(t, err)
 	defer out.Close()

@@ -4,9 +4,6 @@ package libvirt_stats
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +13,8 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirt"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/nodexml"
 )
 
 // Item 6 of issue 12: libvirtd SIGKILLed while the bulk call over 1000
@@ -23,10 +22,7 @@ import (
 // deadline; the first gather after the daemon is back has every domain.
 func TestDaemonKilledMidCall(t *testing.T) {
 	const domains = 1000
-	node := filepath.Join(t.TempDir(), "node-1000.xml")
-	out, err := exec.Command("../../../scripts/gen-node-xml.sh", fmt.Sprint(domains)).Output()
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(node, out, 0o600))
+	node := nodexml.File(t, domains)
 
 	d := startPrivateDaemon(t)
 	uri := d.uri(node)

@@ -15,18 +15,16 @@ import (
 
 	"github.com/influxdata/telegraf/config"
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
 )
 
-// These tests stop guests and restart libvirtd: the hypervisor from
-// scripts/hypervisor-up.sh must be up, and they fail if it is not.
+// These tests stop guests and restart libvirtd: the lab (make lab) must be
+// up, and they fail if it is not.
 
 func hvPID(t *testing.T, path string) int {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	require.NoError(t, err, path)
-	return pid
+	return lab.RequirePID(t, path)
 }
 
 func hvAlive(pid int) bool {
@@ -43,15 +41,14 @@ func hvAlive(pid int) bool {
 func hvStopDaemon(t *testing.T) {
 	t.Helper()
 	t.Cleanup(func() { hvStartDaemon(t) })
-	pid := hvPID(t, "/run/libvirtd.pid")
+	pid := hvPID(t, lab.LibvirtdPIDFile(lab.Host))
 	require.NoError(t, syscall.Kill(pid, syscall.SIGTERM))
 	require.Eventually(t, func() bool { return !hvAlive(pid) }, 30*time.Second, 50*time.Millisecond, "libvirtd did not exit")
 }
 
 func hvStartDaemon(t *testing.T) {
 	t.Helper()
-	out, err := exec.Command("../../../scripts/hypervisor-up.sh").CombinedOutput()
-	require.NoError(t, err, string(out))
+	lab.RestartLibvirtd(t, lab.Host)
 }
 
 // One guest's QEMU stopped with SIGSTOP: every gather still returns by its
@@ -74,7 +71,7 @@ func TestFrozenGuest(t *testing.T) {
 			before := byDomain(t, acc.GetTelegrafMetrics())
 			require.Contains(t, before, frozen)
 
-			pid := hvPID(t, "/run/libvirt/qemu/"+frozen+".pid")
+			pid := hvPID(t, lab.DomainPIDFile(lab.Host, frozen))
 			require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
 			resumed := false
 			resume := func() {

@@ -3,15 +3,14 @@
 package libvirt_stats
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/nodexml"
 )
 
 func heapBytes() uint64 {
@@ -31,10 +30,7 @@ func TestSoakMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("6000 gathers: run without -short (make test does)")
 	}
-	node := filepath.Join(t.TempDir(), "node-500.xml")
-	out, err := exec.Command("../../../scripts/gen-node-xml.sh", "500").Output()
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(node, out, 0o600))
+	node := nodexml.File(t, 500)
 
 	for _, filtered := range []bool{false, true} {
 		t.Run("filtered="+strconv.FormatBool(filtered), func(t *testing.T) {
