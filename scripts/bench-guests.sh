@@ -3,7 +3,8 @@
 # the tlv-* test guests of the lab (scripts/lab.sh: its own libvirtd, never
 # the host's), and removes them again whatever happens (trap): the lab is
 # left with exactly what it had. For scripts/bench.sh, which holds
-# `flock -x /tmp/tlv-hv.lock` around it so no test runs beside the guests.
+# `flock -x /tmp/tlv-hv.lock` around it so no other bench scenario runs
+# beside the guests.
 #
 #   scripts/bench-guests.sh COUNT CMD [ARGS...]
 #

@@ -6,8 +6,9 @@
 # which it starts if needed); ~15-20 minutes on 2 cores.
 #
 # Each scenario holds `flock -x /tmp/tlv-hv.lock` for itself only (a few
-# minutes at most), so tests that share the hypervisor neither run beside it
-# nor wait long; the extra guests exist only inside that hold.
+# minutes at most), so no two bench scenarios overlap; the extra guests exist
+# only inside that hold. The lab's other users are not stopped: their load is
+# in the idle figures of each scenario.
 #
 #   TLV_BENCH_ROUNDS  rounds per scenario (default 12, at least 10 for the report)
 #   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
