@@ -32,14 +32,15 @@ type hostGroupRow struct {
 }
 
 type hostSectionData struct {
-	Main               *hostResult
-	Groups             *hostResult
-	Rows               []hostRow
-	GroupRows          []hostGroupRow
-	Guests, IntervalS  int
-	TookS, GroupsTookS float64
-	Savings            float64 // 1 - recommended ÷ all groups, host CPU per unit of time
-	PluginOverTelegraf float64
+	Main                                        *hostResult
+	Groups                                      *hostResult
+	Rows                                        []hostRow
+	GroupRows                                   []hostGroupRow
+	Guests, IntervalS                           int
+	TookS, GroupsTookS                          float64
+	Savings                                     float64 // 1 - recommended ÷ all groups, host CPU per unit of time
+	PluginOverTelegraf                          float64
+	SavingsLibvirtd, PluginOverTelegrafLibvirtd float64 // the same ratios, libvirtd alone (QEMU carries every guest's own load: the noise)
 }
 
 var hostCaseNames = []struct{ c, name string }{
@@ -89,6 +90,11 @@ func hostSection(main, groups *hostResult) hostSectionData {
 	d.Savings = 1 - rec.Median/all.Median
 	d.PluginOverTelegraf = hostDist(hostRounds(main, "plugin-shared"), partHost).Median /
 		hostDist(hostRounds(main, "telegraf-shared"), partHost).Median
+	med := func(c string, part func(hostRound) float64) float64 {
+		return hostDist(hostRounds(main, c), part).Median
+	}
+	d.SavingsLibvirtd = 1 - med("recommended", partLibvirtd)/med("plugin-all", partLibvirtd)
+	d.PluginOverTelegrafLibvirtd = med("plugin-shared", partLibvirtd) / med("telegraf-shared", partLibvirtd)
 	if groups != nil {
 		d.GroupsTookS = groups.Took.Seconds()
 		for _, g := range append(sharedGroups[:len(sharedGroups):len(sharedGroups)], "vm") {
