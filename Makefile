@@ -27,7 +27,7 @@ GOTAGS   := libvirt_dlopen
 
 .PHONY: all build roots roots-build compat-doc demo test unit lint deps lab lab-down hypervisor example clean \
         telegraf telegraf-stock influxdb e2e-deps bench package package-deps print-version remote-deps \
-        telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint shellcheck
+        telegraf-prom prometheus fuzz golangci-lint nocgo gotags readme-lint shellcheck dashboards telegraf-both
 
 all: build
 
@@ -98,8 +98,20 @@ telegraf-prom: deps roots-build
 prometheus:
 	scripts/prometheus.sh install
 
+## telegraf-both: Telegraf with inputs.libvirt and inputs.libvirt_stats
+## (e2e/migrate_test.go holds the migration table to both plugins)
+TELEGRAF_BOTH := bin/telegraf-libvirt-both
+telegraf-both: deps roots-build
+	TELEGRAF_CUSTOM_TAGS=custom,inputs.libvirt,inputs.libvirt_stats,outputs.influxdb,outputs.prometheus_client \
+		scripts/telegraf-build.sh custom $(TELEGRAF_BOTH)
+
+## dashboards: dashboards/json, dashboards/svg and docs/migrate.md from
+## dashboards/*.go (its own module: Grafana's foundation SDK)
+dashboards:
+	cd dashboards && go generate ./...
+
 ## e2e-deps: everything the end-to-end tests (e2e/) run
-e2e-deps: build telegraf telegraf-stock influxdb telegraf-prom prometheus
+e2e-deps: build telegraf telegraf-stock influxdb telegraf-prom telegraf-both prometheus
 
 ## remote-deps: certtool and sshd for the TLS and SSH tests (they start private daemons)
 remote-deps:
@@ -129,6 +141,7 @@ lint: golangci-lint nocgo readme-lint shellcheck
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet -tags 'qemu $(GOTAGS)' ./...
 	cd bench && go vet ./... && go test -count=1 ./...
+	cd dashboards && go vet ./... && go test -count=1 ./...
 
 ## nocgo: the module and a Telegraf tree with the plugin build without cgo
 ## (as Telegraf's own `make` does); the plugin registers and its Init, and
@@ -169,6 +182,7 @@ $(GOLANGCI): tools/lint/go.mod tools/lint/go.sum
 golangci-lint: $(GOLANGCI)
 	$(GOLANGCI) run ./...
 	cd bench && ../$(GOLANGCI) run --config ../.golangci.yml ./...
+	cd dashboards && ../$(GOLANGCI) run --config ../.golangci.yml ./...
 
 ## unit: the quick tests that need no daemon (test driver in-process; the
 ## memory soak is left to `make test`)
@@ -211,8 +225,9 @@ fuzz: deps
 	done
 
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and
-## per-domain calls side by side on real QEMU guests and 1000 test-driver
-## domains; writes BENCHMARKS.md and docs/performance.md (~15 min, root,
+## per-domain calls side by side on the lab's QEMU guests and 1000
+## test-driver domains, and what a gather costs libvirtd and QEMU; writes
+## BENCHMARKS.md and docs/performance.md (~20 min, root, starts the lab;
 ## not part of test)
 bench: deps
 	scripts/bench.sh

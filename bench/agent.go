@@ -24,10 +24,9 @@ import (
 
 // The whole agent: each contender is a Telegraf process (its execd child
 // included) gathering every second, measured over a window of whole
-// gathers. CPU comes from a cgroup v1 cpuacct group per process (ns, every
-// thread, children included, also those that exited), the execd child's
-// share from a group of its own below it.
-const cgroupRoot = "/sys/fs/cgroup/cpuacct/tlvbench"
+// gathers. CPU comes from a cgroup per process (cgroup.go: v1 cpuacct or
+// v2 cpu.stat; every thread, children included, also those that exited),
+// the execd child's share from a group of its own below it.
 
 // agentContenders, in the report's order; floor and plugin are the gather
 // processes of the other scenarios, run in the same rounds.
@@ -81,6 +80,7 @@ type agentResult struct {
 	Calib      map[string]agentCalib `json:"calib"`
 	Recorded   agentCalib            `json:"recorded"`
 	Binaries   map[string]string     `json:"binaries"`
+	Cgroup     string                `json:"cgroup"` // v1 or v2: where the CPU was counted
 	Configs    map[string]string     `json:"configs"`
 	IdleBefore float64               `json:"host_idle_before"`
 	IdleDuring float64               `json:"host_idle_during"`
@@ -93,6 +93,7 @@ type agentRun struct {
 	dir, stock, custom, bin, replayExec, recorded, uri string
 	warm                                               time.Duration
 	configs                                            map[string]string
+	cg                                                 cpuGroups
 }
 
 func agentMain(args []string) error {
@@ -111,6 +112,7 @@ func agentMain(args []string) error {
 	preload := fs.String("preload", "", "bench/cmalloc for the floor and plugin gather processes")
 	only := fs.String("contenders", strings.Join(agentContenders, ","), "comma-separated subset")
 	out := fs.String("out", "", "results JSON file")
+	cgroup := fs.String("cgroup", "auto", "cgroup hierarchy that counts each process's CPU: "+strings.Join(cgroupChoices, ", ")+" (auto: v1 cpuacct where mounted, else v2)")
 	_ = fs.Parse(args)
 	if *stock == "" || *custom == "" || *bin == "" || *replayExec == "" || *dir == "" || *out == "" {
 		return fmt.Errorf("need -stock, -custom, -bin, -replayexec, -dir and -out")
@@ -121,17 +123,22 @@ func agentMain(args []string) error {
 			return fmt.Errorf("unknown contender %q (valid: %s)", c, strings.Join(agentContenders, ", "))
 		}
 	}
-	if err := os.MkdirAll(cgroupRoot, 0o755); err != nil {
-		return fmt.Errorf("cpuacct cgroup (v1) needed for per-process CPU: %w", err)
+	cg, err := detectCPUGroups(*cgroup)
+	if err != nil {
+		return err
 	}
+	if err := os.MkdirAll(cg.Root, 0o755); err != nil {
+		return fmt.Errorf("cgroup %s at %s, needed for per-process CPU: %w", cg.Version, cg.Root, err)
+	}
+	logf("agent: CPU per process from cgroup %s (%s)", cg.Version, cg.Mount)
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	a := &agentRun{dir: *dir, stock: *stock, custom: *custom, bin: *bin, replayExec: *replayExec, uri: *uri, warm: *warm,
+	a := &agentRun{cg: cg, dir: *dir, stock: *stock, custom: *custom, bin: *bin, replayExec: *replayExec, uri: *uri, warm: *warm,
 		recorded: filepath.Join(*dir, "recorded.lp")}
 	res := agentResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, Gathers: *gathers, WarmupS: warm.Seconds(),
-		Contenders: names, Calib: map[string]agentCalib{}, Started: time.Now(),
+		Contenders: names, Cgroup: cg.Version, Calib: map[string]agentCalib{}, Started: time.Now(),
 		Binaries: map[string]string{"stock": *stock, "custom": *custom, "bin": *bin, "replayexec": *replayExec},
 		Revision: cmdOut("git", "describe", "--always", "--dirty")}
 
@@ -430,7 +437,7 @@ func (a *agentRun) measure(c string, round, gathers int) (agentSample, error) {
 func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) {
 	s := agentSample{Contender: c, Round: round, Window: gathers}
 	tg, _ := a.input(c)
-	cg := filepath.Join(cgroupRoot, fmt.Sprintf("%s-%d-%d", c, round, os.Getpid()))
+	cg := filepath.Join(a.cg.Root, fmt.Sprintf("%s-%d-%d", c, round, os.Getpid()))
 	child := filepath.Join(cg, "child")
 	if err := os.MkdirAll(child, 0o755); err != nil {
 		return s, err
@@ -498,7 +505,7 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 		return s, err
 	}
 	// The execd child into a group of its own (the parent group still
-	// counts it: cpuacct is hierarchical).
+	// counts it: both kinds of count are hierarchical).
 	childPid := 0
 	if strings.Contains(c, "execd") {
 		pids, err := readPids(filepath.Join(cg, "cgroup.procs"))
@@ -520,13 +527,13 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 	if err := sleepUntil(t0); err != nil {
 		return s, err
 	}
-	u0, err1 := readUsage(cg)
-	c0, err2 := readUsage(child)
+	u0, err1 := a.cg.usage(cg)
+	c0, err2 := a.cg.usage(child)
 	if err := sleepUntil(t0.Add(time.Duration(gathers) * time.Second)); err != nil {
 		return s, err
 	}
-	u1, err3 := readUsage(cg)
-	c1, err4 := readUsage(child)
+	u1, err3 := a.cg.usage(cg)
+	c1, err4 := a.cg.usage(child)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return s, err
 	}
@@ -573,14 +580,6 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 		}
 	}
 	return s, nil
-}
-
-func readUsage(cg string) (int64, error) {
-	b, err := os.ReadFile(filepath.Join(cg, "cpuacct.usage"))
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
 
 func readPids(path string) ([]int, error) {

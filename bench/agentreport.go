@@ -178,6 +178,24 @@ type agentPerfData struct {
 	Rounds, Domains int
 	Floor           float64
 	Rows            []agentPerfRow
+	Cgroup          string
+}
+
+// CgroupName is the kind of cgroup the run counted CPU in (a run from
+// before v2 support has none recorded: it used v1).
+func (a *agentResult) CgroupName() string {
+	if a.Cgroup == "v2" {
+		return "cgroup v2"
+	}
+	return "cgroup v1 `cpuacct`"
+}
+
+// CgroupFile is the file of that group the CPU comes from.
+func (a *agentResult) CgroupFile() string {
+	if a.Cgroup == "v2" {
+		return "`cpu.stat` `usage_usec` (µs)"
+	}
+	return "`cpuacct.usage` (ns)"
 }
 
 type agentPerfRow struct {
@@ -191,7 +209,7 @@ func agentPerf(a *agentResult) *agentPerfData {
 	med := func(c string, part func(agentSample) int64) float64 {
 		return distOf(values(agentRounds(a, c, part))).Median
 	}
-	d := &agentPerfData{Rounds: a.Rounds, Domains: a.Recorded.Metrics, Floor: med("floor", nil)}
+	d := &agentPerfData{Cgroup: a.CgroupName(), Rounds: a.Rounds, Domains: a.Recorded.Metrics, Floor: med("floor", nil)}
 	for _, row := range []struct{ name, c string }{
 		{"Telegraf with `inputs.libvirt`", "agent-inputs.libvirt"},
 		{"stock Telegraf + `inputs.execd` + **`telegraf-libvirt`**", "agent-execd"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -45,7 +46,23 @@ var contenders = map[string]func(uri string) contender{
 	"telegraf":  func(uri string) contender { return &telegrafLibvirt{uri: uri} },
 	"golibvirt": func(uri string) contender { return &goLibvirt{uri: uri} },
 	"legacy":    func(uri string) contender { return &legacy{uri: uri} },
+	"recommended": func(uri string) contender {
+		return &recommended{fast: &plugin{uri: uri, groups: recommendedFast}, slow: &plugin{uri: uri, groups: recommendedSlow}, every: recommendedEvery}
+	},
 }
+
+// gatherGroups is gather's -groups: the statistics_groups the plugin and
+// Telegraf's inputs.libvirt are configured with (nil: their defaults).
+var gatherGroups []string
+
+// examples/recommended.conf: two inputs.libvirt_stats tables, the groups
+// charted every interval (10 s) and those that change slowly or cost the
+// host most for little every sixth (60 s).
+var (
+	recommendedFast  = []string{"state", "cpu_total", "vcpu", "interface", "block", "balloon"}
+	recommendedSlow  = []string{"iothread", "dirtyrate", "perf", "memory", "vm"}
+	recommendedEvery = 6
+)
 
 // flags of the plugin's default call, used by floor and golibvirt too:
 // every group the hypervisor supports (0), NOWAIT.
@@ -149,9 +166,10 @@ func (s *sink) err() error {
 // the same socket as the others (read_only = false: Telegraf's inputs.libvirt
 // and go-libvirt use the read-write socket).
 type plugin struct {
-	uri  string
-	p    *libvirt_stats.LibvirtStats
-	sink *sink
+	uri    string
+	groups []string // nil: gatherGroups
+	p      *libvirt_stats.LibvirtStats
+	sink   *sink
 }
 
 func (p *plugin) open() error {
@@ -159,6 +177,10 @@ func (p *plugin) open() error {
 	p.p = inputs.Inputs["libvirt_stats"]().(*libvirt_stats.LibvirtStats)
 	p.p.URI = p.uri
 	p.p.ReadOnly = false
+	p.p.StatisticsGroups = gatherGroups
+	if p.groups != nil {
+		p.p.StatisticsGroups = p.groups
+	}
 	p.p.Log = log
 	p.sink = newSink(log, "libvirt_stats")
 	return p.p.Init()
@@ -186,6 +208,9 @@ func (t *telegrafLibvirt) open() error {
 	log := logger.New("inputs", "libvirt", "")
 	t.p = inputs.Inputs["libvirt"]().(*tglibvirt.Libvirt)
 	t.p.LibvirtURI = t.uri
+	if gatherGroups != nil {
+		t.p.StatisticsGroups = gatherGroups
+	}
 	t.p.Log = log
 	t.sink = newSink(log, "libvirt_state")
 	return t.p.Init()
@@ -205,6 +230,37 @@ func (t *telegrafLibvirt) tally() tally {
 }
 
 func (t *telegrafLibvirt) close() {}
+
+// recommended: examples/recommended.conf in one process, the way Telegraf
+// runs its two tables: the fast table every gather, the slow one every
+// every-th, starting with the first measured gather (a window of a
+// multiple of every gathers holds its share of slow gathers exactly).
+type recommended struct {
+	fast, slow contender
+	every, n   int
+}
+
+func (r *recommended) open() error { return errors.Join(r.fast.open(), r.slow.open()) }
+
+func (r *recommended) measuring() { r.n = 0 }
+
+func (r *recommended) gather() error {
+	defer func() { r.n++ }()
+	if err := r.fast.gather(); err != nil {
+		return err
+	}
+	if r.n%r.every == 0 {
+		return r.slow.gather()
+	}
+	return nil
+}
+
+func (r *recommended) tally() tally {
+	f, s := r.fast.tally(), r.slow.tally()
+	return tally{Domains: f.Domains, Params: f.Params + s.Params, Metrics: f.Metrics + s.Metrics, Fields: f.Fields + s.Fields}
+}
+
+func (r *recommended) close() { r.fast.close(); r.slow.close() }
 
 // golibvirt: go-libvirt's own ConnectGetAllDomainStats (Telegraf's
 // transport) with the plugin's flags, over the same socket; the records are

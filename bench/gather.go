@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -42,11 +43,15 @@ func gatherMain(args []string) error {
 	settle := fs.Duration("settle", 100*time.Millisecond, "pause after the measured gathers before reading CPU and allocations, so that work a gather leaves to other threads (records freed in the background, GC) is counted")
 	interval := fs.Duration("interval", 0, "start the measured gathers this far apart, as Telegraf's ticks do, and read CPU and allocations n intervals after the first (instead of after -settle): the same cadence, and the same idle time counted, as a Telegraf process gathering every interval (0: back to back)")
 	sync := fs.Bool("sync", false, "print 'warm' and 'done' around the measured gathers and wait for a line on stdin after each (RPC counting)")
+	groups := fs.String("groups", "", "statistics_groups of the plugin and of Telegraf's inputs.libvirt, comma-separated (empty: their defaults; host cost)")
 	cpuprofile := fs.String("cpuprofile", "", "write a Go CPU profile of the measured gathers to this file (for looking into a result, not used by make bench)")
 	_ = fs.Parse(args)
 	mk, ok := contenders[*name]
 	if !ok || *uri == "" {
 		return fmt.Errorf("need -contender (floor, plugin, telegraf, golibvirt, legacy) and -uri")
+	}
+	if *groups != "" {
+		gatherGroups = strings.Split(*groups, ",")
 	}
 	c := mk(*uri)
 	if err := c.open(); err != nil {
@@ -65,6 +70,9 @@ func gatherMain(args []string) error {
 			fmt.Println(say)
 			_, _ = stdin.ReadString('\n')
 		}
+	}
+	if m, ok := c.(interface{ measuring() }); ok {
+		m.measuring()
 	}
 	handshake("warm")
 

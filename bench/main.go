@@ -7,6 +7,7 @@
 //	tlvbench run -scenario S -uri U -contenders a,b,...   interleaved rounds of gather processes, RPC counts
 //	tlvbench execd -bin B -config F -gathers N           the execd binary driven over stdin
 //	tlvbench agent -stock T -custom T -bin B ...          the whole agent: Telegraf processes, CPU per gather
+//	tlvbench hostcost -uri U -libvirtd-pidfile F -qemu-piddir D   libvirtd's and QEMU's CPU per gather
 //	tlvbench report -results DIR -out BENCHMARKS.md      the tables, ratios and reading
 //
 // This is its own module so that Telegraf's inputs.libvirt and go-libvirt
@@ -34,6 +35,8 @@ func main() {
 		err = execdMain(args)
 	case "agent":
 		err = agentMain(args)
+	case "hostcost":
+		err = hostcostMain(args)
 	case "report":
 		err = reportMain(args)
 	default:
@@ -46,6 +49,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: tlvbench gather|run|execd|report [flags]")
+	fmt.Fprintln(os.Stderr, "usage: tlvbench gather|run|execd|agent|hostcost|report [flags]")
 	os.Exit(2)
 }

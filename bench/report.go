@@ -25,6 +25,7 @@ var reportTemplates = template.Must(template.New("report").Funcs(template.FuncMa
 	"num":    fmtFloat,
 	"dist":   fmtDist,
 	"distIn": fmtDistOpt,
+	"pct":    fmtPct,
 }).ParseFS(reportFS, "*.tmpl"))
 
 // The contenders as the report names them.
@@ -55,10 +56,11 @@ type targetRow struct {
 // results are what one `make bench` run recorded in its results directory:
 // the report is a function of them and of the host it is written on.
 type results struct {
-	q10, q30, t1000 *scenarioResult
-	ex              execdResult
-	gb              map[string]map[string]dist
-	agent           *agentResult // nil for a run from before section 5
+	q10, q30, t1000  *scenarioResult
+	ex               execdResult
+	gb               map[string]map[string]dist
+	agent            *agentResult // nil for a run from before section 5
+	host, hostGroups *hostResult  // nil for a run from before the host-cost scenario
 }
 
 // host is what the report says of the machine, read when the report is
@@ -122,6 +124,19 @@ func loadResults(dir string) (*results, error) {
 			return nil, err
 		}
 	}
+	// The host-cost scenario (section 6); a results directory from before
+	// it has none.
+	for _, f := range []struct {
+		name string
+		to   **hostResult
+	}{{"hostcost.json", &res.host}, {"hostcost-groups.json", &res.hostGroups}} {
+		if _, err := os.Stat(filepath.Join(dir, f.name)); err == nil {
+			*f.to = &hostResult{}
+			if err := loadJSON(filepath.Join(dir, f.name), *f.to); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return &res, nil
 }
 
@@ -151,6 +166,9 @@ func renderReport(res *results, h host, command string) (benchmarks, performance
 	if agent != nil {
 		r.agentTargets(agent)
 	}
+	if res.host != nil {
+		r.hostTargets(res.host)
+	}
 
 	r.started = q10.Started
 	r.header(q30.Revision)
@@ -163,11 +181,14 @@ func renderReport(res *results, h host, command string) (benchmarks, performance
 	if agent != nil {
 		r.agentSection(agent)
 	}
+	if res.host != nil {
+		r.hostSection(res.host, res.hostGroups)
+	}
 	r.reading(q10, q30, t1000, gb, ex)
 	if r.err != nil {
 		return "", "", r.err
 	}
-	performance, err = perfSection(h, q30, t1000, gb, ex, agent, r.targets)
+	performance, err = perfSection(h, q30, t1000, gb, ex, agent, hostPerf(res.host), r.targets)
 	return r.b.String(), performance, err
 }
 

@@ -46,8 +46,12 @@ func TestReportGolden(t *testing.T) {
 		name         string
 		dropAgent    bool
 		dropRevision bool
+		hostCost     bool
 	}{
 		{name: "full"},
+		// With the host-cost scenario's results of a run on the lab's
+		// guests (testdata/hostcost).
+		{name: "hostcost", hostCost: true},
 		{name: "noagent", dropAgent: true, dropRevision: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,6 +60,11 @@ func TestReportGolden(t *testing.T) {
 			require.NotNil(t, res.agent)
 			if tc.dropAgent {
 				res.agent = nil
+			}
+			if tc.hostCost {
+				res.host, res.hostGroups = &hostResult{}, &hostResult{}
+				require.NoError(t, loadJSON(filepath.Join("testdata", "hostcost", "hostcost.json"), res.host))
+				require.NoError(t, loadJSON(filepath.Join("testdata", "hostcost", "hostcost-groups.json"), res.hostGroups))
 			}
 			if tc.dropRevision {
 				res.q30.Revision = ""

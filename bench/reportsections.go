@@ -228,7 +228,7 @@ func (r *report) reading(q10, q30, t *scenarioResult, gb map[string]map[string]d
 }
 
 // perfSection is the README's Performance section: the summary of this run.
-func perfSection(h host, q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, agent *agentResult, targets []targetRow) (string, error) {
+func perfSection(h host, q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, agent *agentResult, hostCost *hostSectionData, targets []targetRow) (string, error) {
 	// A contender a scenario did not run is NaN: "–" in the table.
 	median := func(s *scenarioResult, c string, f func(perRound) []float64) float64 {
 		if !slices.Contains(s.Contenders, c) {
@@ -255,10 +255,11 @@ func perfSection(h host, q30, t *scenarioResult, gb map[string]map[string]dist, 
 		CPU, Libvirt, QEMU string
 		Rows               []row
 		Agent              *agentPerfData
+		Host               *hostSectionData
 		Convert, Shape     benchPerParam
 		Execd              execdSummary
 		Targets            []target
-	}{Rounds: q30.Rounds, CPU: h.cpu, Libvirt: h.libvirt, QEMU: h.qemu,
+	}{Host: hostCost, Rounds: q30.Rounds, CPU: h.cpu, Libvirt: h.libvirt, QEMU: h.qemu,
 		Convert: perParam(gb["BenchmarkConvert"]), Shape: perParam(gb["BenchmarkShape"]), Execd: summarizeExecd(ex)}
 	for _, c := range []struct{ name, c string }{
 		{"bare `virConnectGetAllDomainStats` + free (floor)", "floor"},

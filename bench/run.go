@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,7 +142,11 @@ func countRPCs(self, c, uri string) (rpcCount, error) {
 	}
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "proxy.sock")
-	p, err := startProxy(sock, "/var/run/libvirt/libvirt-sock")
+	target, _, err := goURI(uri)
+	if err != nil {
+		return rpcCount{}, err
+	}
+	p, err := startProxy(sock, target)
 	if err != nil {
 		return rpcCount{}, err
 	}
@@ -201,18 +206,21 @@ func countRPCs(self, c, uri string) (rpcCount, error) {
 	return rc, nil
 }
 
-// withSocket adds ?socket=PATH to a local libvirt URI, making it explicit
-// unix transport (qemu:///system -> qemu+unix:///system?socket=PATH).
+// withSocket makes a local libvirt URI explicit unix transport through the
+// socket at sock (qemu:///system -> qemu+unix:///system?socket=PATH; a
+// socket the URI named already is replaced).
 func withSocket(uri, sock string) string {
-	scheme, rest, _ := strings.Cut(uri, "://")
-	if !strings.Contains(scheme, "+") {
-		scheme += "+unix"
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
 	}
-	sep := "?"
-	if strings.Contains(rest, "?") {
-		sep = "&"
+	if !strings.Contains(u.Scheme, "+") {
+		u.Scheme += "+unix"
 	}
-	return scheme + "://" + rest + sep + "socket=" + sock
+	q := u.Query()
+	q.Set("socket", sock)
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "%2F", "/")
+	return u.String()
 }
 
 func writeJSON(path string, v any) error {

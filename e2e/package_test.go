@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/influxdata/telegraf"
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/version"
@@ -25,6 +26,8 @@ const (
 	pkgPluginCfg = "/etc/telegraf/libvirt_stats.conf"
 	pkgExecdCfg  = "/etc/telegraf/telegraf.d/libvirt_stats.conf"
 	pkgExecdDir  = "/etc/telegraf/telegraf.d"
+	// the Grafana dashboards of dashboards/json
+	pkgGrafanaDir = "/usr/share/telegraf-libvirt/grafana"
 )
 
 var pkgConffiles = []string{pkgPluginCfg, pkgExecdCfg}
@@ -36,6 +39,21 @@ var pkgFiles = []string{
 	"/usr/share/doc/telegraf-libvirt/CHANGELOG.md",
 	"/usr/share/doc/telegraf-libvirt/LICENSE",
 	"/usr/share/doc/telegraf-libvirt/README.md",
+	pkgGrafanaDir + "/domain-influxdb.json",
+	pkgGrafanaDir + "/domain-prometheus.json",
+	pkgGrafanaDir + "/fleet-influxdb.json",
+	pkgGrafanaDir + "/fleet-prometheus.json",
+}
+
+// domainMetrics keeps the libvirt_stats metrics of a gather.
+func domainMetrics(ms []telegraf.Metric) []telegraf.Metric {
+	var out []telegraf.Metric
+	for _, m := range ms {
+		if m.Name() == "libvirt_stats" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // pkgCmd runs a command and returns its combined output; failure fails
@@ -96,7 +114,7 @@ func TestPackageDeb(t *testing.T) {
 	}
 	// /etc/telegraf may not exist yet: then purging must remove it again.
 	var createdDirs []string
-	for _, d := range []string{"/etc/telegraf", pkgExecdDir, "/usr/share/doc/telegraf-libvirt"} {
+	for _, d := range []string{"/etc/telegraf", pkgExecdDir, "/usr/share/doc/telegraf-libvirt", "/usr/share/telegraf-libvirt"} {
 		if !pkgPathExists(d) {
 			createdDirs = append(createdDirs, d)
 		}
@@ -131,7 +149,9 @@ func TestPackageDeb(t *testing.T) {
 
 	// ------------------------------------ the Install section's check
 	// telegraf-libvirt -once -config /etc/telegraf/libvirt_stats.conf
-	got := expect(t, pluginOnce(t, pkgBinary, pkgPluginCfg))
+	// (the domain metrics: the packaged config adds the device layout's
+	// and libvirt_stats_collector, which the dashboards need)
+	got := expect(t, domainMetrics(pluginOnce(t, pkgBinary, pkgPluginCfg)))
 	require.Subset(t, got.domains(), domains,
 		"the installed binary with the installed config does not see every QEMU test domain")
 
@@ -169,6 +189,7 @@ func TestPackageDeb(t *testing.T) {
 	require.Equal(t, "deinstall ok config-files", dpkgStatus(t))
 	require.False(t, pkgPathExists(pkgBinary), "dpkg -r left %s", pkgBinary)
 	require.False(t, pkgPathExists("/usr/share/doc/telegraf-libvirt"), "dpkg -r left the documentation")
+	require.False(t, pkgPathExists("/usr/share/telegraf-libvirt"), "dpkg -r left the dashboards")
 	for _, f := range pkgConffiles {
 		require.True(t, pkgPathExists(f), "dpkg -r removed the conffile %s", f)
 	}

@@ -20,6 +20,9 @@ var shownIn = map[string]string{
 	"libvirt_stats.conf":       "../docs/telegraf.md",
 	"telegraf-compiled.conf":   "../docs/telegraf.md",
 	"telegraf-prometheus.conf": "../docs/prometheus.md",
+	// make bench writes docs/performance.md (and the README's copy) from
+	// this template, with what the configuration saves, measured.
+	"recommended.conf": "../bench/performance.md.tmpl",
 }
 
 func allExamples(t *testing.T) []string {
@@ -118,4 +121,38 @@ func TestReadmeShowsCapturedExample(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	require.Contains(t, string(readme), "```text\n"+string(lp)+"```")
+}
+
+// The recommended configuration is two tables of the plugin, each with
+// its own interval: every statistics group once, the ones charted every
+// interval in the shorter one.
+func TestRecommendedConfig(t *testing.T) {
+	var conf struct {
+		Inputs struct {
+			LibvirtStats []struct {
+				Interval         string   `toml:"interval"`
+				URI              string   `toml:"libvirt_uri"`
+				StatisticsGroups []string `toml:"statistics_groups"`
+				Timeout          string   `toml:"timeout"`
+			} `toml:"libvirt_stats"`
+		} `toml:"inputs"`
+	}
+	md, err := toml.DecodeFile("recommended.conf", &conf)
+	require.NoError(t, err)
+	require.Empty(t, md.Undecoded(), "recommended.conf sets options this test does not know")
+	tables := conf.Inputs.LibvirtStats
+	require.Len(t, tables, 2)
+	fast, slow := tables[0], tables[1]
+	require.Equal(t, "10s", fast.Interval)
+	require.Equal(t, "60s", slow.Interval)
+	require.Equal(t, []string{"state", "cpu_total", "vcpu", "interface", "block", "balloon"}, fast.StatisticsGroups)
+	require.Equal(t, []string{"iothread", "dirtyrate", "perf", "memory", "vm"}, slow.StatisticsGroups)
+	// Every group libvirt_stats knows (plugins/inputs/libvirt_stats/groups.go), once.
+	all := append(append([]string{}, fast.StatisticsGroups...), slow.StatisticsGroups...)
+	require.ElementsMatch(t, []string{"state", "cpu_total", "balloon", "vcpu", "interface", "block", "perf",
+		"iothread", "memory", "dirtyrate", "vm"}, all)
+	for _, tb := range tables {
+		require.Equal(t, "qemu:///system", tb.URI)
+		require.NotEmpty(t, tb.Timeout)
+	}
 }

@@ -4,6 +4,7 @@ package examples
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,10 @@ func TestPackagedPluginConfig(t *testing.T) {
 	require.Equal(t, "qemu:///system", p.URI)
 	require.True(t, p.ReadOnly, "the package's config must use the read-only socket")
 	require.Equal(t, config.Duration(5*time.Second), p.Timeout)
+	// what the packaged Grafana dashboards need (docs/dashboards.md)
+	require.Equal(t, "device", p.Layout)
+	require.True(t, p.Derived)
+	require.True(t, p.CollectorMetrics)
 	require.NoError(t, in.Init())
 	p.Stop()
 }
@@ -79,6 +84,24 @@ func TestNfpmInstallsConfigs(t *testing.T) {
 		require.Contains(t, y, "  - src: "+src+"\n    dst: "+dst+"\n", "packaging/nfpm.yaml must install %s as %s", src, dst)
 	}
 	require.Equal(t, 2, strings.Count(y, "type: config|noreplace"), "both configs are conffiles")
+}
+
+// Every dashboard of dashboards/json is installed in
+// /usr/share/telegraf-libvirt/grafana, and nothing else is installed there.
+func TestNfpmInstallsDashboards(t *testing.T) {
+	raw, err := os.ReadFile("../packaging/nfpm.yaml")
+	require.NoError(t, err)
+	y := string(raw)
+	files, err := filepath.Glob("../dashboards/json/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		name := filepath.Base(f)
+		require.Contains(t, y, "  - src: ../dashboards/json/"+name+"\n    dst: /usr/share/telegraf-libvirt/grafana/"+name+"\n",
+			"packaging/nfpm.yaml must install %s", f)
+	}
+	require.Equal(t, len(files), strings.Count(y, "dst: /usr/share/telegraf-libvirt/grafana/"),
+		"packaging/nfpm.yaml installs a dashboard that dashboards/json does not have")
 }
 
 // docs/deploy.md shows the two packaged files as shipped.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs a command with COUNT extra QEMU guests (tlvb-01 ... tlvb-COUNT) next to
-# the tlv-* test guests, and removes them again whatever happens (trap): the
-# host is left with exactly what it had. For scripts/bench.sh, which holds
-# `flock -x /tmp/tlv-hv.lock` around it so no test runs beside the guests.
+# the tlv-* test guests of the lab (scripts/lab.sh: its own libvirtd, never
+# the host's), and removes them again whatever happens (trap): the lab is
+# left with exactly what it had. For scripts/bench.sh, which holds
+# `flock -x /tmp/tlv-hv.lock` around it so no other bench scenario runs
+# beside the guests.
 #
 #   scripts/bench-guests.sh COUNT CMD [ARGS...]
 #
@@ -16,14 +18,15 @@
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-URI=qemu:///system
+LAB_DIR=${TLV_LAB_DIR:-/var/tmp/telegraf-libvirt-lab}
+# The lab's read-write URI (TLVB_URI overrides it); the guests' disks under
+# the lab's directory, which the lab's libvirtd sees at the same path.
+URI=${TLVB_URI:-}
 PREFIX=tlvb
-IMG_DIR=/var/lib/libvirt/images/$PREFIX
+IMG_DIR=$LAB_DIR/bench-images/$PREFIX
+QEMU_PID_DIR=$LAB_DIR/nodes/host/run/libvirt/qemu
 SETTLE_SECS=${TLVB_SETTLE_SECS:-60}
 TOOL_DIR="" # build_guestxml's guestxml; removed on exit
-
-# shellcheck source=scripts/hv-lib.sh
-. "$REPO_DIR/scripts/hv-lib.sh"
 
 say() { printf '[bench-guests] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -33,6 +36,7 @@ virsh_() { timeout 60 virsh -q -c "$URI" "$@"; }
 # hard included): destroy, and remove the disks.
 cleanup() {
   local d
+  [ -n "$URI" ] || return 0 # never the default URI: that is the host's libvirt
   for d in $(virsh -q -c "$URI" list --all --name 2>/dev/null | grep "^$PREFIX-" || true); do
     virsh_ destroy "$d" >/dev/null 2>&1 || true
     virsh_ undefine "$d" >/dev/null 2>&1 || true
@@ -50,9 +54,14 @@ on_exit() {
 
 # A guest left SIGSTOPped by a fault test would hang every stats call.
 refuse_stopped_qemus() {
-  local qpid pidf
-  read -r qpid pidf < <(stopped_qemus '*') || return 0
-  die "QEMU pid $qpid ($pidf) is stopped (SIGSTOP); run scripts/hypervisor-up.sh"
+  local pidf qpid
+  for pidf in "$QEMU_PID_DIR"/*.pid; do
+    [ -e "$pidf" ] || continue
+    qpid=$(tr -dc '0-9' <"$pidf")
+    if [ -n "$qpid" ] && [ "$(awk '{print $3}' "/proc/$qpid/stat" 2>/dev/null)" = T ]; then
+      die "QEMU pid $qpid ($pidf) is stopped (SIGSTOP): resume it (kill -CONT $qpid) or restart the lab"
+    fi
+  done
 }
 
 # guestxml writes the guests' XML from internal/testsupport/bootguest/domain.xml.tmpl,
@@ -109,6 +118,11 @@ main() {
   if ! [[ "$count" =~ ^[0-9]+$ ]] || [ "$count" -gt 99 ]; then die "COUNT must be 0..99"; fi
   [ "$(id -u)" -eq 0 ] || die "must run as root"
   export PATH=/usr/local/go/bin:$PATH
+  if [ -z "$URI" ]; then
+    [ -x "$REPO_DIR/scripts/lab.sh" ] || die "scripts/lab.sh missing: the guests go into the lab's libvirtd"
+    "$REPO_DIR/scripts/lab.sh" up >/dev/null
+    URI=$("$REPO_DIR/scripts/lab.sh" uri rw)
+  fi
 
   trap on_exit EXIT
   trap 'exit 130' INT

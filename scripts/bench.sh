@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # make bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt,
-# go-libvirt and collectd-style per-domain calls side by side; writes
-# BENCHMARKS.md and docs/performance.md (the README's Performance section). Needs root and the test hypervisor (scripts/hypervisor-up.sh,
-# which it runs first); ~10-15 minutes on 2 cores.
+# go-libvirt and collectd-style per-domain calls side by side, and what a
+# gather costs libvirtd and QEMU; writes BENCHMARKS.md and docs/performance.md
+# (the README's Performance section). Needs root and the lab (scripts/lab.sh,
+# which it starts if needed); ~15-20 minutes on 2 cores.
 #
 # Each scenario holds `flock -x /tmp/tlv-hv.lock` for itself only (a few
-# minutes at most), so tests that share the hypervisor neither run beside it
-# nor wait long; the extra guests exist only inside that hold.
+# minutes at most), so no two bench scenarios overlap; the extra guests exist
+# only inside that hold. The lab's other users are not stopped: their load is
+# in the idle figures of each scenario.
 #
 #   TLV_BENCH_ROUNDS  rounds per scenario (default 12, at least 10 for the report)
 #   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
 #   TLV_BENCH_AGENT_ROUNDS   rounds of the whole-agent scenario (default 10)
 #   TLV_BENCH_AGENT_GATHERS  gathers (seconds) per Telegraf process there (default 5)
+#   TLV_BENCH_HOST_ROUNDS  rounds of the host-cost scenario, every case (default 8)
+#   TLV_BENCH_HOST_GROUP_ROUNDS  rounds of its each-group-alone part (default 2)
+#   TLV_LAB_DIR       the lab (scripts/lab.sh) whose guests the host-cost scenario
+#                     measures (default /var/tmp/telegraf-libvirt-lab)
+#   TLV_BENCH_CGROUP  the cgroup hierarchy that counts the agents' CPU: auto (default:
+#                     v1 cpuacct where mounted, else v2's cpu.stat), v1 or v2
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +31,11 @@ TEST_GATHERS=30  # per process, 1000 test-driver domains (short gathers: more of
 EXECD_GATHERS=${TLV_BENCH_EXECD_GATHERS:-1000}
 AGENT_ROUNDS=${TLV_BENCH_AGENT_ROUNDS:-10}
 AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
-URI=qemu:///system
+CGROUP=${TLV_BENCH_CGROUP:-auto}
+HOST_ROUNDS=${TLV_BENCH_HOST_ROUNDS:-8}
+HOST_GROUP_ROUNDS=${TLV_BENCH_HOST_GROUP_ROUNDS:-2}
+LAB_DIR=${TLV_LAB_DIR:-/var/tmp/telegraf-libvirt-lab}
+URI="" # the lab's read-write URI (scripts/lab.sh uri rw), set in main
 # The QEMU scenarios' contenders, sections 1 and 5.
 QEMU_CONTENDERS=floor,plugin,floor-tg,telegraf,legacy
 
@@ -67,7 +79,8 @@ build() {
     TELEGRAF_CUSTOM_IMPORTS=github.com/telegraf-libvirt/telegraf-libvirt/bench/replay \
     scripts/telegraf-build.sh custom "$OUT/telegraf-custom" >&2
   scripts/gen-node-xml.sh 1000 >"$OUT/node-1000.xml"
-  TEST_URI="test+unix://$OUT/node-1000.xml"
+  # Behind the lab's libvirtd (the default socket would be the host's).
+  TEST_URI="test+unix://$OUT/node-1000.xml?socket=$LAB_DIR/nodes/host/run/libvirt/libvirt-sock"
   cat >"$OUT/execd.conf" <<EOF
 [[inputs.libvirt_stats]]
   libvirt_uri = "$TEST_URI"
@@ -107,7 +120,7 @@ qemu30_and_agent() {
     printf '%q ' "$OUT/tlvbench" agent -uri "$URI" -title "30 QEMU domains, the whole agent" \
       -stock "$OUT/telegraf-stock" -custom "$OUT/telegraf-custom" -bin "$OUT/telegraf-libvirt" \
       -replayexec "$OUT/replayexec" -dir "$OUT/agent" -rounds "$AGENT_ROUNDS" -gathers "$AGENT_GATHERS" \
-      -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
+      -cgroup "$CGROUP" -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
     echo
   } >"$OUT/qemu-30-agent.sh"
   locked_long scripts/bench-guests.sh 24 bash "$OUT/qemu-30-agent.sh"
@@ -117,6 +130,20 @@ execd_gathers() {
   say "4. execd binary, $EXECD_GATHERS gathers"
   locked "$OUT/tlvbench" execd -bin "$OUT/telegraf-libvirt" -config "$OUT/execd.conf" \
     -gathers "$EXECD_GATHERS" -out "$OUT/execd.json"
+}
+
+# 6. What a gather costs libvirtd and QEMU, on the lab's guests (its own
+# libvirtd: the pid files are the lab's). The main cases, then each group
+# alone (shorter: 22 cases).
+host_cost() {
+  local uri=$URI run=$LAB_DIR/nodes/host/run
+  say "6. host cost: libvirtd and QEMU per gather on $uri, $HOST_ROUNDS rounds"
+  locked "$OUT/tlvbench" hostcost -scenario hostcost -title "the lab's guests" -uri "$uri" \
+    -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" \
+    -cases main -rounds "$HOST_ROUNDS" -n 6 -interval 1s -out "$OUT/hostcost.json"
+  locked "$OUT/tlvbench" hostcost -scenario hostcost-groups -title "the lab's guests, each group alone" -uri "$uri" \
+    -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" \
+    -cases groups -rounds "$HOST_GROUP_ROUNDS" -n 6 -interval 1s -out "$OUT/hostcost-groups.json"
 }
 
 report() {
@@ -132,14 +159,20 @@ main() {
   prepare_out
   build
 
-  say "test hypervisor (scripts/hypervisor-up.sh)"
-  locked scripts/hypervisor-up.sh >/dev/null
+  # The lab (scripts/lab.sh): its own libvirtd and test guests, never the
+  # host's libvirt.
+  [ -x scripts/lab.sh ] || { say "scripts/lab.sh missing: make bench runs on the lab's libvirtd"; exit 1; }
+  say "the lab (scripts/lab.sh up)"
+  scripts/lab.sh up >/dev/null
+  URI=$(scripts/lab.sh uri rw)
+  export TLVB_URI=$URI # scripts/bench-guests.sh's guests go there
 
   go_benchmarks
   run qemu-10 "10 QEMU domains" 4 "$URI" "$QEMU_CONTENDERS" "$QEMU_GATHERS"
   qemu30_and_agent
   run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
   execd_gathers
+  host_cost
   report
 }
 

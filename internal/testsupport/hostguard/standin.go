@@ -83,7 +83,7 @@ func StartStandIn() (*StandIn, error) {
 		}
 	}
 	if s.PID == 0 || err != nil {
-		return s, fmt.Errorf("the stand-in libvirtd does not answer on qemu:///system: %v", err)
+		return s, fmt.Errorf("the stand-in libvirtd does not answer on qemu:///system: %w", err)
 	}
 	f, err := os.CreateTemp("", "tlv-standin-*.xml")
 	if err != nil {

@@ -54,7 +54,7 @@ func TestBootTwoGuestsWithQEMU(t *testing.T) {
 			"-device", "virtio-balloon-pci,id=balloon0")
 		log, err := os.Create(filepath.Join(dir, g.Name+".qemu.log"))
 		require.NoError(t, err)
-		defer log.Close()
+		t.Cleanup(func() { log.Close() })
 		v.cmd.Stdout, v.cmd.Stderr = log, log
 		v.from = time.Now()
 		require.NoError(t, v.cmd.Start())

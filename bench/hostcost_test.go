@@ -1,0 +1,165 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A round's host cost is its window less the same round's idle window,
+// scaled to the case's window length, per gather.
+func TestHostRoundsSubtractIdle(t *testing.T) {
+	ms := int64(time.Millisecond)
+	res := &hostResult{Samples: []hostSample{
+		{Case: "idle", Round: 0, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 60 * ms, QEMUNs: 600 * ms, QEMUs: 5},
+		{Case: "plugin-all", Round: 0, WindowNs: 6600 * ms, Gathers: 6, LibvirtdNs: 186 * ms, QEMUNs: 1260 * ms, ClientNs: 30 * ms, QEMUs: 5},
+		{Case: "idle", Round: 1, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 600 * ms, QEMUs: 5},
+		{Case: "plugin-all", Round: 1, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 120 * ms, QEMUNs: 1200 * ms, ClientNs: 60 * ms, QEMUs: 5},
+		{Case: "recommended", Round: 1, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 60 * ms, QEMUNs: 900 * ms, QEMUs: 5},
+		// A round without an idle window counts for nothing.
+		{Case: "plugin-all", Round: 2, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 999 * ms, QEMUNs: 999 * ms, QEMUs: 5},
+	}}
+	rs := hostRounds(res, "plugin-all")
+	require.Len(t, rs, 2)
+	// Round 0: the idle window is 1.1 times shorter: 66 ms and 660 ms of it.
+	require.InDelta(t, 20, rs[0].Libvirtd, 1e-9)
+	require.InDelta(t, 100, rs[0].QEMU, 1e-9)
+	require.InDelta(t, 120, rs[0].Host, 1e-9)
+	require.InDelta(t, 5, rs[0].Client, 1e-9)
+	require.InDelta(t, 20, rs[1].Libvirtd, 1e-9)
+	require.InDelta(t, 100, rs[1].QEMU, 1e-9)
+	require.Equal(t, 5, rs[1].QEMUs)
+
+	ratio := hostRatio(res, "recommended", "plugin-all", partHost)
+	require.Equal(t, 1, ratio.N)
+	require.InDelta(t, 60.0/120.0, ratio.Median, 1e-9) // (10 + 50) ÷ (20 + 100)
+
+	row := hostRowOf(res, "plugin-all", "x")
+	require.InDelta(t, 120, row.Host.Median, 1e-9)
+	require.InDelta(t, 24, row.PerDomain, 1e-9)
+	// 100 guests every 10 s: (24 + 7.5 ÷ 5) ms per guest and gather, 2550 ms per 10 s: 25.5% of a core.
+	require.InDelta(t, 25.5, row.ScaledPct, 1e-9)
+}
+
+// Only processes seen at both readings count: a guest that started or
+// stopped during the window is left out, and counted as such.
+func TestHostDelta(t *testing.T) {
+	a := hostCPU{"libvirtd": 100, "qemu:a.pid": 1000, "qemu:gone.pid": 5, "client": 1}
+	b := hostCPU{"libvirtd": 130, "qemu:a.pid": 1100, "qemu:new.pid": 7, "client": 9}
+	l, q, n := hostDelta(a, b)
+	require.Equal(t, int64(30), l)
+	require.Equal(t, int64(100), q)
+	require.Equal(t, 1, n)
+}
+
+func TestHostCaseSets(t *testing.T) {
+	main, err := hostCaseSets("main")
+	require.NoError(t, err)
+	require.Equal(t, "idle", main[0].Name)
+	groups, err := hostCaseSets("groups")
+	require.NoError(t, err)
+	require.Len(t, groups, 1+2*len(sharedGroups)+1)
+	_, err = hostCaseSets("all")
+	require.EqualError(t, err, `cases "all": valid choices are main, groups`)
+}
+
+// The recommended contender gathers what examples/recommended.conf
+// configures, at the same ratio of intervals.
+func TestRecommendedMatchesExample(t *testing.T) {
+	b, err := os.ReadFile("../examples/recommended.conf")
+	require.NoError(t, err)
+	groups := regexp.MustCompile(`(?m)^\s*statistics_groups = \[(.*)\]$`).FindAllStringSubmatch(string(b), -1)
+	intervals := regexp.MustCompile(`(?m)^\s*interval = "(\d+)s"$`).FindAllStringSubmatch(string(b), -1)
+	require.Len(t, groups, 2)
+	require.Len(t, intervals, 2)
+	list := func(s string) []string { return strings.Split(strings.NewReplacer(`"`, "", " ", "").Replace(s), ",") }
+	require.Equal(t, recommendedFast, list(groups[0][1]))
+	require.Equal(t, recommendedSlow, list(groups[1][1]))
+	require.Equal(t, []string{"10", "60"}, []string{intervals[0][1], intervals[1][1]})
+	require.Equal(t, 6, recommendedEvery)
+}
+
+// counting is a contender that counts its gathers.
+type counting struct{ gathers []int }
+
+func (c *counting) open() error   { return nil }
+func (c *counting) gather() error { c.gathers = append(c.gathers, len(c.gathers)); return nil }
+func (c *counting) tally() tally  { return tally{Domains: 1, Metrics: len(c.gathers)} }
+func (c *counting) close()        {}
+
+// The recommended contender gathers the fast table every gather and the
+// slow one on the first measured gather and every sixth after it, whatever
+// the warm-up did.
+func TestRecommendedCadence(t *testing.T) {
+	fast, slow := &counting{}, &counting{}
+	r := &recommended{fast: fast, slow: slow, every: recommendedEvery}
+	var slowAt []int
+	gather := func(i int) {
+		before := len(slow.gathers)
+		require.NoError(t, r.gather())
+		if len(slow.gathers) > before {
+			slowAt = append(slowAt, i)
+		}
+	}
+	for i := range 2 { // warm-up
+		gather(-1 - i)
+	}
+	r.measuring()
+	slowAt = nil
+	for i := range 13 {
+		gather(i)
+	}
+	require.Equal(t, []int{0, 6, 12}, slowAt)
+	require.Len(t, fast.gathers, 15)
+	require.Equal(t, tally{Domains: 1, Metrics: 15 + len(slow.gathers)}, r.tally())
+}
+
+// The RPC-counting proxy's socket replaces the one a URI names (the lab's
+// URIs name theirs) and is added to one that names none.
+func TestWithSocket(t *testing.T) {
+	require.Equal(t, "qemu+unix:///system?socket=/tmp/p.sock", withSocket("qemu:///system", "/tmp/p.sock"))
+	require.Equal(t, "qemu+unix:///system?socket=/tmp/p.sock",
+		withSocket("qemu+unix:///system?socket=/var/tmp/lab/run/libvirt/libvirt-sock", "/tmp/p.sock"))
+	target, name, err := goURI("qemu+unix:///system?socket=/var/tmp/lab/run/libvirt/libvirt-sock")
+	require.NoError(t, err)
+	require.Equal(t, "/var/tmp/lab/run/libvirt/libvirt-sock", target)
+	require.Equal(t, "qemu:///system", name)
+}
+
+// Bracketed, every case has an idle window on each side, and the order of
+// the cases rotates from round to round.
+func TestRoundOrder(t *testing.T) {
+	cases := []hostCase{{Name: "idle"}, {Name: "a"}, {Name: "b"}, {Name: "c"}}
+	names := func(cs []hostCase) string {
+		var n []string
+		for _, c := range cs {
+			n = append(n, c.Name)
+		}
+		return strings.Join(n, ",")
+	}
+	require.Equal(t, "idle,a,idle,b,idle,c,idle", names(roundOrder(cases, 0, true)))
+	require.Equal(t, "idle,b,idle,c,idle,a,idle", names(roundOrder(cases, 1, true)))
+	require.Equal(t, "b,c,idle,a", names(roundOrder(cases, 2, false)))
+}
+
+// Bracketed, a case's idle is the mean rate of the windows around it, not
+// of the round's others.
+func TestHostRoundsBracketed(t *testing.T) {
+	ms := int64(time.Millisecond)
+	res := &hostResult{Samples: []hostSample{
+		{Case: "idle", Seq: 0, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 600 * ms},
+		{Case: "a", Seq: 1, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 60 * ms, QEMUNs: 1200 * ms, QEMUs: 2},
+		{Case: "idle", Seq: 2, WindowNs: 3000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 600 * ms}, // twice the rate
+		{Case: "b", Seq: 3, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 60 * ms, QEMUNs: 3000 * ms, QEMUs: 2},
+		{Case: "idle", Seq: 4, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 6000 * ms}, // a guest booting
+	}}
+	// a: idle rates 0.1 and 0.2, mean 0.15: 900 ms of 1200 are idle.
+	require.InDelta(t, 50, hostRounds(res, "a")[0].QEMU, 1e-9)
+	// b: idle rates 0.2 and 1.0, mean 0.6: 3600 ms, more than b burned.
+	require.InDelta(t, -100, hostRounds(res, "b")[0].QEMU, 1e-9)
+	require.InDelta(t, 10, hostRounds(res, "b")[0].Libvirtd, 1e-9)
+}
