@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
+
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
 )
@@ -93,7 +95,7 @@ type agentRun struct {
 	dir, stock, custom, bin, replayExec, recorded, uri string
 	warm                                               time.Duration
 	configs                                            map[string]string
-	cg                                                 cpuGroups
+	cg                                                 harness.CPUGroups
 }
 
 func agentMain(args []string) error {
@@ -112,7 +114,7 @@ func agentMain(args []string) error {
 	preload := fs.String("preload", "", "bench/cmalloc for the floor and plugin gather processes")
 	only := fs.String("contenders", strings.Join(agentContenders, ","), "comma-separated subset")
 	out := fs.String("out", "", "results JSON file")
-	cgroup := fs.String("cgroup", "auto", "cgroup hierarchy that counts each process's CPU: "+strings.Join(cgroupChoices, ", ")+" (auto: v1 cpuacct where mounted, else v2)")
+	cgroup := fs.String("cgroup", "auto", "cgroup hierarchy that counts each process's CPU: "+strings.Join(harness.CgroupChoices, ", ")+" (auto: v1 cpuacct where mounted, else v2)")
 	_ = fs.Parse(args)
 	if *stock == "" || *custom == "" || *bin == "" || *replayExec == "" || *dir == "" || *out == "" {
 		return fmt.Errorf("need -stock, -custom, -bin, -replayexec, -dir and -out")
@@ -123,7 +125,7 @@ func agentMain(args []string) error {
 			return fmt.Errorf("unknown contender %q (valid: %s)", c, strings.Join(agentContenders, ", "))
 		}
 	}
-	cg, err := detectCPUGroups(*cgroup)
+	cg, err := harness.DetectCPUGroups(*cgroup)
 	if err != nil {
 		return err
 	}
@@ -154,11 +156,11 @@ func agentMain(args []string) error {
 	}
 	res.Configs = a.configs
 
-	res.IdleBefore, err = hostIdle(5 * time.Second)
+	res.IdleBefore, err = harness.HostIdle(5 * time.Second)
 	if err != nil {
 		return err
 	}
-	cpu0, err := readCPUStat()
+	cpu0, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
@@ -190,11 +192,11 @@ func agentMain(args []string) error {
 				s.Metrics, s.Fields, float64(s.RSSKiB)/1024, float64(s.ChildRSSKiB)/1024, s.LogErrors, s.LogOverruns)
 		}
 	}
-	cpu1, err := readCPUStat()
+	cpu1, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
-	res.IdleDuring = cpu1.idleSince(cpu0)
+	res.IdleDuring = cpu1.IdleSince(cpu0)
 	// What each contender delivers per gather: the median over its rounds.
 	for _, c := range names {
 		var mets, fields []float64
@@ -527,13 +529,13 @@ func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) 
 	if err := sleepUntil(t0); err != nil {
 		return s, err
 	}
-	u0, err1 := a.cg.usage(cg)
-	c0, err2 := a.cg.usage(child)
+	u0, err1 := a.cg.Usage(cg)
+	c0, err2 := a.cg.Usage(child)
 	if err := sleepUntil(t0.Add(time.Duration(gathers) * time.Second)); err != nil {
 		return s, err
 	}
-	u1, err3 := a.cg.usage(cg)
-	c1, err4 := a.cg.usage(child)
+	u1, err3 := a.cg.Usage(cg)
+	c1, err4 := a.cg.Usage(child)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return s, err
 	}

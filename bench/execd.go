@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
 
 // execdResult is the execd binary driven as Telegraf's inputs.execd drives
@@ -65,7 +67,7 @@ func execdMain(args []string) error {
 	pid := cmd.Process.Pid
 	lines := bufio.NewReaderSize(stdout, 1<<20)
 
-	cpu0, err := readCPUStat()
+	cpu0, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
@@ -101,11 +103,11 @@ func execdMain(args []string) error {
 		res.CPUTicks = append(res.CPUTicks, ticks)
 		res.RSSKiB = append(res.RSSKiB, rss)
 	}
-	cpu1, err := readCPUStat()
+	cpu1, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
-	res.IdleHost = cpu1.idleSince(cpu0)
+	res.IdleHost = cpu1.IdleSince(cpu0)
 	mem, err := procStatus(pid)
 	if err != nil {
 		return err

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
 
 // What a gather costs the host: the CPU of libvirtd and of every QEMU
@@ -123,11 +125,11 @@ func hostcostMain(args []string) error {
 	if _, err := h.read(0); err != nil {
 		return err
 	}
-	if res.IdleBefore, err = hostIdle(5 * time.Second); err != nil {
+	if res.IdleBefore, err = harness.HostIdle(5 * time.Second); err != nil {
 		return err
 	}
 	logf("%s: host CPU idle before: %.1f%%", *scenario, res.IdleBefore)
-	cpu0, err := readCPUStat()
+	cpu0, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
@@ -146,11 +148,11 @@ func hostcostMain(args []string) error {
 				float64(s.LibvirtdNs)/float64(*n)/1e6, float64(s.QEMUNs)/float64(*n)/1e6, s.QEMUs, float64(s.ClientNs)/float64(*n)/1e6)
 		}
 	}
-	cpu1, err := readCPUStat()
+	cpu1, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
-	res.IdleDuring = cpu1.idleSince(cpu0)
+	res.IdleDuring = cpu1.IdleSince(cpu0)
 	res.Took = time.Since(res.Started)
 	return writeJSON(*out, res)
 }
@@ -445,4 +447,3 @@ func partHost(r hostRound) float64     { return r.Host }
 func partLibvirtd(r hostRound) float64 { return r.Libvirtd }
 func partQEMU(r hostRound) float64     { return r.QEMU }
 func partClient(r hostRound) float64   { return r.Client }
-func partAll(r hostRound) float64      { return r.Host + r.Client }

@@ -13,24 +13,26 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
 
 // scenarioResult is one scenario's rounds, RPC counts and host load.
 type scenarioResult struct {
-	Scenario   string              `json:"scenario"`
-	Title      string              `json:"title"`
-	URI        string              `json:"uri"`
-	Contenders []string            `json:"contenders"`
-	Rounds     int                 `json:"rounds"`
-	Warmup     int                 `json:"warmup"`
-	N          int                 `json:"n"`
-	Samples    []gatherResult      `json:"samples"`
-	RPC        map[string]rpcCount `json:"rpc"`
-	IdleBefore float64             `json:"host_idle_before"` // % of all CPUs idle before the rounds, nothing measured running
-	IdleDuring float64             `json:"host_idle_during"` // % idle over the rounds
-	Revision   string              `json:"revision"`         // git describe of the code measured
-	Started    time.Time           `json:"started"`
-	Took       time.Duration       `json:"took"`
+	Scenario   string                      `json:"scenario"`
+	Title      string                      `json:"title"`
+	URI        string                      `json:"uri"`
+	Contenders []string                    `json:"contenders"`
+	Rounds     int                         `json:"rounds"`
+	Warmup     int                         `json:"warmup"`
+	N          int                         `json:"n"`
+	Samples    []gatherResult              `json:"samples"`
+	RPC        map[string]harness.RPCCount `json:"rpc"`
+	IdleBefore float64                     `json:"host_idle_before"` // % of all CPUs idle before the rounds, nothing measured running
+	IdleDuring float64                     `json:"host_idle_during"` // % idle over the rounds
+	Revision   string                      `json:"revision"`         // git describe of the code measured
+	Started    time.Time                   `json:"started"`
+	Took       time.Duration               `json:"took"`
 }
 
 func runMain(args []string) error {
@@ -60,16 +62,16 @@ func runMain(args []string) error {
 		return err
 	}
 	res := scenarioResult{Scenario: *scenario, Title: *title, URI: *uri, Contenders: names,
-		Rounds: *rounds, Warmup: *warmup, N: *n, RPC: map[string]rpcCount{}, Started: time.Now(),
+		Rounds: *rounds, Warmup: *warmup, N: *n, RPC: map[string]harness.RPCCount{}, Started: time.Now(),
 		Revision: cmdOut("git", "describe", "--always", "--dirty")}
 
-	res.IdleBefore, err = hostIdle(time.Duration(*idleSecs) * time.Second)
+	res.IdleBefore, err = harness.HostIdle(time.Duration(*idleSecs) * time.Second)
 	if err != nil {
 		return err
 	}
 	logf("%s: host CPU idle before: %.1f%%", *scenario, res.IdleBefore)
 
-	cpu0, err := readCPUStat()
+	cpu0, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
@@ -90,11 +92,11 @@ func runMain(args []string) error {
 				float64(g.BlockNs)/float64(g.N)/1e6, float64(g.UserNs+g.SysNs)/float64(g.N)/1e6, g.Tally.Domains)
 		}
 	}
-	cpu1, err := readCPUStat()
+	cpu1, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
-	res.IdleDuring = cpu1.idleSince(cpu0)
+	res.IdleDuring = cpu1.IdleSince(cpu0)
 
 	for _, c := range names {
 		rc, err := countRPCs(self, c, *uri)
@@ -135,22 +137,22 @@ func runGather(self, preload, c, uri string, warmup, n, round int, interval time
 // gather, then rpcGathers gathers whose RPCs are counted.
 const rpcGathers = 3
 
-func countRPCs(self, c, uri string) (rpcCount, error) {
+func countRPCs(self, c, uri string) (harness.RPCCount, error) {
 	dir, err := os.MkdirTemp("", "tlvbench-rpc-")
 	if err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "proxy.sock")
 	target, _, err := goURI(uri)
 	if err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
-	p, err := startProxy(sock, target)
+	p, err := harness.StartProxy(sock, target)
 	if err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
-	defer p.close()
+	defer p.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -160,14 +162,14 @@ func countRPCs(self, c, uri string) (rpcCount, error) {
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
 	if err := cmd.Start(); err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
 	lines := bufio.NewScanner(stdout)
 	expect := func(want string) error {
@@ -178,23 +180,23 @@ func countRPCs(self, c, uri string) (rpcCount, error) {
 	}
 	var before, after map[string]int
 	if err := expect("warm"); err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
-	before = p.snapshot()
+	before = p.Snapshot()
 	if _, err := fmt.Fprintln(stdin); err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
 	if err := expect("done"); err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
-	after = p.snapshot()
+	after = p.Snapshot()
 	if _, err := fmt.Fprintln(stdin); err != nil {
-		return rpcCount{}, err
+		return harness.RPCCount{}, err
 	}
 	if err := cmd.Wait(); err != nil {
-		return rpcCount{}, fmt.Errorf("%w: %s", err, stderr.String())
+		return harness.RPCCount{}, fmt.Errorf("%w: %s", err, stderr.String())
 	}
-	rc := rpcCount{ByProc: map[string]float64{}}
+	rc := harness.RPCCount{ByProc: map[string]float64{}}
 	total := 0
 	for proc, n := range after {
 		if d := n - before[proc]; d > 0 {

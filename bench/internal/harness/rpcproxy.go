@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"encoding/binary"
@@ -8,8 +8,8 @@ import (
 	"sync"
 )
 
-// rpcCount is a contender's libvirt RPCs per gather, counted on the wire.
-type rpcCount struct {
+// RPCCount is a contender's libvirt RPCs per gather, counted on the wire.
+type RPCCount struct {
 	PerGather float64            `json:"per_gather"`
 	ByProc    map[string]float64 `json:"by_proc"`
 }
@@ -34,10 +34,10 @@ var procNames = map[uint32]string{
 	344: "CONNECT_GET_ALL_DOMAIN_STATS",
 }
 
-// proxy forwards a unix socket to libvirtd's and counts the calls the
+// Proxy forwards a unix socket to libvirtd's and counts the calls the
 // client sends, by procedure. Keepalive messages (their own program) and
 // replies are not calls.
-type proxy struct {
+type Proxy struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
@@ -45,17 +45,19 @@ type proxy struct {
 	wg     sync.WaitGroup
 }
 
-func startProxy(listen, target string) (*proxy, error) {
+// StartProxy listens on the unix socket listen and forwards each client to
+// libvirtd's socket target, counting the calls on the way.
+func StartProxy(listen, target string) (*Proxy, error) {
 	ln, err := net.Listen("unix", listen)
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{ln: ln, target: target, calls: map[string]int{}}
+	p := &Proxy{ln: ln, target: target, calls: map[string]int{}}
 	p.wg.Go(p.accept)
 	return p, nil
 }
 
-func (p *proxy) accept() {
+func (p *Proxy) accept() {
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
@@ -65,7 +67,7 @@ func (p *proxy) accept() {
 	}
 }
 
-func (p *proxy) serve(client net.Conn) {
+func (p *Proxy) serve(client net.Conn) {
 	defer client.Close()
 	daemon, err := net.Dial("unix", p.target)
 	if err != nil {
@@ -103,7 +105,7 @@ func (p *proxy) serve(client net.Conn) {
 	}
 }
 
-func (p *proxy) count(prog, proc uint32) {
+func (p *Proxy) count(prog, proc uint32) {
 	name, ok := procNames[proc]
 	if !ok || prog != remoteProgram {
 		name = fmt.Sprintf("prog=%#x proc=%d", prog, proc)
@@ -113,7 +115,8 @@ func (p *proxy) count(prog, proc uint32) {
 	p.mu.Unlock()
 }
 
-func (p *proxy) snapshot() map[string]int {
+// Snapshot is a copy of the calls counted so far, by procedure name.
+func (p *Proxy) Snapshot() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make(map[string]int, len(p.calls))
@@ -123,6 +126,7 @@ func (p *proxy) snapshot() map[string]int {
 	return out
 }
 
-func (p *proxy) close() {
+// Close stops accepting clients; open connections end with their client.
+func (p *Proxy) Close() {
 	p.ln.Close()
 }

@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// cpuGroups is where the whole-agent scenario makes a group per Telegraf
+// CPUGroups is where the whole-agent scenario makes a group per Telegraf
 // process to count its CPU: every thread, children included, also those
 // that exited. Two kinds of hierarchy give that count:
 //
@@ -24,23 +24,23 @@ import (
 //
 // Both are hierarchical: a group's count includes its subgroups', which
 // the scenario relies on (the execd child in a subgroup).
-type cpuGroups struct {
+type CPUGroups struct {
 	Version string // "v1" or "v2"
 	Mount   string // the hierarchy's mount point
 	Root    string // the scenario's groups go below this one
 }
 
-// cgroupChoices are the values of agent's -cgroup flag.
-var cgroupChoices = []string{"auto", "v1", "v2"}
+// CgroupChoices are the values of agent's -cgroup flag.
+var CgroupChoices = []string{"auto", "v1", "v2"}
 
-// findCPUGroups picks the hierarchy from /proc/self/mounts' content: want
+// FindCPUGroups picks the hierarchy from /proc/self/mounts' content: want
 // "v1" or "v2" takes that kind or fails; "auto" takes a v1 cpuacct
 // hierarchy where one is mounted (hosts that mount v1 for the controllers
 // and v2 beside it, like this project's test host, keep the count they
 // had) and v2 otherwise (current distributions mount v2 only).
-func findCPUGroups(mounts []byte, want string) (cpuGroups, error) {
-	if !slices.Contains(cgroupChoices, want) {
-		return cpuGroups{}, fmt.Errorf("cgroup %q: valid choices are %s", want, strings.Join(cgroupChoices, ", "))
+func FindCPUGroups(mounts []byte, want string) (CPUGroups, error) {
+	if !slices.Contains(CgroupChoices, want) {
+		return CPUGroups{}, fmt.Errorf("cgroup %q: valid choices are %s", want, strings.Join(CgroupChoices, ", "))
 	}
 	var v1, v2 string
 	sc := bufio.NewScanner(bytes.NewReader(mounts))
@@ -57,8 +57,8 @@ func findCPUGroups(mounts []byte, want string) (cpuGroups, error) {
 			v2 = dir
 		}
 	}
-	g := func(version, mount string) cpuGroups {
-		return cpuGroups{Version: version, Mount: mount, Root: filepath.Join(mount, "tlvbench")}
+	g := func(version, mount string) CPUGroups {
+		return CPUGroups{Version: version, Mount: mount, Root: filepath.Join(mount, "tlvbench")}
 	}
 	switch {
 	case (want == "auto" || want == "v1") && v1 != "":
@@ -66,11 +66,11 @@ func findCPUGroups(mounts []byte, want string) (cpuGroups, error) {
 	case (want == "auto" || want == "v2") && v2 != "":
 		return g("v2", v2), nil
 	case want == "v1":
-		return cpuGroups{}, fmt.Errorf("no cgroup v1 hierarchy with the cpuacct controller is mounted (try -cgroup v2 or auto)")
+		return CPUGroups{}, fmt.Errorf("no cgroup v1 hierarchy with the cpuacct controller is mounted (try -cgroup v2 or auto)")
 	case want == "v2":
-		return cpuGroups{}, fmt.Errorf("no cgroup v2 hierarchy is mounted (mount one: mount -t cgroup2 none /sys/fs/cgroup)")
+		return CPUGroups{}, fmt.Errorf("no cgroup v2 hierarchy is mounted (mount one: mount -t cgroup2 none /sys/fs/cgroup)")
 	}
-	return cpuGroups{}, fmt.Errorf("neither a cgroup v1 cpuacct hierarchy nor a cgroup v2 hierarchy is mounted: per-process CPU needs one")
+	return CPUGroups{}, fmt.Errorf("neither a cgroup v1 cpuacct hierarchy nor a cgroup v2 hierarchy is mounted: per-process CPU needs one")
 }
 
 // unescapeMount undoes the octal escapes of /proc/self/mounts (\040 for a
@@ -93,17 +93,17 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// detectCPUGroups reads this process's mounts.
-func detectCPUGroups(want string) (cpuGroups, error) {
+// DetectCPUGroups reads this process's mounts.
+func DetectCPUGroups(want string) (CPUGroups, error) {
 	b, err := os.ReadFile("/proc/self/mounts")
 	if err != nil {
-		return cpuGroups{}, err
+		return CPUGroups{}, err
 	}
-	return findCPUGroups(b, want)
+	return FindCPUGroups(b, want)
 }
 
-// usage is the CPU time of the group at dir and its subgroups, in ns.
-func (c cpuGroups) usage(dir string) (int64, error) {
+// Usage is the CPU time of the group at dir and its subgroups, in ns.
+func (c CPUGroups) Usage(dir string) (int64, error) {
 	if c.Version == "v2" {
 		b, err := os.ReadFile(filepath.Join(dir, "cpu.stat"))
 		if err != nil {

@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"bufio"
@@ -9,13 +9,14 @@ import (
 	"time"
 )
 
-// cpuStat is the aggregate line of /proc/stat, in ticks.
-type cpuStat struct{ total, idle uint64 }
+// CPUStat is the aggregate line of /proc/stat, in ticks.
+type CPUStat struct{ total, idle uint64 }
 
-func readCPUStat() (cpuStat, error) {
+// ReadCPUStat reads /proc/stat's aggregate cpu line.
+func ReadCPUStat() (CPUStat, error) {
 	f, err := os.Open("/proc/stat")
 	if err != nil {
-		return cpuStat{}, err
+		return CPUStat{}, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -24,11 +25,11 @@ func readCPUStat() (cpuStat, error) {
 		if len(fields) < 6 || fields[0] != "cpu" {
 			continue
 		}
-		var s cpuStat
+		var s CPUStat
 		for i, v := range fields[1:] {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				return cpuStat{}, err
+				return CPUStat{}, err
 			}
 			if i >= 8 { // guest and guest_nice are already in user and nice
 				break
@@ -40,27 +41,27 @@ func readCPUStat() (cpuStat, error) {
 		}
 		return s, nil
 	}
-	return cpuStat{}, errors.New("no cpu line in /proc/stat")
+	return CPUStat{}, errors.New("no cpu line in /proc/stat")
 }
 
-// idleSince is the percentage of CPU time (all CPUs) idle since prev.
-func (s cpuStat) idleSince(prev cpuStat) float64 {
+// IdleSince is the percentage of CPU time (all CPUs) idle since prev.
+func (s CPUStat) IdleSince(prev CPUStat) float64 {
 	if s.total == prev.total {
 		return 100
 	}
 	return 100 * float64(s.idle-prev.idle) / float64(s.total-prev.total)
 }
 
-// hostIdle measures the host's idle CPU over d.
-func hostIdle(d time.Duration) (float64, error) {
-	a, err := readCPUStat()
+// HostIdle measures the host's idle CPU over d.
+func HostIdle(d time.Duration) (float64, error) {
+	a, err := ReadCPUStat()
 	if err != nil {
 		return 0, err
 	}
 	time.Sleep(d)
-	b, err := readCPUStat()
+	b, err := ReadCPUStat()
 	if err != nil {
 		return 0, err
 	}
-	return b.idleSince(a), nil
+	return b.IdleSince(a), nil
 }

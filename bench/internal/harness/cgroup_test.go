@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"fmt"
@@ -23,10 +23,10 @@ func TestCgroupUsageFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(v2, "cpu.stat"), []byte(
 		"usage_usec 98765\nuser_usec 60000\nsystem_usec 38765\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n"), 0o644))
 
-	n, err := cpuGroups{Version: "v1"}.usage(v1)
+	n, err := CPUGroups{Version: "v1"}.Usage(v1)
 	require.NoError(t, err)
 	require.Equal(t, int64(123456789), n)
-	n, err = cpuGroups{Version: "v2"}.usage(v2)
+	n, err = CPUGroups{Version: "v2"}.Usage(v2)
 	require.NoError(t, err)
 	require.Equal(t, int64(98765000), n)
 
@@ -36,7 +36,7 @@ func TestCgroupUsageFiles(t *testing.T) {
 	require.ErrorContains(t, err, "usage_usec")
 	_, err = parseCpuacctUsage([]byte("\n"))
 	require.ErrorContains(t, err, "cpuacct.usage")
-	_, err = cpuGroups{Version: "v2"}.usage(v1) // no cpu.stat there
+	_, err = CPUGroups{Version: "v2"}.Usage(v1) // no cpu.stat there
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
@@ -75,13 +75,13 @@ cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime,nsdelegate,memory
 		{none, "auto", "", "", "neither a cgroup v1 cpuacct hierarchy nor a cgroup v2"},
 		{hybrid, "v3", "", "", `cgroup "v3": valid choices are auto, v1, v2`},
 	} {
-		g, err := findCPUGroups(c.mounts, c.want)
+		g, err := FindCPUGroups(c.mounts, c.want)
 		if c.err != "" {
 			require.ErrorContains(t, err, c.err, c.want)
 			continue
 		}
 		require.NoError(t, err)
-		require.Equal(t, cpuGroups{Version: c.version, Mount: c.mount, Root: filepath.Join(c.mount, "tlvbench")}, g, "%s of %s", c.want, c.mounts)
+		require.Equal(t, CPUGroups{Version: c.version, Mount: c.mount, Root: filepath.Join(c.mount, "tlvbench")}, g, "%s of %s", c.want, c.mounts)
 	}
 }
 
@@ -96,14 +96,14 @@ func TestCgroupCountsRealProcess(t *testing.T) {
 	}
 	for _, version := range []string{"v1", "v2"} {
 		t.Run(version, func(t *testing.T) {
-			g, err := detectCPUGroups(version)
+			g, err := DetectCPUGroups(version)
 			if err != nil && version == "v2" {
 				dir := t.TempDir()
 				if merr := syscall.Mount("none", dir, "cgroup2", 0, ""); merr != nil {
 					t.Skipf("no cgroup2 mounted (%v) and mounting one failed: %v", err, merr)
 				}
 				t.Cleanup(func() { _ = syscall.Unmount(dir, 0) })
-				g = cpuGroups{Version: "v2", Mount: dir, Root: filepath.Join(dir, "tlvbench")}
+				g = CPUGroups{Version: "v2", Mount: dir, Root: filepath.Join(dir, "tlvbench")}
 				err = nil
 			}
 			if err != nil {
@@ -127,9 +127,9 @@ func TestCgroupCountsRealProcess(t *testing.T) {
 			require.NoError(t, err, "%s", out)
 			own := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 			require.Greater(t, own, 50*time.Millisecond, "the loop should burn CPU")
-			inChild, err := g.usage(child)
+			inChild, err := g.Usage(child)
 			require.NoError(t, err)
-			inParent, err := g.usage(cg)
+			inParent, err := g.Usage(cg)
 			require.NoError(t, err)
 			t.Logf("cgroup %s at %s: the process's rusage %v, its group %v, the parent %v", g.Version, g.Mount,
 				own, time.Duration(inChild), time.Duration(inParent))
