@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 
 	"github.com/influxdata/telegraf"
@@ -29,67 +31,6 @@ import (
 // gathers. CPU comes from a cgroup per process (cgroup.go: v1 cpuacct or
 // v2 cpu.stat; every thread, children included, also those that exited),
 // the execd child's share from a group of its own below it.
-
-// agentContenders, in the report's order; floor and plugin are the gather
-// processes of the other scenarios, run in the same rounds.
-var agentContenders = []string{"agent-execd", "agent-compiled", "agent-inputs.libvirt", "limit-execd", "limit-compiled", "floor", "plugin"}
-
-var agentNames = map[string]string{
-	"agent-execd":          "stock Telegraf + `inputs.execd` + `telegraf-libvirt`",
-	"agent-compiled":       "Telegraf with **`inputs.libvirt_stats`** compiled in",
-	"agent-inputs.libvirt": "stock Telegraf with `inputs.libvirt`",
-	"limit-execd":          "limit, execd: stock Telegraf + `inputs.execd` + `replayexec` (a recorded gather written back)",
-	"limit-compiled":       "limit, compiled in: Telegraf + `inputs.tlvbench_replay` (the recorded gather's metrics, pre-built)",
-	"floor":                "floor: bare C call + free (client CPU)",
-	"plugin":               "`inputs.libvirt_stats` Gather alone (client CPU)",
-}
-
-type agentSample struct {
-	Contender   string `json:"contender"`
-	Round       int    `json:"round"`
-	Window      int    `json:"window_s"`      // window length in intervals (1 s each)
-	Gathers     int    `json:"gathers"`       // gathers whose metrics are stamped inside the window
-	Metrics     int    `json:"metrics"`       // their metrics
-	Fields      int    `json:"fields"`        // and fields
-	CPUNs       int64  `json:"cpu_ns"`        // every process of the contender over the window
-	ChildCPUNs  int64  `json:"child_cpu_ns"`  // the execd child alone
-	RSSKiB      int64  `json:"rss_kib"`       // VmRSS of Telegraf at the end of the window
-	ChildRSSKiB int64  `json:"child_rss_kib"` // VmRSS of the execd child
-	LogErrors   int    `json:"log_errors"`    // E! lines in Telegraf's log
-	LogOverruns int    `json:"log_overruns"`  // gathers that did not finish within the interval
-	FirstError  string `json:"first_error,omitempty"`
-}
-
-// agentCalib is what one gather of a contender delivers, from a run with
-// outputs.file into a file, parsed back with Telegraf's influx parser.
-type agentCalib struct {
-	Metrics int `json:"metrics"`
-	Fields  int `json:"fields"`
-	Bytes   int `json:"bytes"`
-	Gathers int `json:"gathers_seen"`
-}
-
-type agentResult struct {
-	Scenario   string                `json:"scenario"`
-	Title      string                `json:"title"`
-	URI        string                `json:"uri"`
-	Rounds     int                   `json:"rounds"`
-	Gathers    int                   `json:"gathers"`
-	WarmupS    float64               `json:"warmup_s"`
-	Contenders []string              `json:"contenders"`
-	Agent      []agentSample         `json:"agent"`
-	Gather     []gatherResult        `json:"gather"`
-	Calib      map[string]agentCalib `json:"calib"`
-	Recorded   agentCalib            `json:"recorded"`
-	Binaries   map[string]string     `json:"binaries"`
-	Cgroup     string                `json:"cgroup"` // v1 or v2: where the CPU was counted
-	Configs    map[string]string     `json:"configs"`
-	IdleBefore float64               `json:"host_idle_before"`
-	IdleDuring float64               `json:"host_idle_during"`
-	Revision   string                `json:"revision"`
-	Started    time.Time             `json:"started"`
-	Took       time.Duration         `json:"took"`
-}
 
 type agentRun struct {
 	dir, stock, custom, bin, replayExec, recorded, uri string
@@ -112,7 +53,7 @@ func agentMain(args []string) error {
 	gathers := fs.Int("gathers", 5, "gathers (seconds) measured per Telegraf process")
 	warm := fs.Duration("warmup", 2200*time.Millisecond, "time after Telegraf's start before the window may begin (>= 2 gathers)")
 	preload := fs.String("preload", "", "bench/cmalloc for the floor and plugin gather processes")
-	only := fs.String("contenders", strings.Join(agentContenders, ","), "comma-separated subset")
+	only := fs.String("contenders", strings.Join(results.AgentContenders, ","), "comma-separated subset")
 	out := fs.String("out", "", "results JSON file")
 	cgroup := fs.String("cgroup", "auto", "cgroup hierarchy that counts each process's CPU: "+strings.Join(harness.CgroupChoices, ", ")+" (auto: v1 cpuacct where mounted, else v2)")
 	_ = fs.Parse(args)
@@ -121,8 +62,8 @@ func agentMain(args []string) error {
 	}
 	names := strings.Split(*only, ",")
 	for _, c := range names {
-		if !slices.Contains(agentContenders, c) {
-			return fmt.Errorf("unknown contender %q (valid: %s)", c, strings.Join(agentContenders, ", "))
+		if !slices.Contains(results.AgentContenders, c) {
+			return fmt.Errorf("unknown contender %q (valid: %s)", c, strings.Join(results.AgentContenders, ", "))
 		}
 	}
 	cg, err := harness.DetectCPUGroups(*cgroup)
@@ -139,8 +80,8 @@ func agentMain(args []string) error {
 	}
 	a := &agentRun{cg: cg, dir: *dir, stock: *stock, custom: *custom, bin: *bin, replayExec: *replayExec, uri: *uri, warm: *warm,
 		recorded: filepath.Join(*dir, "recorded.lp")}
-	res := agentResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, Gathers: *gathers, WarmupS: warm.Seconds(),
-		Contenders: names, Cgroup: cg.Version, Calib: map[string]agentCalib{}, Started: time.Now(),
+	res := results.AgentResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, Gathers: *gathers, WarmupS: warm.Seconds(),
+		Contenders: names, Cgroup: cg.Version, Calib: map[string]results.AgentCalib{}, Started: time.Now(),
 		Binaries: map[string]string{"stock": *stock, "custom": *custom, "bin": *bin, "replayexec": *replayExec},
 		Revision: cmdOut("git", "describe", "--always", "--dirty")}
 
@@ -207,7 +148,7 @@ func agentMain(args []string) error {
 			}
 		}
 		if len(mets) > 0 {
-			res.Calib[c] = agentCalib{Metrics: int(math.Round(distOf(mets).Median)), Fields: int(math.Round(distOf(fields).Median)), Gathers: len(mets)}
+			res.Calib[c] = results.AgentCalib{Metrics: int(math.Round(results.DistOf(mets).Median)), Fields: int(math.Round(results.DistOf(fields).Median)), Gathers: len(mets)}
 		}
 	}
 	res.Took = time.Since(res.Started)
@@ -305,7 +246,7 @@ func agentConf(input, outFile string) string {
 
 func (a *agentRun) writeConfigs() error {
 	a.configs = map[string]string{}
-	for _, c := range agentContenders {
+	for _, c := range results.AgentContenders {
 		if !strings.HasPrefix(c, "agent-") && !strings.HasPrefix(c, "limit-") {
 			continue
 		}
@@ -382,21 +323,21 @@ func inWindow(lines []stampedLine, from, to time.Time) (gathers, metrics, fields
 // more than 300 ms apart (a gather's metrics come in one burst, gathers a
 // second apart) and gives the median of the complete gathers (the first
 // and the last dropped).
-func countLP(path string, byGather bool) (agentCalib, error) {
+func countLP(path string, byGather bool) (results.AgentCalib, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return agentCalib{}, err
+		return results.AgentCalib{}, err
 	}
 	p := &influx.Parser{}
 	if err := p.Init(); err != nil {
-		return agentCalib{}, err
+		return results.AgentCalib{}, err
 	}
 	ms, err := p.Parse(b)
 	if err != nil {
-		return agentCalib{}, fmt.Errorf("%s: %w", path, err)
+		return results.AgentCalib{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if !byGather {
-		cal := agentCalib{Metrics: len(ms), Bytes: len(b), Gathers: 1}
+		cal := results.AgentCalib{Metrics: len(ms), Bytes: len(b), Gathers: 1}
 		for _, m := range ms {
 			cal.Fields += len(m.FieldList())
 		}
@@ -413,18 +354,18 @@ func countLP(path string, byGather bool) (agentCalib, error) {
 		gs[len(gs)-1].fields += len(m.FieldList())
 	}
 	if len(gs) < 3 {
-		return agentCalib{}, fmt.Errorf("%s: %d gathers seen, want at least 3", path, len(gs))
+		return results.AgentCalib{}, fmt.Errorf("%s: %d gathers seen, want at least 3", path, len(gs))
 	}
 	var mets, fields []float64
 	for _, g := range gs[1 : len(gs)-1] {
 		mets = append(mets, float64(g.metrics))
 		fields = append(fields, float64(g.fields))
 	}
-	return agentCalib{Metrics: int(distOf(mets).Median), Fields: int(distOf(fields).Median),
+	return results.AgentCalib{Metrics: int(results.DistOf(mets).Median), Fields: int(results.DistOf(fields).Median),
 		Bytes: len(b) / len(gs), Gathers: len(gs)}, nil
 }
 
-func (a *agentRun) measure(c string, round, gathers int) (agentSample, error) {
+func (a *agentRun) measure(c string, round, gathers int) (results.AgentSample, error) {
 	s, err := a.run(c, a.configs[c], round, gathers)
 	if err != nil {
 		return s, fmt.Errorf("%s round %d: %w", c, round, err)
@@ -436,8 +377,8 @@ func (a *agentRun) measure(c string, round, gathers int) (agentSample, error) {
 // warm-up, measures a window of `gathers` whole intervals, stops it.
 // The window runs from x.95 s to x.95 s: Telegraf gathers at whole seconds
 // and a gather that is not done by then has outlived its interval (logged).
-func (a *agentRun) run(c, conf string, round, gathers int) (agentSample, error) {
-	s := agentSample{Contender: c, Round: round, Window: gathers}
+func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample, error) {
+	s := results.AgentSample{Contender: c, Round: round, Window: gathers}
 	tg, _ := a.input(c)
 	cg := filepath.Join(a.cg.Root, fmt.Sprintf("%s-%d-%d", c, round, os.Getpid()))
 	child := filepath.Join(cg, "child")

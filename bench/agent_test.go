@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/logger"
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
@@ -41,16 +43,16 @@ func TestCountLPSplitsGathers(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
 	cal, err := countLP(path, true)
 	require.NoError(t, err)
-	require.Equal(t, agentCalib{Metrics: 3, Fields: 6, Bytes: len(b.String()) / 4, Gathers: 4}, cal)
+	require.Equal(t, results.AgentCalib{Metrics: 3, Fields: 6, Bytes: len(b.String()) / 4, Gathers: 4}, cal)
 }
 
 // A target is the ratio of the medians, the limit adding the floor's
 // client CPU round by round.
 func TestAgentTargets(t *testing.T) {
-	a := &agentResult{Recorded: agentCalib{Metrics: 26}}
+	a := &results.AgentResult{Recorded: results.AgentCalib{Metrics: 26}}
 	for r := range 3 {
 		add := func(c string, ms, childMs float64) {
-			a.Agent = append(a.Agent, agentSample{Contender: c, Round: r, Gathers: 5,
+			a.Agent = append(a.Agent, results.AgentSample{Contender: c, Round: r, Gathers: 5,
 				CPUNs: int64(ms * 5e6), ChildCPUNs: int64(childMs * 5e6)})
 		}
 		add("agent-inputs.libvirt", 8, 0)
@@ -59,8 +61,8 @@ func TestAgentTargets(t *testing.T) {
 		add("limit-execd", 2, 0.1)
 		add("limit-compiled", 1, 0)
 		a.Gather = append(a.Gather,
-			gatherResult{Contender: "floor", Round: r, N: 5, UserNs: 5e6},   // 1 ms per gather
-			gatherResult{Contender: "plugin", Round: r, N: 5, UserNs: 10e6}) // 2 ms per gather
+			results.GatherResult{Contender: "floor", Round: r, N: 5, UserNs: 5e6},   // 1 ms per gather
+			results.GatherResult{Contender: "plugin", Round: r, N: 5, UserNs: 10e6}) // 2 ms per gather
 	}
 	r := &report{}
 	r.agentTargets(a)

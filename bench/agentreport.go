@@ -4,17 +4,19 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
 )
 
 // agentRounds is a contender's CPU per gather, round by round (ms): the
 // whole cgroup for Telegraf contenders, client CPU for floor and plugin.
-func agentRounds(a *agentResult, c string, part func(agentSample) int64) map[int]float64 {
+func agentRounds(a *results.AgentResult, c string, part func(results.AgentSample) int64) map[int]float64 {
 	out := map[int]float64{}
 	switch c {
 	case "floor", "plugin":
 		for _, g := range a.Gather {
 			if g.Contender == c {
-				out[g.Round] = cpuOf(g) / 1e6
+				out[g.Round] = results.CPUOf(g) / 1e6
 			}
 		}
 	default:
@@ -27,9 +29,9 @@ func agentRounds(a *agentResult, c string, part func(agentSample) int64) map[int
 	return out
 }
 
-func allCPU(s agentSample) int64      { return s.CPUNs }
-func childCPU(s agentSample) int64    { return s.ChildCPUNs }
-func telegrafCPU(s agentSample) int64 { return s.CPUNs - s.ChildCPUNs }
+func allCPU(s results.AgentSample) int64      { return s.CPUNs }
+func childCPU(s results.AgentSample) int64    { return s.ChildCPUNs }
+func telegrafCPU(s results.AgentSample) int64 { return s.CPUNs - s.ChildCPUNs }
 
 func values(m map[int]float64) []float64 {
 	var out []float64
@@ -40,7 +42,7 @@ func values(m map[int]float64) []float64 {
 }
 
 // limitRounds is a limit contender plus the floor's client CPU, per round.
-func limitRounds(a *agentResult, limit string) map[int]float64 {
+func limitRounds(a *results.AgentResult, limit string) map[int]float64 {
 	l, f := agentRounds(a, limit, allCPU), agentRounds(a, "floor", nil)
 	out := map[int]float64{}
 	for r, v := range l {
@@ -62,10 +64,10 @@ func pairedMap(a, b map[int]float64) []float64 {
 }
 
 func (r *report) agentTarget(what string, limit float64, num, den map[int]float64) {
-	r.ratioTarget(what, fmt.Sprintf("≤ %.2f", limit), limit, distOf(values(num)), distOf(values(den)), distOf(pairedMap(num, den)))
+	r.ratioTarget(what, fmt.Sprintf("≤ %.2f", limit), limit, results.DistOf(values(num)), results.DistOf(values(den)), results.DistOf(pairedMap(num, den)))
 }
 
-func (r *report) agentTargets(a *agentResult) {
+func (r *report) agentTargets(a *results.AgentResult) {
 	n := a.Recorded.Metrics
 	libvirt := agentRounds(a, "agent-inputs.libvirt", allCPU)
 	r.agentTarget(fmt.Sprintf("whole agent: execd binary's CPU ÷ its own Gather, %d QEMU domains", n), 1.3,
@@ -85,8 +87,8 @@ func (r *report) agentTargets(a *agentResult) {
 type agentRow struct {
 	Name                 string
 	GatherOnly, Execd    bool
-	All, Telegraf, Child dist // CPU ms per gather
-	RSS, ChildRSS        dist // MB
+	All, Telegraf, Child results.Dist // CPU ms per gather
+	RSS, ChildRSS        results.Dist // MB
 	Metrics, Fields      int
 }
 
@@ -100,7 +102,7 @@ type agentCPU struct {
 	LimitExecdRatio, LimitCompiledRatio float64
 }
 
-func (r *report) agentSection(a *agentResult) {
+func (r *report) agentSection(a *results.AgentResult) {
 	data := struct {
 		Metrics, Fields, Bytes int
 		URI, Telegraf          string
@@ -115,17 +117,17 @@ func (r *report) agentSection(a *agentResult) {
 	}{Metrics: a.Recorded.Metrics, Fields: a.Recorded.Fields, Bytes: a.Recorded.Bytes, URI: a.URI, Telegraf: r.host.telegraf,
 		Rounds: a.Rounds, Gathers: a.Gathers, IdleBefore: a.IdleBefore, IdleDuring: a.IdleDuring, TookS: a.Took.Seconds(),
 		ConfigDir: filepath.Base(filepathDir(a.Configs["agent-execd"]))}
-	for _, c := range agentContenders {
-		row := agentRow{Name: agentNames[c], All: distOf(values(agentRounds(a, c, allCPU)))}
+	for _, c := range results.AgentContenders {
+		row := agentRow{Name: results.AgentNames[c], All: results.DistOf(values(agentRounds(a, c, allCPU)))}
 		if row.All.N == 0 {
 			continue
 		}
 		if c == "floor" || c == "plugin" {
 			row.GatherOnly = true
 		} else {
-			row.Telegraf, row.Child = distOf(values(agentRounds(a, c, telegrafCPU))), distOf(values(agentRounds(a, c, childCPU)))
+			row.Telegraf, row.Child = results.DistOf(values(agentRounds(a, c, telegrafCPU))), results.DistOf(values(agentRounds(a, c, childCPU)))
 			row.Execd = strings.Contains(c, "execd")
-			row.RSS, row.ChildRSS = distOf(agentRSS(a, c, false)), distOf(agentRSS(a, c, true))
+			row.RSS, row.ChildRSS = results.DistOf(agentRSS(a, c, false)), results.DistOf(agentRSS(a, c, true))
 			row.Metrics, row.Fields = a.Calib[c].Metrics, a.Calib[c].Fields
 		}
 		data.Rows = append(data.Rows, row)
@@ -137,8 +139,8 @@ func (r *report) agentSection(a *agentResult) {
 			data.FirstError = strings.TrimSpace(s.FirstError)
 		}
 	}
-	med := func(c string, part func(agentSample) int64) float64 {
-		return distOf(values(agentRounds(a, c, part))).Median
+	med := func(c string, part func(results.AgentSample) int64) float64 {
+		return results.DistOf(values(agentRounds(a, c, part))).Median
 	}
 	cpu := agentCPU{Libvirt: med("agent-inputs.libvirt", allCPU), Execd: med("agent-execd", allCPU), Compiled: med("agent-compiled", allCPU),
 		ExecdChild: med("agent-execd", childCPU), ExecdTelegraf: med("agent-execd", telegrafCPU),
@@ -150,7 +152,7 @@ func (r *report) agentSection(a *agentResult) {
 	r.render("agent", data)
 }
 
-func agentRSS(a *agentResult, c string, child bool) []float64 {
+func agentRSS(a *results.AgentResult, c string, child bool) []float64 {
 	var out []float64
 	for _, s := range a.Agent {
 		if s.Contender != c {
@@ -181,23 +183,6 @@ type agentPerfData struct {
 	Cgroup          string
 }
 
-// CgroupName is the kind of cgroup the run counted CPU in (a run from
-// before v2 support has none recorded: it used v1).
-func (a *agentResult) CgroupName() string {
-	if a.Cgroup == "v2" {
-		return "cgroup v2"
-	}
-	return "cgroup v1 `cpuacct`"
-}
-
-// CgroupFile is the file of that group the CPU comes from.
-func (a *agentResult) CgroupFile() string {
-	if a.Cgroup == "v2" {
-		return "`cpu.stat` `usage_usec` (µs)"
-	}
-	return "`cpuacct.usage` (ns)"
-}
-
 type agentPerfRow struct {
 	Name                                   string
 	Limit, Execd                           bool
@@ -205,9 +190,9 @@ type agentPerfRow struct {
 	Metrics, Fields                        int
 }
 
-func agentPerf(a *agentResult) *agentPerfData {
-	med := func(c string, part func(agentSample) int64) float64 {
-		return distOf(values(agentRounds(a, c, part))).Median
+func agentPerf(a *results.AgentResult) *agentPerfData {
+	med := func(c string, part func(results.AgentSample) int64) float64 {
+		return results.DistOf(values(agentRounds(a, c, part))).Median
 	}
 	d := &agentPerfData{Cgroup: a.CgroupName(), Rounds: a.Rounds, Domains: a.Recorded.Metrics, Floor: med("floor", nil)}
 	for _, row := range []struct{ name, c string }{
@@ -221,7 +206,7 @@ func agentPerf(a *agentResult) *agentPerfData {
 		d.Rows = append(d.Rows, agentPerfRow{Name: row.name, All: all, AllAndFloor: all + d.Floor,
 			Limit: strings.HasPrefix(row.c, "limit-"), Execd: strings.Contains(row.c, "execd"),
 			Telegraf: med(row.c, telegrafCPU), Child: med(row.c, childCPU),
-			RSS:     distOf(agentRSS(a, row.c, false)).Median + distOf(agentRSS(a, row.c, true)).Median,
+			RSS:     results.DistOf(agentRSS(a, row.c, false)).Median + results.DistOf(agentRSS(a, row.c, true)).Median,
 			Metrics: a.Calib[row.c].Metrics, Fields: a.Calib[row.c].Fields})
 	}
 	return d

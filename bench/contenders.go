@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+
 	golibvirt "github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 	"github.com/influxdata/telegraf"
@@ -27,16 +29,8 @@ type contender interface {
 	gather() error
 	// tally is what the last gather delivered; it runs outside the timed
 	// part but inside the CPU and allocation window (it only counts).
-	tally() tally
+	tally() results.Tally
 	close()
-}
-
-type tally struct {
-	Domains int `json:"domains"` // records or domains covered
-	Params  int `json:"params"`  // typed parameters or values
-	Metrics int `json:"metrics"` // Telegraf metrics (0 where none are made)
-	Fields  int `json:"fields"`
-	Errors  int `json:"errors"` // per-domain call failures (legacy)
 }
 
 var contenders = map[string]func(uri string) contender{
@@ -85,7 +79,7 @@ type floor struct {
 	uri          string
 	stats, flags uint32
 	conn         *libvirt.Connect
-	last         tally
+	last         results.Tally
 }
 
 func (f *floor) open() (err error) {
@@ -95,12 +89,12 @@ func (f *floor) open() (err error) {
 
 func (f *floor) gather() error {
 	n, params, err := domstatstest.Floor(f.conn, f.stats, f.flags)
-	f.last = tally{Domains: n, Params: params}
+	f.last = results.Tally{Domains: n, Params: params}
 	return err
 }
 
-func (f *floor) tally() tally { return f.last }
-func (f *floor) close()       { _, _ = f.conn.Close() }
+func (f *floor) tally() results.Tally { return f.last }
+func (f *floor) close()               { _, _ = f.conn.Close() }
 
 // sink is Telegraf's own accumulator (agent.NewAccumulator, as inputs run
 // inside Telegraf) feeding a buffered channel that tally drains.
@@ -136,8 +130,8 @@ func newSink(log telegraf.Logger, perDomain string) *sink {
 	return s
 }
 
-func (s *sink) drain() tally {
-	var t tally
+func (s *sink) drain() results.Tally {
+	var t results.Tally
 	for {
 		select {
 		case m := <-s.ch:
@@ -193,8 +187,8 @@ func (p *plugin) gather() error {
 	return p.sink.err()
 }
 
-func (p *plugin) tally() tally { return p.sink.drain() }
-func (p *plugin) close()       { p.p.Stop() }
+func (p *plugin) tally() results.Tally { return p.sink.drain() }
+func (p *plugin) close()               { p.p.Stop() }
 
 // telegraf: Telegraf's own inputs.libvirt (go-libvirt underneath), every
 // statistics group it knows, no vcpu_mapping.
@@ -223,7 +217,7 @@ func (t *telegrafLibvirt) gather() error {
 	return t.sink.err()
 }
 
-func (t *telegrafLibvirt) tally() tally {
+func (t *telegrafLibvirt) tally() results.Tally {
 	tl := t.sink.drain()
 	tl.Params = 0 // its fields are derived, not libvirt's parameters one for one
 	return tl
@@ -255,9 +249,9 @@ func (r *recommended) gather() error {
 	return nil
 }
 
-func (r *recommended) tally() tally {
+func (r *recommended) tally() results.Tally {
 	f, s := r.fast.tally(), r.slow.tally()
-	return tally{Domains: f.Domains, Params: f.Params + s.Params, Metrics: f.Metrics + s.Metrics, Fields: f.Fields + s.Fields}
+	return results.Tally{Domains: f.Domains, Params: f.Params + s.Params, Metrics: f.Metrics + s.Metrics, Fields: f.Fields + s.Fields}
 }
 
 func (r *recommended) close() { r.fast.close(); r.slow.close() }
@@ -268,7 +262,7 @@ func (r *recommended) close() { r.fast.close(); r.slow.close() }
 type goLibvirt struct {
 	uri  string
 	l    *golibvirt.Libvirt
-	last tally
+	last results.Tally
 }
 
 func (g *goLibvirt) open() error {
@@ -282,15 +276,15 @@ func (g *goLibvirt) open() error {
 
 func (g *goLibvirt) gather() error {
 	recs, err := g.l.ConnectGetAllDomainStats(nil, allGroups, nowait)
-	g.last = tally{Domains: len(recs)}
+	g.last = results.Tally{Domains: len(recs)}
 	for _, r := range recs {
 		g.last.Params += len(r.Params)
 	}
 	return err
 }
 
-func (g *goLibvirt) tally() tally { return g.last }
-func (g *goLibvirt) close()       { _ = g.l.Disconnect() }
+func (g *goLibvirt) tally() results.Tally { return g.last }
+func (g *goLibvirt) close()               { _ = g.l.Disconnect() }
 
 // goURI turns a libvirt client URI (driver+unix:///path?socket=S) into the
 // socket go-libvirt dials and the URI it asks the daemon to open.

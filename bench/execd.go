@@ -10,35 +10,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
-
-// execdResult is the execd binary driven as Telegraf's inputs.execd drives
-// it with signal = "STDIN": a line on stdin, one gather on stdout.
-type execdResult struct {
-	Config    string    `json:"config"`
-	Gathers   int       `json:"gathers"`
-	Lines     int       `json:"lines_per_gather"`
-	Bytes     int       `json:"bytes_per_gather"`
-	WallNs    []int64   `json:"wall_ns"`   // line sent -> collector metric read, each gather
-	CPUTicks  []int64   `json:"cpu_ticks"` // utime+stime after each gather (clock ticks)
-	RSSKiB    []int64   `json:"rss_kib"`   // VmRSS after each gather
-	HWMKiB    int64     `json:"hwm_kib"`   // VmHWM at the end
-	AnonKiB   int64     `json:"anon_kib"`  // RssAnon at the end: heaps, stacks
-	FileKiB   int64     `json:"file_kib"`  // RssFile at the end: the binary and shared libraries
-	Threads   int       `json:"threads"`   // at the end
-	TickHz    int       `json:"tick_hz"`   // clock ticks per second
-	IdleHost  float64   `json:"host_idle_during"`
-	Started   time.Time `json:"started"`
-	Took      float64   `json:"took_s"`
-	Binary    string    `json:"binary"`
-	Collector string    `json:"last_collector_line"`
-}
 
 func execdMain(args []string) error {
 	fs := flag.NewFlagSet("execd", flag.ExitOnError)
@@ -50,7 +29,7 @@ func execdMain(args []string) error {
 	if *bin == "" || *conf == "" || *out == "" {
 		return fmt.Errorf("need -bin, -config and -out")
 	}
-	res := execdResult{Config: *conf, Gathers: *gathers, TickHz: 100, Started: time.Now(), Binary: *bin}
+	res := results.ExecdResult{Config: *conf, Gathers: *gathers, TickHz: 100, Started: time.Now(), Binary: *bin}
 	if b, err := exec.Command("getconf", "CLK_TCK").Output(); err == nil {
 		if hz, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 			res.TickHz = hz
@@ -159,19 +138,6 @@ func procStatus(pid int) (map[string]int64, error) {
 		}
 	}
 	return out, nil
-}
-
-// steady summarizes the execd run from gather `from` on: CPU per gather,
-// RSS median and max.
-func (r execdResult) steady(from int) (cpuMs float64, rssMed, rssMax int64) {
-	if from >= len(r.CPUTicks)-1 {
-		from = 0
-	}
-	n := len(r.CPUTicks) - 1 - from
-	cpuMs = float64(r.CPUTicks[len(r.CPUTicks)-1]-r.CPUTicks[from]) * 1000 / float64(r.TickHz) / float64(n)
-	rs := slices.Clone(r.RSSKiB[from:])
-	slices.Sort(rs)
-	return cpuMs, rs[len(rs)/2], rs[len(rs)-1]
 }
 
 // startExecd starts the execd binary as inputs.execd with signal = "STDIN"

@@ -11,27 +11,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// gatherResult is one process's measurement of one contender: n gathers
-// after warm-up, back to back. CPU (getrusage RUSAGE_SELF, every thread)
-// and allocations are deltas over the n gathers.
-type gatherResult struct {
-	Contender string  `json:"contender"`
-	Round     int     `json:"round"`
-	Warmup    int     `json:"warmup"`
-	N         int     `json:"n"`
-	WallNs    []int64 `json:"wall_ns"` // each gather
-	BlockNs   int64   `json:"block_ns"`
-	UserNs    int64   `json:"user_ns"`
-	SysNs     int64   `json:"sys_ns"`
-	GoMallocs uint64  `json:"go_mallocs"`
-	GoBytes   uint64  `json:"go_bytes"`
-	CMallocs  int64   `json:"c_mallocs"` // -1: bench/cmalloc not preloaded
-	NumGC     uint32  `json:"num_gc"`
-	CtxSw     int64   `json:"ctx_switches"` // voluntary + involuntary, every thread
-	Tally     tally   `json:"tally"`        // of the last gather
-}
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+)
 
 func gatherMain(args []string) error {
 	fs := flag.NewFlagSet("gather", flag.ExitOnError)
@@ -76,7 +58,7 @@ func gatherMain(args []string) error {
 	}
 	handshake("warm")
 
-	res := gatherResult{Contender: *name, Round: *round, Warmup: *warmup, N: *n, WallNs: make([]int64, *n)}
+	res := results.GatherResult{Contender: *name, Round: *round, Warmup: *warmup, N: *n, WallNs: make([]int64, *n)}
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	c0 := cMallocs()

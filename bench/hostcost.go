@@ -7,14 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
@@ -27,69 +27,27 @@ import (
 // (utime + stime of every thread, those that exited included: QEMU's I/O
 // worker threads come and go), in clock ticks.
 
-// hostCase is one thing measured in a round: a client with its groups, or
-// nothing (idle).
-type hostCase struct {
-	Name      string `json:"name"`      // unique, the report's key
-	Contender string `json:"contender"` // gather's -contender; "" for idle
-	Groups    string `json:"groups"`    // gather's -groups; "" for the default
-}
-
-type hostSample struct {
-	Case       string `json:"case"`
-	Round      int    `json:"round"`
-	Seq        int    `json:"seq"` // position in the round
-	WindowNs   int64  `json:"window_ns"`
-	Gathers    int    `json:"gathers"`
-	LibvirtdNs int64  `json:"libvirtd_ns"`
-	QEMUNs     int64  `json:"qemu_ns"`
-	ClientNs   int64  `json:"client_ns"`
-	QEMUs      int    `json:"qemus"` // QEMU processes alive over the window
-}
-
-type hostResult struct {
-	Scenario   string        `json:"scenario"`
-	Title      string        `json:"title"`
-	URI        string        `json:"uri"`
-	Rounds     int           `json:"rounds"`
-	N          int           `json:"n"`
-	IntervalS  float64       `json:"interval_s"`
-	Cases      []hostCase    `json:"cases"`
-	Samples    []hostSample  `json:"samples"`
-	TickHz     int           `json:"tick_hz"`
-	Bracket    bool          `json:"bracket"` // an idle window around every case
-	IdleBefore float64       `json:"host_idle_before"`
-	IdleDuring float64       `json:"host_idle_during"`
-	Revision   string        `json:"revision"`
-	Started    time.Time     `json:"started"`
-	Took       time.Duration `json:"took"`
-}
-
-// The groups both clients know (inputs.libvirt has no vm group): the
-// "same groups" of the comparison.
-var sharedGroups = []string{"state", "cpu_total", "balloon", "vcpu", "interface", "block", "perf", "iothread", "memory", "dirtyrate"}
-
 // hostCaseSets are hostcost's -cases: main compares the two clients on the
 // same groups, the plugin's defaults and the recommended configuration;
 // groups measures each group alone, for both.
-func hostCaseSets(set string) ([]hostCase, error) {
-	idle := hostCase{Name: "idle"}
+func hostCaseSets(set string) ([]results.HostCase, error) {
+	idle := results.HostCase{Name: "idle"}
 	switch set {
 	case "main":
-		shared := strings.Join(sharedGroups, ",")
-		return []hostCase{idle,
+		shared := strings.Join(results.SharedGroups, ",")
+		return []results.HostCase{idle,
 			{Name: "plugin-shared", Contender: "plugin", Groups: shared},
 			{Name: "telegraf-shared", Contender: "telegraf", Groups: shared},
 			{Name: "plugin-all", Contender: "plugin"},
 			{Name: "recommended", Contender: "recommended"},
 		}, nil
 	case "groups":
-		cs := []hostCase{idle}
-		for _, g := range sharedGroups {
-			cs = append(cs, hostCase{Name: "plugin-" + g, Contender: "plugin", Groups: g},
-				hostCase{Name: "telegraf-" + g, Contender: "telegraf", Groups: g})
+		cs := []results.HostCase{idle}
+		for _, g := range results.SharedGroups {
+			cs = append(cs, results.HostCase{Name: "plugin-" + g, Contender: "plugin", Groups: g},
+				results.HostCase{Name: "telegraf-" + g, Contender: "telegraf", Groups: g})
 		}
-		return append(cs, hostCase{Name: "plugin-vm", Contender: "plugin", Groups: "vm"}), nil
+		return append(cs, results.HostCase{Name: "plugin-vm", Contender: "plugin", Groups: "vm"}), nil
 	}
 	return nil, fmt.Errorf("cases %q: valid choices are main, groups", set)
 }
@@ -119,7 +77,7 @@ func hostcostMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	res := hostResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, N: *n, IntervalS: interval.Seconds(),
+	res := results.HostResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, N: *n, IntervalS: interval.Seconds(),
 		Cases: cases, Bracket: *bracket, TickHz: clockTicks(), Started: time.Now(), Revision: cmdOut("git", "describe", "--always", "--dirty")}
 	h := &hostProbe{libvirtdPidfile: *libvirtdPid, qemuDir: *qemuPids, hz: res.TickHz}
 	if _, err := h.read(0); err != nil {
@@ -160,16 +118,16 @@ func hostcostMain(args []string) error {
 // roundOrder is round r's windows: the cases rotated by r (no case always
 // first); bracketed, the idle case (cases[0]) before each other case and
 // once more at the end.
-func roundOrder(cases []hostCase, r int, bracket bool) []hostCase {
+func roundOrder(cases []results.HostCase, r int, bracket bool) []results.HostCase {
 	if !bracket {
-		out := make([]hostCase, len(cases))
+		out := make([]results.HostCase, len(cases))
 		for i := range cases {
 			out[i] = cases[(r+i)%len(cases)]
 		}
 		return out
 	}
 	rest := cases[1:]
-	var out []hostCase
+	var out []results.HostCase
 	for i := range rest {
 		out = append(out, cases[0], rest[(r+i)%len(rest)])
 	}
@@ -260,8 +218,8 @@ func hostDelta(a, b hostCPU) (libvirtd, qemu int64, qemus int) {
 // then gathers n times an interval apart; the host's CPU is read when it
 // says "warm" and when it says "done" (n intervals after its first
 // measured gather). Idle reads the same processes n intervals apart.
-func (h *hostProbe) measure(self, uri string, c hostCase, round, n int, interval time.Duration) (hostSample, error) {
-	s := hostSample{Case: c.Name, Round: round, Gathers: n}
+func (h *hostProbe) measure(self, uri string, c results.HostCase, round, n int, interval time.Duration) (results.HostSample, error) {
+	s := results.HostSample{Case: c.Name, Round: round, Gathers: n}
 	if c.Contender == "" {
 		a, err := h.read(0)
 		if err != nil {
@@ -352,98 +310,3 @@ func clockTicks() int {
 	}
 	return 100
 }
-
-// hostRound is one round of a case with the same round's idle window
-// subtracted, ms per gather (NaN where the round has no idle window).
-type hostRound struct {
-	Libvirtd, QEMU, Client, Host float64 // Host: libvirtd + QEMU
-	QEMUs                        int
-}
-
-// hostRounds is a case's cost per round, ms per gather: each window less
-// what libvirtd and QEMU burn idle over as long a window, at the mean rate
-// of the idle windows right before and after it in the same round (a
-// round with one idle window, not bracketed: that one).
-func hostRounds(res *hostResult, name string) map[int]hostRound {
-	idle := map[int][]hostSample{}
-	for _, s := range res.Samples {
-		if s.Case == "idle" && s.WindowNs > 0 {
-			idle[s.Round] = append(idle[s.Round], s)
-		}
-	}
-	out := map[int]hostRound{}
-	for _, s := range res.Samples {
-		if s.Case != name || s.Gathers == 0 {
-			continue
-		}
-		ref := idleAround(idle[s.Round], s.Seq)
-		if len(ref) == 0 {
-			continue
-		}
-		var lRate, qRate float64 // ns of CPU per ns of window
-		for _, i := range ref {
-			lRate += float64(i.LibvirtdNs) / float64(i.WindowNs) / float64(len(ref))
-			qRate += float64(i.QEMUNs) / float64(i.WindowNs) / float64(len(ref))
-		}
-		w := float64(s.WindowNs)
-		per := func(v int64, rate float64) float64 { return (float64(v) - rate*w) / float64(s.Gathers) / 1e6 }
-		r := hostRound{Libvirtd: per(s.LibvirtdNs, lRate), QEMU: per(s.QEMUNs, qRate),
-			Client: float64(s.ClientNs) / float64(s.Gathers) / 1e6, QEMUs: s.QEMUs}
-		r.Host = r.Libvirtd + r.QEMU
-		out[s.Round] = r
-	}
-	return out
-}
-
-// idleAround is the idle windows right before and right after position
-// seq; where there is neither, every idle window of the round.
-func idleAround(idle []hostSample, seq int) []hostSample {
-	var before, after *hostSample
-	for i := range idle {
-		w := &idle[i]
-		if w.Seq < seq && (before == nil || w.Seq > before.Seq) {
-			before = w
-		}
-		if w.Seq > seq && (after == nil || w.Seq < after.Seq) {
-			after = w
-		}
-	}
-	var out []hostSample
-	for _, w := range []*hostSample{before, after} {
-		if w != nil {
-			out = append(out, *w)
-		}
-	}
-	if len(out) == 0 {
-		return idle
-	}
-	return out
-}
-
-// hostDist is the spread over the rounds of one part of a case.
-func hostDist(rs map[int]hostRound, part func(hostRound) float64) dist {
-	var xs []float64
-	for _, r := range rs {
-		xs = append(xs, part(r))
-	}
-	return distOf(xs)
-}
-
-// hostRatio is a/b of a part round by round (both ran in each round: the
-// host's drift cancels), over the rounds where b is positive.
-func hostRatio(res *hostResult, a, b string, part func(hostRound) float64) dist {
-	ra, rb := hostRounds(res, a), hostRounds(res, b)
-	var xs []float64
-	for _, r := range slices.Sorted(maps.Keys(ra)) {
-		x, y := ra[r], rb[r]
-		if _, ok := rb[r]; ok && part(y) > 0 {
-			xs = append(xs, part(x)/part(y))
-		}
-	}
-	return distOf(xs)
-}
-
-func partHost(r hostRound) float64     { return r.Host }
-func partLibvirtd(r hostRound) float64 { return r.Libvirtd }
-func partQEMU(r hostRound) float64     { return r.QEMU }
-func partClient(r hostRound) float64   { return r.Client }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,7 +16,7 @@ import (
 // scaled to the case's window length, per gather.
 func TestHostRoundsSubtractIdle(t *testing.T) {
 	ms := int64(time.Millisecond)
-	res := &hostResult{Samples: []hostSample{
+	res := &results.HostResult{Samples: []results.HostSample{
 		{Case: "idle", Round: 0, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 60 * ms, QEMUNs: 600 * ms, QEMUs: 5},
 		{Case: "plugin-all", Round: 0, WindowNs: 6600 * ms, Gathers: 6, LibvirtdNs: 186 * ms, QEMUNs: 1260 * ms, ClientNs: 30 * ms, QEMUs: 5},
 		{Case: "idle", Round: 1, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 600 * ms, QEMUs: 5},
@@ -23,7 +25,7 @@ func TestHostRoundsSubtractIdle(t *testing.T) {
 		// A round without an idle window counts for nothing.
 		{Case: "plugin-all", Round: 2, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 999 * ms, QEMUNs: 999 * ms, QEMUs: 5},
 	}}
-	rs := hostRounds(res, "plugin-all")
+	rs := results.HostRounds(res, "plugin-all")
 	require.Len(t, rs, 2)
 	// Round 0: the idle window is 1.1 times shorter: 66 ms and 660 ms of it.
 	require.InDelta(t, 20, rs[0].Libvirtd, 1e-9)
@@ -34,7 +36,7 @@ func TestHostRoundsSubtractIdle(t *testing.T) {
 	require.InDelta(t, 100, rs[1].QEMU, 1e-9)
 	require.Equal(t, 5, rs[1].QEMUs)
 
-	ratio := hostRatio(res, "recommended", "plugin-all", partHost)
+	ratio := results.HostRatio(res, "recommended", "plugin-all", results.PartHost)
 	require.Equal(t, 1, ratio.N)
 	require.InDelta(t, 60.0/120.0, ratio.Median, 1e-9) // (10 + 50) ÷ (20 + 100)
 
@@ -62,7 +64,7 @@ func TestHostCaseSets(t *testing.T) {
 	require.Equal(t, "idle", main[0].Name)
 	groups, err := hostCaseSets("groups")
 	require.NoError(t, err)
-	require.Len(t, groups, 1+2*len(sharedGroups)+1)
+	require.Len(t, groups, 1+2*len(results.SharedGroups)+1)
 	_, err = hostCaseSets("all")
 	require.EqualError(t, err, `cases "all": valid choices are main, groups`)
 }
@@ -86,10 +88,10 @@ func TestRecommendedMatchesExample(t *testing.T) {
 // counting is a contender that counts its gathers.
 type counting struct{ gathers []int }
 
-func (c *counting) open() error   { return nil }
-func (c *counting) gather() error { c.gathers = append(c.gathers, len(c.gathers)); return nil }
-func (c *counting) tally() tally  { return tally{Domains: 1, Metrics: len(c.gathers)} }
-func (c *counting) close()        {}
+func (c *counting) open() error          { return nil }
+func (c *counting) gather() error        { c.gathers = append(c.gathers, len(c.gathers)); return nil }
+func (c *counting) tally() results.Tally { return results.Tally{Domains: 1, Metrics: len(c.gathers)} }
+func (c *counting) close()               {}
 
 // The recommended contender gathers the fast table every gather and the
 // slow one on the first measured gather and every sixth after it, whatever
@@ -115,7 +117,7 @@ func TestRecommendedCadence(t *testing.T) {
 	}
 	require.Equal(t, []int{0, 6, 12}, slowAt)
 	require.Len(t, fast.gathers, 15)
-	require.Equal(t, tally{Domains: 1, Metrics: 15 + len(slow.gathers)}, r.tally())
+	require.Equal(t, results.Tally{Domains: 1, Metrics: 15 + len(slow.gathers)}, r.tally())
 }
 
 // The RPC-counting proxy's socket replaces the one a URI names (the lab's
@@ -133,8 +135,8 @@ func TestWithSocket(t *testing.T) {
 // Bracketed, every case has an idle window on each side, and the order of
 // the cases rotates from round to round.
 func TestRoundOrder(t *testing.T) {
-	cases := []hostCase{{Name: "idle"}, {Name: "a"}, {Name: "b"}, {Name: "c"}}
-	names := func(cs []hostCase) string {
+	cases := []results.HostCase{{Name: "idle"}, {Name: "a"}, {Name: "b"}, {Name: "c"}}
+	names := func(cs []results.HostCase) string {
 		var n []string
 		for _, c := range cs {
 			n = append(n, c.Name)
@@ -150,7 +152,7 @@ func TestRoundOrder(t *testing.T) {
 // of the round's others.
 func TestHostRoundsBracketed(t *testing.T) {
 	ms := int64(time.Millisecond)
-	res := &hostResult{Samples: []hostSample{
+	res := &results.HostResult{Samples: []results.HostSample{
 		{Case: "idle", Seq: 0, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 600 * ms},
 		{Case: "a", Seq: 1, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 60 * ms, QEMUNs: 1200 * ms, QEMUs: 2},
 		{Case: "idle", Seq: 2, WindowNs: 3000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 600 * ms}, // twice the rate
@@ -158,8 +160,8 @@ func TestHostRoundsBracketed(t *testing.T) {
 		{Case: "idle", Seq: 4, WindowNs: 6000 * ms, Gathers: 6, LibvirtdNs: 0, QEMUNs: 6000 * ms}, // a guest booting
 	}}
 	// a: idle rates 0.1 and 0.2, mean 0.15: 900 ms of 1200 are idle.
-	require.InDelta(t, 50, hostRounds(res, "a")[0].QEMU, 1e-9)
+	require.InDelta(t, 50, results.HostRounds(res, "a")[0].QEMU, 1e-9)
 	// b: idle rates 0.2 and 1.0, mean 0.6: 3600 ms, more than b burned.
-	require.InDelta(t, -100, hostRounds(res, "b")[0].QEMU, 1e-9)
-	require.InDelta(t, 10, hostRounds(res, "b")[0].Libvirtd, 1e-9)
+	require.InDelta(t, -100, results.HostRounds(res, "b")[0].QEMU, 1e-9)
+	require.InDelta(t, 10, results.HostRounds(res, "b")[0].Libvirtd, 1e-9)
 }

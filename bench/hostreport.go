@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"math"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
 )
 
 // The host-cost section of BENCHMARKS.md and its summary in
@@ -19,21 +21,21 @@ const (
 
 type hostRow struct {
 	Name                         string
-	Libvirtd, QEMU, Host, Client dist    // ms per gather, idle subtracted (client: its own CPU)
-	PerDomain, ClientPerDomain   float64 // ms per gather and domain, medians
-	ScaledPct                    float64 // % of a core: hostScaleGuests at hostScaleIntervalS, agent + libvirtd + QEMU
+	Libvirtd, QEMU, Host, Client results.Dist // ms per gather, idle subtracted (client: its own CPU)
+	PerDomain, ClientPerDomain   float64      // ms per gather and domain, medians
+	ScaledPct                    float64      // % of a core: hostScaleGuests at hostScaleIntervalS, agent + libvirtd + QEMU
 	QEMUs                        int
 }
 
 type hostGroupRow struct {
 	Group                          string
-	PluginLibvirtd, PluginQEMU     dist
-	TelegrafLibvirtd, TelegrafQEMU dist
+	PluginLibvirtd, PluginQEMU     results.Dist
+	TelegrafLibvirtd, TelegrafQEMU results.Dist
 }
 
 type hostSectionData struct {
-	Main                                        *hostResult
-	Groups                                      *hostResult
+	Main                                        *results.HostResult
+	Groups                                      *results.HostResult
 	Rows                                        []hostRow
 	GroupRows                                   []hostGroupRow
 	Guests, IntervalS                           int
@@ -50,10 +52,10 @@ var hostCaseNames = []struct{ c, name string }{
 	{"recommended", "**`examples/recommended.conf`** (6 groups every gather, 5 every 6th)"},
 }
 
-func hostRowOf(res *hostResult, c, name string) hostRow {
-	rs := hostRounds(res, c)
-	row := hostRow{Name: name, Libvirtd: hostDist(rs, partLibvirtd), QEMU: hostDist(rs, partQEMU),
-		Host: hostDist(rs, partHost), Client: hostDist(rs, partClient)}
+func hostRowOf(res *results.HostResult, c, name string) hostRow {
+	rs := results.HostRounds(res, c)
+	row := hostRow{Name: name, Libvirtd: results.HostDist(rs, results.PartLibvirtd), QEMU: results.HostDist(rs, results.PartQEMU),
+		Host: results.HostDist(rs, results.PartHost), Client: results.HostDist(rs, results.PartClient)}
 	for _, r := range rs {
 		row.QEMUs = max(row.QEMUs, r.QEMUs)
 	}
@@ -71,48 +73,48 @@ func hostRowOf(res *hostResult, c, name string) hostRow {
 // inputs.libvirt on the same groups; the recommended configuration costs
 // at most 0.6 of every group every interval per unit of time (both ran
 // windows of the same number of gathers, so per gather is per unit of time).
-func (r *report) hostTargets(h *hostResult) {
+func (r *report) hostTargets(h *results.HostResult) {
 	r.ratioTarget("host CPU (libvirtd + QEMU) per gather, this plugin ÷ inputs.libvirt, same 10 groups", "≤ 1.0", 1.0,
-		hostDist(hostRounds(h, "plugin-shared"), partHost), hostDist(hostRounds(h, "telegraf-shared"), partHost),
-		hostRatio(h, "plugin-shared", "telegraf-shared", partHost))
+		results.HostDist(results.HostRounds(h, "plugin-shared"), results.PartHost), results.HostDist(results.HostRounds(h, "telegraf-shared"), results.PartHost),
+		results.HostRatio(h, "plugin-shared", "telegraf-shared", results.PartHost))
 	r.ratioTarget("host CPU (libvirtd + QEMU) per unit of time, `examples/recommended.conf` ÷ every group every interval", "≤ 0.6", 0.6,
-		hostDist(hostRounds(h, "recommended"), partHost), hostDist(hostRounds(h, "plugin-all"), partHost),
-		hostRatio(h, "recommended", "plugin-all", partHost))
+		results.HostDist(results.HostRounds(h, "recommended"), results.PartHost), results.HostDist(results.HostRounds(h, "plugin-all"), results.PartHost),
+		results.HostRatio(h, "recommended", "plugin-all", results.PartHost))
 }
 
-func hostSection(main, groups *hostResult) hostSectionData {
+func hostSection(main, groups *results.HostResult) hostSectionData {
 	d := hostSectionData{Main: main, Groups: groups, Guests: hostScaleGuests, IntervalS: hostScaleIntervalS,
 		TookS: main.Took.Seconds()}
 	for _, c := range hostCaseNames {
 		d.Rows = append(d.Rows, hostRowOf(main, c.c, c.name))
 	}
-	rec, all := hostDist(hostRounds(main, "recommended"), partHost), hostDist(hostRounds(main, "plugin-all"), partHost)
+	rec, all := results.HostDist(results.HostRounds(main, "recommended"), results.PartHost), results.HostDist(results.HostRounds(main, "plugin-all"), results.PartHost)
 	d.Savings = 1 - rec.Median/all.Median
-	d.PluginOverTelegraf = hostDist(hostRounds(main, "plugin-shared"), partHost).Median /
-		hostDist(hostRounds(main, "telegraf-shared"), partHost).Median
-	med := func(c string, part func(hostRound) float64) float64 {
-		return hostDist(hostRounds(main, c), part).Median
+	d.PluginOverTelegraf = results.HostDist(results.HostRounds(main, "plugin-shared"), results.PartHost).Median /
+		results.HostDist(results.HostRounds(main, "telegraf-shared"), results.PartHost).Median
+	med := func(c string, part func(results.HostRound) float64) float64 {
+		return results.HostDist(results.HostRounds(main, c), part).Median
 	}
-	d.SavingsLibvirtd = 1 - med("recommended", partLibvirtd)/med("plugin-all", partLibvirtd)
-	d.PluginOverTelegrafLibvirtd = med("plugin-shared", partLibvirtd) / med("telegraf-shared", partLibvirtd)
+	d.SavingsLibvirtd = 1 - med("recommended", results.PartLibvirtd)/med("plugin-all", results.PartLibvirtd)
+	d.PluginOverTelegrafLibvirtd = med("plugin-shared", results.PartLibvirtd) / med("telegraf-shared", results.PartLibvirtd)
 	if groups != nil {
 		d.GroupsTookS = groups.Took.Seconds()
-		for _, g := range append(sharedGroups[:len(sharedGroups):len(sharedGroups)], "vm") {
-			p, t := hostRounds(groups, "plugin-"+g), hostRounds(groups, "telegraf-"+g)
+		for _, g := range append(results.SharedGroups[:len(results.SharedGroups):len(results.SharedGroups)], "vm") {
+			p, t := results.HostRounds(groups, "plugin-"+g), results.HostRounds(groups, "telegraf-"+g)
 			d.GroupRows = append(d.GroupRows, hostGroupRow{Group: g,
-				PluginLibvirtd: hostDist(p, partLibvirtd), PluginQEMU: hostDist(p, partQEMU),
-				TelegrafLibvirtd: hostDist(t, partLibvirtd), TelegrafQEMU: hostDist(t, partQEMU)})
+				PluginLibvirtd: results.HostDist(p, results.PartLibvirtd), PluginQEMU: results.HostDist(p, results.PartQEMU),
+				TelegrafLibvirtd: results.HostDist(t, results.PartLibvirtd), TelegrafQEMU: results.HostDist(t, results.PartQEMU)})
 		}
 	}
 	return d
 }
 
-func (r *report) hostSection(main, groups *hostResult) {
+func (r *report) hostSection(main, groups *results.HostResult) {
 	r.render("host", hostSection(main, groups))
 }
 
 // hostPerf is the docs/performance.md part: nil without the scenario.
-func hostPerf(main *hostResult) *hostSectionData {
+func hostPerf(main *results.HostResult) *hostSectionData {
 	if main == nil {
 		return nil
 	}

@@ -141,6 +141,8 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+
 	"libvirt.org/go/libvirt"
 )
 
@@ -157,7 +159,7 @@ type legacy struct {
 	maplen int
 	devs   map[string]*devices // by UUID
 	recs   []legacyRecord
-	last   tally
+	last   results.Tally
 }
 
 type devices struct {
@@ -205,7 +207,7 @@ func (l *legacy) gather() error {
 	defer C.tlvbFreeDomains(doms, C.int(n))
 
 	l.recs = make([]legacyRecord, 0, n)
-	l.last = tally{Domains: n}
+	l.last = results.Tally{Domains: n}
 	var uuid [C.VIR_UUID_STRING_BUFLEN]C.char
 	var v C.tlvbDomainValues
 	for i := range n {
@@ -304,5 +306,5 @@ func cArray(s []*C.char) **C.char {
 	return &s[0]
 }
 
-func (l *legacy) tally() tally { return l.last }
-func (l *legacy) close()       { _, _ = l.conn.Close() }
+func (l *legacy) tally() results.Tally { return l.last }
+func (l *legacy) close()               { _, _ = l.conn.Close() }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
 )
 
 // The report's text: report.md.tmpl is BENCHMARKS.md, a named template per
@@ -55,12 +57,12 @@ type targetRow struct {
 
 // results are what one `make bench` run recorded in its results directory:
 // the report is a function of them and of the host it is written on.
-type results struct {
-	q10, q30, t1000  *scenarioResult
-	ex               execdResult
-	gb               map[string]map[string]dist
-	agent            *agentResult // nil for a run from before section 5
-	host, hostGroups *hostResult  // nil for a run from before the host-cost scenario
+type runResults struct {
+	q10, q30, t1000  *results.ScenarioResult
+	ex               results.ExecdResult
+	gb               map[string]map[string]results.Dist
+	agent            *results.AgentResult // nil for a run from before section 5
+	host, hostGroups *results.HostResult  // nil for a run from before the host-cost scenario
 }
 
 // host is what the report says of the machine, read when the report is
@@ -98,8 +100,8 @@ func reportMain(args []string) error {
 	return os.WriteFile(*perf, []byte(performance), 0o644)
 }
 
-func loadResults(dir string) (*results, error) {
-	var res results
+func loadResults(dir string) (*runResults, error) {
+	var res runResults
 	var err error
 	if res.q10, err = loadScenario(filepath.Join(dir, "qemu-10.json")); err != nil {
 		return nil, err
@@ -119,7 +121,7 @@ func loadResults(dir string) (*results, error) {
 	// The whole-agent scenario (section 5); a results directory from
 	// before it has none.
 	if _, err := os.Stat(filepath.Join(dir, "agent.json")); err == nil {
-		res.agent = &agentResult{}
+		res.agent = &results.AgentResult{}
 		if err := loadJSON(filepath.Join(dir, "agent.json"), res.agent); err != nil {
 			return nil, err
 		}
@@ -128,10 +130,10 @@ func loadResults(dir string) (*results, error) {
 	// it has none.
 	for _, f := range []struct {
 		name string
-		to   **hostResult
+		to   **results.HostResult
 	}{{"hostcost.json", &res.host}, {"hostcost-groups.json", &res.hostGroups}} {
 		if _, err := os.Stat(filepath.Join(dir, f.name)); err == nil {
-			*f.to = &hostResult{}
+			*f.to = &results.HostResult{}
 			if err := loadJSON(filepath.Join(dir, f.name), *f.to); err != nil {
 				return nil, err
 			}
@@ -142,7 +144,7 @@ func loadResults(dir string) (*results, error) {
 
 // renderReport is BENCHMARKS.md and the README's Performance section
 // (docs/performance.md) of one run.
-func renderReport(res *results, h host, command string) (benchmarks, performance string, err error) {
+func renderReport(res *runResults, h host, command string) (benchmarks, performance string, err error) {
 	q10, q30, t1000, ex, gb, agent := res.q10, res.q30, res.t1000, res.ex, res.gb, res.agent
 	r := &report{command: command, host: h}
 
@@ -200,8 +202,8 @@ func loadJSON(path string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func loadScenario(path string) (*scenarioResult, error) {
-	var s scenarioResult
+func loadScenario(path string) (*results.ScenarioResult, error) {
+	var s results.ScenarioResult
 	if err := loadJSON(path, &s); err != nil {
 		return nil, err
 	}
@@ -218,7 +220,7 @@ func (r *report) render(name string, data any) {
 
 // ratioTarget is a target on num ÷ den, the ratio of their medians; paired
 // is the same ratio round by round.
-func (r *report) ratioTarget(what, wanted string, limit float64, num, den, paired dist) {
+func (r *report) ratioTarget(what, wanted string, limit float64, num, den, paired results.Dist) {
 	ratio := num.Median / den.Median
 	r.targets = append(r.targets, targetRow{what, wanted,
 		fmt.Sprintf("%.3f (%.2f ÷ %.2f ms; per round %.3f, %.3f–%.3f)", ratio, num.Median, den.Median, paired.Median, paired.Min, paired.Max),
@@ -227,18 +229,18 @@ func (r *report) ratioTarget(what, wanted string, limit float64, num, den, paire
 
 // pluginTarget is the plugin ÷ another contender of one scenario, in wall
 // time or client CPU.
-func (r *report) pluginTarget(s *scenarioResult, den string, limit float64, wanted, what string, cpu bool) {
-	of, ofRound := wallOfRound, wallOf
+func (r *report) pluginTarget(s *results.ScenarioResult, den string, limit float64, wanted, what string, cpu bool) {
+	of, ofRound := wallOfRound, results.WallOf
 	if cpu {
-		of, ofRound = cpuOfRound, cpuOf
+		of, ofRound = cpuOfRound, results.CPUOf
 	}
-	r.ratioTarget(what, wanted, limit, distOf(of(roundsOf(s.Samples, "plugin"))), distOf(of(roundsOf(s.Samples, den))),
-		distOf(pairedRatios(s.Samples, "plugin", den, ofRound)))
+	r.ratioTarget(what, wanted, limit, results.DistOf(of(results.RoundsOf(s.Samples, "plugin"))), results.DistOf(of(results.RoundsOf(s.Samples, den))),
+		results.DistOf(results.PairedRatios(s.Samples, "plugin", den, ofRound)))
 }
 
 // parseGoBench reads `go test -bench` output: per benchmark, per unit, the
 // spread over the runs.
-func parseGoBench(path string) (map[string]map[string]dist, error) {
+func parseGoBench(path string) (map[string]map[string]results.Dist, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -282,11 +284,11 @@ func parseGoBench(path string) (map[string]map[string]dist, error) {
 			vals[name][fields[i+1]] = append(vals[name][fields[i+1]], v)
 		}
 	}
-	out := map[string]map[string]dist{}
+	out := map[string]map[string]results.Dist{}
 	for name, units := range vals {
-		out[name] = map[string]dist{}
+		out[name] = map[string]results.Dist{}
 		for unit, vs := range units {
-			out[name][unit] = distOf(vs)
+			out[name][unit] = results.DistOf(vs)
 		}
 	}
 	return out, sc.Err()
@@ -300,14 +302,14 @@ func fmtFloat(v float64, prec int) string {
 }
 
 // fmtDist is "median (min–max)".
-func fmtDist(d dist, prec int) string {
+func fmtDist(d results.Dist, prec int) string {
 	if d.N == 0 || math.IsNaN(d.Median) {
 		return "–"
 	}
 	return fmt.Sprintf("%s (%s–%s)", fmtFloat(d.Median, prec), fmtFloat(d.Min, prec), fmtFloat(d.Max, prec))
 }
 
-func fmtDistOpt(m map[string]dist, unit string, prec int) string {
+func fmtDistOpt(m map[string]results.Dist, unit string, prec int) string {
 	d, ok := m[unit]
 	if !ok {
 		return "–"

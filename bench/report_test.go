@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -62,7 +64,7 @@ func TestReportGolden(t *testing.T) {
 				res.agent = nil
 			}
 			if tc.hostCost {
-				res.host, res.hostGroups = &hostResult{}, &hostResult{}
+				res.host, res.hostGroups = &results.HostResult{}, &results.HostResult{}
 				require.NoError(t, loadJSON(filepath.Join("testdata", "hostcost", "hostcost.json"), res.host))
 				require.NoError(t, loadJSON(filepath.Join("testdata", "hostcost", "hostcost-groups.json"), res.hostGroups))
 			}
@@ -85,4 +87,24 @@ func compareGolden(t *testing.T, path, got string) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, string(want), got, "%s differs (go test -run TestReportGolden -update rewrites it)", path)
+}
+
+// A log line between a benchmark's name and its numbers (the plugin logs at
+// Init) does not lose the run.
+func TestParseGoBenchLogLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gobench.txt")
+	txt := "BenchmarkA-2   \t       2\t 500 ns/op\t  10 allocs/op\n" +
+		"BenchmarkA-2   \t2026-12-03T19:00:29Z I! [] telegraf-libvirt 0.1.0, libvirt_uri \"test:///x\"\n" +
+		"      54\t  300 ns/op\t  12 allocs/op\n" +
+		"PASS\n"
+	if err := os.WriteFile(path, []byte(txt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gb, err := parseGoBench(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := gb["BenchmarkA"]["ns/op"]; d.N != 2 || d.Min != 300 || d.Max != 500 {
+		t.Fatalf("ns/op: %+v", d)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
 )
 
 // The sections of BENCHMARKS.md and docs/performance.md: the values each
@@ -34,11 +36,11 @@ func (r *report) targetTable() {
 	r.render("targets", rows)
 }
 
-func (r *report) method(q, t *scenarioResult, agent *agentResult) {
+func (r *report) method(q, t *results.ScenarioResult, agent *results.AgentResult) {
 	r.render("method", struct {
-		Q, T       *scenarioResult
+		Q, T       *results.ScenarioResult
 		RPCGathers int
-		Agent      *agentResult
+		Agent      *results.AgentResult
 	}{q, t, rpcGathers, agent})
 }
 
@@ -53,23 +55,23 @@ type scenarioData struct {
 
 type scenarioRow struct {
 	Name                                 string
-	Wall, CPU, GoAllocs, CMallocs, CtxSw dist
+	Wall, CPU, GoAllocs, CMallocs, CtxSw results.Dist
 	RPCs                                 float64
 	Domains, Fields, Metrics             int
 }
 
-func scenarioTable(s *scenarioResult, order []string) scenarioData {
+func scenarioTable(s *results.ScenarioResult, order []string) scenarioData {
 	d := scenarioData{IdleBefore: s.IdleBefore, IdleDuring: s.IdleDuring, Rounds: s.Rounds, TookS: s.Took.Seconds()}
 	var parts []string
 	for _, c := range order {
 		if slices.Contains(s.Contenders, c) {
-			p := roundsOf(s.Samples, c)
+			p := results.RoundsOf(s.Samples, c)
 			fields := p.Tally.Params
 			if fields == 0 {
 				fields = p.Tally.Fields
 			}
-			d.Rows = append(d.Rows, scenarioRow{contenderNames[c], distOf(p.Wall), distOf(p.CPU), distOf(p.GoAllocs),
-				distOf(p.CMallocs), distOf(p.CtxSw), s.RPC[c].PerGather, p.Tally.Domains, fields, p.Tally.Metrics})
+			d.Rows = append(d.Rows, scenarioRow{contenderNames[c], results.DistOf(p.Wall), results.DistOf(p.CPU), results.DistOf(p.GoAllocs),
+				results.DistOf(p.CMallocs), results.DistOf(p.CtxSw), s.RPC[c].PerGather, p.Tally.Domains, fields, p.Tally.Metrics})
 		}
 		if rc, ok := s.RPC[c]; ok {
 			var procs []string
@@ -84,7 +86,7 @@ func scenarioTable(s *scenarioResult, order []string) scenarioData {
 	return d
 }
 
-func (r *report) qemu(q10, q30 *scenarioResult) {
+func (r *report) qemu(q10, q30 *results.ScenarioResult) {
 	order := []string{"floor", "plugin", "floor-tg", "telegraf", "legacy"}
 	r.render("qemu", struct {
 		URI      string
@@ -92,19 +94,19 @@ func (r *report) qemu(q10, q30 *scenarioResult) {
 	}{q10.URI, scenarioTable(q10, order), scenarioTable(q30, order)})
 }
 
-func (r *report) testDriver(t *scenarioResult) {
+func (r *report) testDriver(t *results.ScenarioResult) {
 	r.render("testDriver", struct {
 		URI   string
 		Table scenarioData
 	}{t.URI, scenarioTable(t, []string{"floor", "plugin", "golibvirt"})})
 }
 
-func (r *report) goBench(gb map[string]map[string]dist) {
+func (r *report) goBench(gb map[string]map[string]results.Dist) {
 	type row struct {
 		Name, What      string
-		Units           map[string]dist
-		MsOp            dist
-		AllocsPerGather *dist // a whole Gather's allocations
+		Units           map[string]results.Dist
+		MsOp            results.Dist
+		AllocsPerGather *results.Dist // a whole Gather's allocations
 	}
 	what := map[string]string{
 		"BenchmarkConvert":              "typed parameters → Go records (`internal/domstats`)",
@@ -119,7 +121,7 @@ func (r *report) goBench(gb map[string]map[string]dist) {
 			continue
 		}
 		nsop := m["ns/op"]
-		rw := row{Name: name, What: what[name], Units: m, MsOp: dist{Median: nsop.Median / 1e6, Min: nsop.Min / 1e6, Max: nsop.Max / 1e6, N: nsop.N}}
+		rw := row{Name: name, What: what[name], Units: m, MsOp: results.Dist{Median: nsop.Median / 1e6, Min: nsop.Min / 1e6, Max: nsop.Max / 1e6, N: nsop.N}}
 		if a, ok := m["allocs/op"]; ok && name == "BenchmarkGatherTestDriver1000" {
 			rw.AllocsPerGather = &a
 		}
@@ -128,7 +130,7 @@ func (r *report) goBench(gb map[string]map[string]dist) {
 	r.render("goBench", rows)
 }
 
-func (r *report) execd(ex execdResult) {
+func (r *report) execd(ex results.ExecdResult) {
 	sum := summarizeExecd(ex)
 	var walls []float64
 	for _, w := range ex.WallNs[sum.From:] {
@@ -138,10 +140,10 @@ func (r *report) execd(ex execdResult) {
 		execdSummary
 		Config                                        string
 		SteadyFrom, Before, Bytes, Threads            int
-		Wall                                          dist
+		Wall                                          results.Dist
 		RSSFirst, RSSBefore, RSSLast, HWM, Anon, File float64
 		IdleHost                                      float64
-	}{sum, filepath.Base(ex.Config), sum.From + 1, sum.From, ex.Bytes, ex.Threads, distOf(walls),
+	}{sum, filepath.Base(ex.Config), sum.From + 1, sum.From, ex.Bytes, ex.Threads, results.DistOf(walls),
 		mib(ex.RSSKiB[0]), mib(ex.RSSKiB[sum.From-1]), mib(ex.RSSKiB[len(ex.RSSKiB)-1]), mib(ex.HWMKiB), mib(ex.AnonKiB), mib(ex.FileKiB),
 		ex.IdleHost})
 }
@@ -151,7 +153,7 @@ func (r *report) execd(ex execdResult) {
 type qemuReading struct {
 	Domains                                              int
 	PluginWall, FloorWall, OverFloorPct                  float64
-	Paired                                               dist // plugin ÷ floor wall time per round, % over
+	Paired                                               results.Dist // plugin ÷ floor wall time per round, % over
 	PluginCPU, FloorCPU, TelegrafCPU, TelegrafOverPlugin float64
 	TelegrafAllocs, PluginAllocs, MetricsPerDomain       float64
 	TelegrafWall, FloorTGWall                            float64
@@ -163,7 +165,7 @@ type qemuReading struct {
 // testDriverReading is the reading of the 1000 test-driver domains.
 type testDriverReading struct {
 	FloorWall, FloorCPU, PluginWall, PluginCPU, OverFloorPct float64
-	Paired                                                   dist
+	Paired                                                   results.Dist
 	FloorPerDomainUs, OverFloorPerDomainUs, TargetSlackUs    float64
 	PairedSpreadPct                                          float64
 	AlwaysSlower                                             bool
@@ -171,23 +173,23 @@ type testDriverReading struct {
 }
 
 // overPct is a ratio's distribution as % over 1.
-func overPct(d dist) dist {
-	return dist{Median: 100 * (d.Median - 1), Min: 100 * (d.Min - 1), Max: 100 * (d.Max - 1), N: d.N}
+func overPct(d results.Dist) results.Dist {
+	return results.Dist{Median: 100 * (d.Median - 1), Min: 100 * (d.Min - 1), Max: 100 * (d.Max - 1), N: d.N}
 }
 
-func (r *report) reading(q10, q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult) {
-	med := func(s *scenarioResult, c string, f func(perRound) []float64) float64 {
-		return distOf(f(roundsOf(s.Samples, c))).Median
+func (r *report) reading(q10, q30, t *results.ScenarioResult, gb map[string]map[string]results.Dist, ex results.ExecdResult) {
+	med := func(s *results.ScenarioResult, c string, f func(results.PerRound) []float64) float64 {
+		return results.DistOf(f(results.RoundsOf(s.Samples, c))).Median
 	}
 	var qemu []qemuReading
-	for _, s := range []*scenarioResult{q10, q30} {
-		n := roundsOf(s.Samples, "floor").Tally.Domains
+	for _, s := range []*results.ScenarioResult{q10, q30} {
+		n := results.RoundsOf(s.Samples, "floor").Tally.Domains
 		q := qemuReading{Domains: n,
 			FloorWall: med(s, "floor", wallOfRound), PluginWall: med(s, "plugin", wallOfRound),
 			PluginCPU: med(s, "plugin", cpuOfRound), TelegrafCPU: med(s, "telegraf", cpuOfRound), FloorCPU: med(s, "floor", cpuOfRound),
-			Paired:         overPct(distOf(pairedRatios(s.Samples, "plugin", "floor", wallOf))),
+			Paired:         overPct(results.DistOf(results.PairedRatios(s.Samples, "plugin", "floor", results.WallOf))),
 			TelegrafAllocs: med(s, "telegraf", allocsOfRound), PluginAllocs: med(s, "plugin", allocsOfRound),
-			MetricsPerDomain: float64(roundsOf(s.Samples, "telegraf").Tally.Metrics) / float64(max(n, 1)),
+			MetricsPerDomain: float64(results.RoundsOf(s.Samples, "telegraf").Tally.Metrics) / float64(max(n, 1)),
 			FloorTGWall:      med(s, "floor-tg", wallOfRound), TelegrafWall: med(s, "telegraf", wallOfRound),
 			LegacyWall: med(s, "legacy", wallOfRound), LegacyCPU: med(s, "legacy", cpuOfRound),
 			LegacyRPCs: s.RPC["legacy"].PerGather, PluginRPCs: s.RPC["plugin"].PerGather,
@@ -203,7 +205,7 @@ func (r *report) reading(q10, q30, t *scenarioResult, gb map[string]map[string]d
 		FloorCPU: med(t, "floor", cpuOfRound), PluginCPU: med(t, "plugin", cpuOfRound), GoLibvirtCPU: med(t, "golibvirt", cpuOfRound),
 		GoLibvirtAllocs: med(t, "golibvirt", allocsOfRound),
 	}
-	paired := distOf(pairedRatios(t.Samples, "plugin", "floor", wallOf))
+	paired := results.DistOf(results.PairedRatios(t.Samples, "plugin", "floor", results.WallOf))
 	td.Paired = overPct(paired)
 	td.OverFloorPct = 100 * (td.PluginWall/td.FloorWall - 1)
 	// ms per gather of 1000 domains is µs per domain
@@ -228,15 +230,15 @@ func (r *report) reading(q10, q30, t *scenarioResult, gb map[string]map[string]d
 }
 
 // perfSection is the README's Performance section: the summary of this run.
-func perfSection(h host, q30, t *scenarioResult, gb map[string]map[string]dist, ex execdResult, agent *agentResult, hostCost *hostSectionData, targets []targetRow) (string, error) {
+func perfSection(h host, q30, t *results.ScenarioResult, gb map[string]map[string]results.Dist, ex results.ExecdResult, agent *results.AgentResult, hostCost *hostSectionData, targets []targetRow) (string, error) {
 	// A contender a scenario did not run is NaN: "–" in the table.
-	median := func(s *scenarioResult, c string, f func(perRound) []float64) float64 {
+	median := func(s *results.ScenarioResult, c string, f func(results.PerRound) []float64) float64 {
 		if !slices.Contains(s.Contenders, c) {
 			return math.NaN()
 		}
-		return distOf(f(roundsOf(s.Samples, c))).Median
+		return results.DistOf(f(results.RoundsOf(s.Samples, c))).Median
 	}
-	rpcs := func(s *scenarioResult, c string) float64 {
+	rpcs := func(s *results.ScenarioResult, c string) float64 {
 		if rc, ok := s.RPC[c]; ok {
 			return rc.PerGather
 		}
@@ -288,7 +290,7 @@ func perfSection(h host, q30, t *scenarioResult, gb map[string]map[string]dist, 
 // benchPerParam is a Go benchmark's cost per typed parameter (medians).
 type benchPerParam struct{ NsPerParam, AllocsPerParam float64 }
 
-func perParam(m map[string]dist) benchPerParam {
+func perParam(m map[string]results.Dist) benchPerParam {
 	return benchPerParam{m["ns/param"].Median, m["allocs/param"].Median}
 }
 
@@ -298,14 +300,14 @@ type execdSummary struct {
 	CPU, RSSMed, RSSMax  float64 // ms per gather, MB
 }
 
-func summarizeExecd(ex execdResult) execdSummary {
+func summarizeExecd(ex results.ExecdResult) execdSummary {
 	from := len(ex.RSSKiB) / 10
-	cpu, rssMed, rssMax := ex.steady(from)
+	cpu, rssMed, rssMax := ex.Steady(from)
 	return execdSummary{Gathers: ex.Gathers, Lines: ex.Lines, From: from, CPU: cpu, RSSMed: mib(rssMed), RSSMax: mib(rssMax)}
 }
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
 
-func wallOfRound(p perRound) []float64   { return p.Wall }
-func cpuOfRound(p perRound) []float64    { return p.CPU }
-func allocsOfRound(p perRound) []float64 { return p.GoAllocs }
+func wallOfRound(p results.PerRound) []float64   { return p.Wall }
+func cpuOfRound(p results.PerRound) []float64    { return p.CPU }
+func allocsOfRound(p results.PerRound) []float64 { return p.GoAllocs }

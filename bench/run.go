@@ -14,26 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
-
-// scenarioResult is one scenario's rounds, RPC counts and host load.
-type scenarioResult struct {
-	Scenario   string                      `json:"scenario"`
-	Title      string                      `json:"title"`
-	URI        string                      `json:"uri"`
-	Contenders []string                    `json:"contenders"`
-	Rounds     int                         `json:"rounds"`
-	Warmup     int                         `json:"warmup"`
-	N          int                         `json:"n"`
-	Samples    []gatherResult              `json:"samples"`
-	RPC        map[string]harness.RPCCount `json:"rpc"`
-	IdleBefore float64                     `json:"host_idle_before"` // % of all CPUs idle before the rounds, nothing measured running
-	IdleDuring float64                     `json:"host_idle_during"` // % idle over the rounds
-	Revision   string                      `json:"revision"`         // git describe of the code measured
-	Started    time.Time                   `json:"started"`
-	Took       time.Duration               `json:"took"`
-}
 
 func runMain(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
@@ -61,7 +45,7 @@ func runMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	res := scenarioResult{Scenario: *scenario, Title: *title, URI: *uri, Contenders: names,
+	res := results.ScenarioResult{Scenario: *scenario, Title: *title, URI: *uri, Contenders: names,
 		Rounds: *rounds, Warmup: *warmup, N: *n, RPC: map[string]harness.RPCCount{}, Started: time.Now(),
 		Revision: cmdOut("git", "describe", "--always", "--dirty")}
 
@@ -112,7 +96,7 @@ func runMain(args []string) error {
 
 // runGather runs one contender in its own process; interval > 0 paces its
 // measured gathers (see gather's -interval).
-func runGather(self, preload, c, uri string, warmup, n, round int, interval time.Duration) (gatherResult, error) {
+func runGather(self, preload, c, uri string, warmup, n, round int, interval time.Duration) (results.GatherResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, "gather", "-contender", c, "-uri", uri,
@@ -123,7 +107,7 @@ func runGather(self, preload, c, uri string, warmup, n, round int, interval time
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	var g gatherResult
+	var g results.GatherResult
 	if err := cmd.Run(); err != nil {
 		return g, fmt.Errorf("%s round %d: %w\n%s", c, round, err, stderr.String())
 	}

@@ -1,23 +1,24 @@
-package main
+package results
 
 import (
 	"math"
 	"slices"
 )
 
-// dist is the spread of one quantity over the rounds.
-type dist struct {
+// Dist is the spread of one quantity over the rounds.
+type Dist struct {
 	Median, Min, Max, P25, P75 float64
 	N                          int
 }
 
-func distOf(xs []float64) dist {
+// DistOf is the spread of xs.
+func DistOf(xs []float64) Dist {
 	if len(xs) == 0 {
-		return dist{Median: math.NaN(), Min: math.NaN(), Max: math.NaN(), P25: math.NaN(), P75: math.NaN()}
+		return Dist{Median: math.NaN(), Min: math.NaN(), Max: math.NaN(), P25: math.NaN(), P75: math.NaN()}
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	return dist{Median: quantile(s, 0.5), Min: s[0], Max: s[len(s)-1], P25: quantile(s, 0.25), P75: quantile(s, 0.75), N: len(s)}
+	return Dist{Median: quantile(s, 0.5), Min: s[0], Max: s[len(s)-1], P25: quantile(s, 0.25), P75: quantile(s, 0.75), N: len(s)}
 }
 
 // quantile of sorted s, linear between the closest ranks.
@@ -28,15 +29,16 @@ func quantile(s []float64, q float64) float64 {
 	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 }
 
-// perRound is one value per process (round) of a contender: a quantity per
+// PerRound is one value per process (round) of a contender: a quantity per
 // gather, averaged over the process's measured gathers.
-type perRound struct {
+type PerRound struct {
 	Wall, CPU, User, Sys, GoAllocs, GoBytes, CMallocs, CtxSw []float64
-	Tally                                                    tally
+	Tally                                                    Tally
 }
 
-func roundsOf(samples []gatherResult, contender string) perRound {
-	var p perRound
+// RoundsOf is contender's values per round from samples.
+func RoundsOf(samples []GatherResult, contender string) PerRound {
+	var p PerRound
 	for _, g := range samples {
 		if g.Contender != contender {
 			continue
@@ -57,12 +59,10 @@ func roundsOf(samples []gatherResult, contender string) perRound {
 	return p
 }
 
-// pairedRatios is a/b per round: the two contenders ran one after the
+// PairedRatios is a/b per round: the two contenders ran one after the
 // other in each round, so the ratio of the same round cancels slow drifts
 // of the host.
-//
-//nolint:unparam // a is named at every call so it reads "plugin over floor"; all ratios today have the plugin on top
-func pairedRatios(samples []gatherResult, a, b string, value func(gatherResult) float64) []float64 {
+func PairedRatios(samples []GatherResult, a, b string, value func(GatherResult) float64) []float64 {
 	byRound := map[int][2]float64{}
 	for _, g := range samples {
 		v := byRound[g.Round]
@@ -85,5 +85,8 @@ func pairedRatios(samples []gatherResult, a, b string, value func(gatherResult) 
 	return out
 }
 
-func wallOf(g gatherResult) float64 { return float64(g.BlockNs) / float64(g.N) }
-func cpuOf(g gatherResult) float64  { return float64(g.UserNs+g.SysNs) / float64(g.N) }
+// WallOf is g's wall time per gather, ns.
+func WallOf(g GatherResult) float64 { return float64(g.BlockNs) / float64(g.N) }
+
+// CPUOf is g's CPU (user + sys) per gather, ns.
+func CPUOf(g GatherResult) float64 { return float64(g.UserNs+g.SysNs) / float64(g.N) }
