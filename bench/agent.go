@@ -28,7 +28,7 @@ import (
 
 // The whole agent: each contender is a Telegraf process (its execd child
 // included) gathering every second, measured over a window of whole
-// gathers. CPU comes from a cgroup per process (cgroup.go: v1 cpuacct or
+// gathers. CPU comes from a cgroup per process (internal/harness/cgroup.go: v1 cpuacct or
 // v2 cpu.stat; every thread, children included, also those that exited),
 // the execd child's share from a group of its own below it.
 
@@ -83,7 +83,7 @@ func agentMain(args []string) error {
 	res := results.AgentResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, Gathers: *gathers, WarmupS: warm.Seconds(),
 		Contenders: names, Cgroup: cg.Version, Calib: map[string]results.AgentCalib{}, Started: time.Now(),
 		Binaries: map[string]string{"stock": *stock, "custom": *custom, "bin": *bin, "replayexec": *replayExec},
-		Revision: cmdOut("git", "describe", "--always", "--dirty")}
+		Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
 
 	if err := a.record(); err != nil {
 		return err

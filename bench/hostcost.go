@@ -78,7 +78,7 @@ func hostcostMain(args []string) error {
 		return err
 	}
 	res := results.HostResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, N: *n, IntervalS: interval.Seconds(),
-		Cases: cases, Bracket: *bracket, TickHz: clockTicks(), Started: time.Now(), Revision: cmdOut("git", "describe", "--always", "--dirty")}
+		Cases: cases, Bracket: *bracket, TickHz: clockTicks(), Started: time.Now(), Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
 	h := &hostProbe{libvirtdPidfile: *libvirtdPid, qemuDir: *qemuPids, hz: res.TickHz}
 	if _, err := h.read(0); err != nil {
 		return err

@@ -19,6 +19,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/report"
 )
 
 func main() {
@@ -38,7 +40,7 @@ func main() {
 	case "hostcost":
 		err = hostcostMain(args)
 	case "report":
-		err = reportMain(args)
+		err = report.Main(args)
 	default:
 		usage()
 	}

@@ -47,7 +47,7 @@ func runMain(args []string) error {
 	}
 	res := results.ScenarioResult{Scenario: *scenario, Title: *title, URI: *uri, Contenders: names,
 		Rounds: *rounds, Warmup: *warmup, N: *n, RPC: map[string]harness.RPCCount{}, Started: time.Now(),
-		Revision: cmdOut("git", "describe", "--always", "--dirty")}
+		Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
 
 	res.IdleBefore, err = harness.HostIdle(time.Duration(*idleSecs) * time.Second)
 	if err != nil {
@@ -118,9 +118,7 @@ func runGather(self, preload, c, uri string, warmup, n, round int, interval time
 }
 
 // countRPCs runs one contender through the counting proxy: a warm-up
-// gather, then rpcGathers gathers whose RPCs are counted.
-const rpcGathers = 3
-
+// gather, then results.RPCGathers gathers whose RPCs are counted.
 func countRPCs(self, c, uri string) (harness.RPCCount, error) {
 	dir, err := os.MkdirTemp("", "tlvbench-rpc-")
 	if err != nil {
@@ -141,7 +139,7 @@ func countRPCs(self, c, uri string) (harness.RPCCount, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, "gather", "-contender", c, "-uri", withSocket(uri, sock),
-		"-warmup", "1", "-n", fmt.Sprint(rpcGathers), "-sync")
+		"-warmup", "1", "-n", fmt.Sprint(results.RPCGathers), "-sync")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -184,11 +182,11 @@ func countRPCs(self, c, uri string) (harness.RPCCount, error) {
 	total := 0
 	for proc, n := range after {
 		if d := n - before[proc]; d > 0 {
-			rc.ByProc[proc] = float64(d) / rpcGathers
+			rc.ByProc[proc] = float64(d) / results.RPCGathers
 			total += d
 		}
 	}
-	rc.PerGather = float64(total) / rpcGathers
+	rc.PerGather = float64(total) / results.RPCGathers
 	return rc, nil
 }
 

@@ -213,3 +213,7 @@ type HostResult struct {
 // SharedGroups are the groups both clients know (inputs.libvirt has no vm group): the
 // "same groups" of the comparison.
 var SharedGroups = []string{"state", "cpu_total", "balloon", "vcpu", "interface", "block", "perf", "iothread", "memory", "dirtyrate"}
+
+// RPCGathers is how many gathers a contender's RPC count covers, after
+// one warm-up gather.
+const RPCGathers = 3

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bufio"
@@ -76,7 +76,9 @@ type host struct {
 	describe string // git describe, for results that recorded no revision
 }
 
-func reportMain(args []string) error {
+// Main is tlvbench report: it renders the results directory into
+// BENCHMARKS.md (-out) and docs/performance.md (-perf).
+func Main(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
 	dir := fs.String("results", "", "directory with the run's JSON files and gobench.txt")
 	out := fs.String("out", "BENCHMARKS.md", "the file to write")

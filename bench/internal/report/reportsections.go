@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"fmt"
@@ -41,7 +41,7 @@ func (r *report) method(q, t *results.ScenarioResult, agent *results.AgentResult
 		Q, T       *results.ScenarioResult
 		RPCGathers int
 		Agent      *results.AgentResult
-	}{q, t, rpcGathers, agent})
+	}{q, t, results.RPCGathers, agent})
 }
 
 // scenarioData is one scenario's table: the contenders of order it ran.

@@ -1,20 +1,21 @@
-package main
+package report
 
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
 
 // readHost reads the machine the report is written on (the one the run
 // measured: make bench writes it right after the run). The Performance
 // section's short form is taken from the Machine table's rows.
 func readHost() host {
-	h := host{machine: machine(), describe: cmdOut("git", "describe", "--always", "--dirty"), libvirt: "?", qemu: "?", telegraf: "?"}
+	h := host{machine: machine(), describe: harness.CmdOut("git", "describe", "--always", "--dirty"), libvirt: "?", qemu: "?", telegraf: "?"}
 	for _, row := range h.machine {
 		switch k, v := row[0], row[1]; {
 		case k == "CPU":
@@ -42,8 +43,8 @@ func machine() [][2]string {
 		rows = append(rows, [2]string{"memory", fmt.Sprintf("%.1f GiB", kb/1024/1024)})
 	}
 	osName := strings.Trim(firstMatch("/etc/os-release", "PRETTY_NAME="), `"`)
-	rows = append(rows, [2]string{"OS, kernel", fmt.Sprintf("%s, Linux %s", osName, cmdOut("uname", "-r"))})
-	if v := cmdOut("virsh", "-c", "qemu:///system", "version", "--daemon"); v != "" {
+	rows = append(rows, [2]string{"OS, kernel", fmt.Sprintf("%s, Linux %s", osName, harness.CmdOut("uname", "-r"))})
+	if v := harness.CmdOut("virsh", "-c", "qemu:///system", "version", "--daemon"); v != "" {
 		for _, line := range strings.Split(v, "\n") {
 			k, val, ok := strings.Cut(line, ":")
 			if ok {
@@ -51,7 +52,7 @@ func machine() [][2]string {
 			}
 		}
 	}
-	rows = append(rows, [2]string{"QEMU", firstLine(cmdOut("qemu-system-x86_64", "--version"))})
+	rows = append(rows, [2]string{"QEMU", firstLine(harness.CmdOut("qemu-system-x86_64", "--version"))})
 	rows = append(rows, [2]string{"Go", runtime.Version()})
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
@@ -80,14 +81,6 @@ func firstMatch(path, prefix string) string {
 		}
 	}
 	return ""
-}
-
-func cmdOut(name string, args ...string) string {
-	b, err := exec.Command(name, args...).Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
 }
 
 func firstLine(s string) string {
