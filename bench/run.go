@@ -59,22 +59,8 @@ func runMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	for r := range *rounds {
-		for i := range names {
-			c := names[(r+i)%len(names)] // rotated: no contender always first
-			g, err := runGather(self, *preload, c, *uri, *warmup, *n, r, 0)
-			if err != nil {
-				// The hypervisor is shared: a guest restarted by someone
-				// else fails one gather; the round is run again, once.
-				logf("%s round %d %s failed, once more: %v", *scenario, r, c, err)
-				if g, err = runGather(self, *preload, c, *uri, *warmup, *n, r, 0); err != nil {
-					return err
-				}
-			}
-			res.Samples = append(res.Samples, g)
-			logf("%s round %d %-9s wall %7.2f ms/gather  cpu %7.2f ms/gather  domains %d", *scenario, r, c,
-				float64(g.BlockNs)/float64(g.N)/1e6, float64(g.UserNs+g.SysNs)/float64(g.N)/1e6, g.Tally.Domains)
-		}
+	if err := runRounds(&res, self, *preload); err != nil {
+		return err
 	}
 	cpu1, err := harness.ReadCPUStat()
 	if err != nil {
@@ -82,16 +68,48 @@ func runMain(args []string) error {
 	}
 	res.IdleDuring = cpu1.IdleSince(cpu0)
 
-	for _, c := range names {
-		rc, err := countRPCs(self, c, *uri)
+	if err := countAllRPCs(&res, self); err != nil {
+		return err
+	}
+	res.Took = time.Since(res.Started)
+	return writeJSON(*out, res)
+}
+
+// runRounds runs res's rounds: every contender once per round, each in a
+// gather process of its own, in an order rotated by the round.
+func runRounds(res *results.ScenarioResult, self, preload string) error {
+	names := res.Contenders
+	for r := range res.Rounds {
+		for i := range names {
+			c := names[(r+i)%len(names)] // rotated: no contender always first
+			g, err := runGather(self, preload, c, res.URI, res.Warmup, res.N, r, 0)
+			if err != nil {
+				// The hypervisor is shared: a guest restarted by someone
+				// else fails one gather; the round is run again, once.
+				logf("%s round %d %s failed, once more: %v", res.Scenario, r, c, err)
+				if g, err = runGather(self, preload, c, res.URI, res.Warmup, res.N, r, 0); err != nil {
+					return err
+				}
+			}
+			res.Samples = append(res.Samples, g)
+			logf("%s round %d %-9s wall %7.2f ms/gather  cpu %7.2f ms/gather  domains %d", res.Scenario, r, c,
+				float64(g.BlockNs)/float64(g.N)/1e6, float64(g.UserNs+g.SysNs)/float64(g.N)/1e6, g.Tally.Domains)
+		}
+	}
+	return nil
+}
+
+// countAllRPCs counts each contender's RPCs per gather into res.RPC.
+func countAllRPCs(res *results.ScenarioResult, self string) error {
+	for _, c := range res.Contenders {
+		rc, err := countRPCs(self, c, res.URI)
 		if err != nil {
 			return fmt.Errorf("counting RPCs of %s: %w", c, err)
 		}
 		res.RPC[c] = rc
-		logf("%s %-9s %.1f RPCs per gather %v", *scenario, c, rc.PerGather, rc.ByProc)
+		logf("%s %-9s %.1f RPCs per gather %v", res.Scenario, c, rc.PerGather, rc.ByProc)
 	}
-	res.Took = time.Since(res.Started)
-	return writeJSON(*out, res)
+	return nil
 }
 
 // runGather runs one contender in its own process; interval > 0 paces its
@@ -178,6 +196,12 @@ func countRPCs(self, c, uri string) (harness.RPCCount, error) {
 	if err := cmd.Wait(); err != nil {
 		return harness.RPCCount{}, fmt.Errorf("%w: %s", err, stderr.String())
 	}
+	return rpcDelta(before, after), nil
+}
+
+// rpcDelta is the calls between two snapshots of the proxy, per gather of
+// the results.RPCGathers between them.
+func rpcDelta(before, after map[string]int) harness.RPCCount {
 	rc := harness.RPCCount{ByProc: map[string]float64{}}
 	total := 0
 	for proc, n := range after {
@@ -187,7 +211,7 @@ func countRPCs(self, c, uri string) (harness.RPCCount, error) {
 		}
 	}
 	rc.PerGather = float64(total) / results.RPCGathers
-	return rc, nil
+	return rc
 }
 
 // withSocket makes a local libvirt URI explicit unix transport through the
