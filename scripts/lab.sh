@@ -34,7 +34,9 @@
 # its own path inside it, and virtlogd and libvirtd start chrooted there.
 # Each has three guests of internal/testsupport/bootguest's XML, named after
 # the node: NODE-run (running; a qcow2 overlay on a base image, a NIC, two
-# iothreads, balloon stats), NODE-paused and NODE-off (defined, shut off).
+# iothreads, balloon stats), NODE-paused and NODE-off (defined, shut off);
+# and one Linux guest of internal/testsupport/linuxguest, tlvl-NODE with
+# the dots as dashes (tlvl-v7-0), that pings the bridge's address.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -236,7 +238,18 @@ start_root_node() { # NODE
   say "node $node: libvirtd of $suite ($(chroot "$root" dpkg-query -W -f='${Version}' libvirt-daemon)) and its guests"
   (close_fds; node_exec "$node" chroot "$root" /bin/sh -ec "$ROOT_SETUP" sh "$node" "$WAIT_SECS" \
     "$xml/run.xml" "$xml/paused.xml" "$xml/off.xml") </dev/null >&2
+  # Its Linux guest (tlvl-NODE, dots as dashes), after the boot-sector
+  # ones: the kernel, initramfs and disk are in the lab's directory, which
+  # the root sees at the same path.
+  linux_guests "$node"
   echo "LAB_URI_$node=$(uri ro "$node")"
+}
+
+# A node's Linux guests (internal/testsupport/linuxguest), defined and
+# started through its read-write socket unless they run already.
+linux_guests() { # NODE
+  (cd "$REPO_DIR" && go run ./internal/testsupport/linuxguest/cmd/linuxguest -node "$1" \
+    -cache "$LAB/cache/linuxguest" -images "$LAB/images" -uri "$(uri rw "$1")") </dev/null >&2
 }
 
 # bootguest's guestxml command, built once into the lab's cache.
@@ -289,8 +302,7 @@ up() {
   # The Linux guests (tlvl-linux1, tlvl-linux2): kernel and initramfs from
   # Debian's packages, built once into cache/; they reach the lab through
   # its read-write socket.
-  (cd "$REPO_DIR" && go run ./internal/testsupport/linuxguest/cmd/linuxguest \
-    -cache "$LAB/cache/linuxguest" -images "$LAB/images" -uri "$(uri rw host)") >&2
+  linux_guests host
   echo "LAB_URI=$(uri ro host)"
 }
 
