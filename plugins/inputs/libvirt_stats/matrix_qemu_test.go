@@ -1,4 +1,4 @@
-//go:build cgo && qemu
+//go:build cgo && linux && qemu
 
 // The version matrix: the conformance checks of the QEMU tests on each
 // libvirt of the lab (the host node's, and the Debian roots' nodes of
