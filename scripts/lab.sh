@@ -89,13 +89,16 @@ holder_pid() { # FILE NS
 netns_pid() { holder_pid "$LAB/netns.pid" net; }
 node_ns_pid() { holder_pid "$(node_dir "$1")/ns.pid" mnt; }
 
+# Every holder runs in a session of its own (setsid): a test that starts the
+# lab and then kills its own process group must not take the lab with it.
+#
 # The lab's network namespace, held by a sleeping process: loopback up and
 # one bridge for the guests that talk to each other. No link leaves it.
 start_netns() {
   local pid
   if pid=$(netns_pid); then return 0; fi
   say "network namespace"
-  (close_fds; exec unshare --net -- sleep infinity) </dev/null >/dev/null 2>&1 &
+  (close_fds; exec setsid unshare --net -- sleep infinity) </dev/null >/dev/null 2>&1 &
   echo $! >"$LAB/netns.pid"
   for _ in $(seq 1 50); do
     pid=$(netns_pid) && [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
@@ -139,7 +142,7 @@ start_node_ns() { # NODE
   mkdir -p "$dir"
   rm -f "$dir/ns.pid"
   say "node $node: mount namespace"
-  (close_fds; exec nsenter --net="/proc/$(netns_pid)/ns/net" -- \
+  (close_fds; exec setsid nsenter --net="/proc/$(netns_pid)/ns/net" -- \
     unshare --mount --propagation private -- "$REPO_DIR/scripts/lab.sh" _node-ns "$node") \
     </dev/null >>"$LAB/lab.log" 2>&1 &
   for _ in $(seq 1 50); do
@@ -230,7 +233,7 @@ start_root_node() { # NODE
     mkdir -p "$dir"
     rm -f "$dir/ns.pid"
     say "node $node: mount namespace over $root"
-    (close_fds; exec nsenter --net="/proc/$(netns_pid)/ns/net" -- \
+    (close_fds; exec setsid nsenter --net="/proc/$(netns_pid)/ns/net" -- \
       unshare --mount --propagation private -- "$REPO_DIR/scripts/lab.sh" _root-ns "$node" "$root") \
       </dev/null >>"$LAB/lab.log" 2>&1 &
     for _ in $(seq 1 50); do
