@@ -28,8 +28,9 @@ type family struct {
 	measurement string
 	// tags are the entity keys that become tags instead of fields.
 	tags []tagKey
-	// renames are the entity keys whose field takes another name than
-	// the key's: a name InfluxDB would drop (a field named time).
+	// renames give a field another name than the key's (after the index,
+	// and after a route's field prefix): a name InfluxDB would drop (a
+	// field named time).
 	renames []fieldName
 	// indexTag is the tag that names the entity. Set from a key in tags
 	// (block.<n>.name is the device) or, failing one, the entity's index.
