@@ -143,7 +143,7 @@ func TestDeviceMetrics(t *testing.T) {
 func TestDeviceFieldNamesInfluxDBKeeps(t *testing.T) {
 	doc, err := os.ReadFile("../../../docs/compatibility.md")
 	require.NoError(t, err)
-	line := regexp.MustCompile("(?m)^- \\*\\*libvirt ([0-9.]+)\\*\\* \\(\\d+\\): (.+)$")
+	line := regexp.MustCompile(`(?m)^- \*\*libvirt ([0-9.]+)\*\* \(\d+\): (.+)$`)
 	versions := line.FindAllStringSubmatch(string(doc), -1)
 	require.NotEmpty(t, versions, "no key table in docs/compatibility.md")
 	key := regexp.MustCompile("`([^`]+)`")
