@@ -138,7 +138,7 @@ func (f *fleet) gatherStats(t *testing.T, since time.Time) map[string]gatherStat
 	return out
 }
 
-// Item 3 of issue 12: four hosts in one agent, 60 gathers at 1 s.
+// Four hosts in one agent, 60 gathers at 1 s.
 func TestFleetManyHosts(t *testing.T) {
 	f := startFleet(t, fleetTLSPort)
 	// The first gathers open the connections and spend the blackholed
@@ -198,7 +198,7 @@ func requireFlat(t *testing.T, base, peak usage) {
 	require.LessOrEqual(t, peak.clients, base.clients, "TLS daemon clients grew: %s -> %s", base, peak)
 }
 
-// Item 4 of issue 12: 50 reloads (SIGHUP) while gathering, the blackholed
+// 50 reloads (SIGHUP) while gathering, the blackholed
 // host included: its stuck calls are bounded for the process, not per
 // plugin instance, so no reload adds threads or sockets.
 func TestFleetReload(t *testing.T) {

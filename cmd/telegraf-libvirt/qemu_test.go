@@ -1,4 +1,4 @@
-//go:build cgo && qemu
+//go:build cgo && linux && qemu
 
 // Binary-level tests against real QEMU domains under libvirtd: what goes over
 // the wire, seen in libvirt's own client debug log. They fail, never skip,

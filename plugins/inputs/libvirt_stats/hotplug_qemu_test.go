@@ -1,4 +1,4 @@
-//go:build cgo && qemu
+//go:build cgo && linux && qemu
 
 package libvirt_stats
 
@@ -57,7 +57,7 @@ func hotplugGuest(t *testing.T) (dir string) {
 	return dir
 }
 
-// Item 6 of issue 12: a disk and a NIC hot-plugged and unplugged between
+// A disk and a NIC hot-plugged and unplugged between
 // gathers under layout = "device". The device tags follow the device (the
 // remaining disk moves from block.1 to block.0 and keeps its name and
 // path), the domain is never marked partial, and a device that is gone has

@@ -1,4 +1,4 @@
-//go:build cgo && qemu
+//go:build cgo && linux && qemu
 
 package libvirt_stats
 
@@ -17,7 +17,7 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/nodexml"
 )
 
-// Item 6 of issue 12: libvirtd SIGKILLed while the bulk call over 1000
+// libvirtd SIGKILLed while the bulk call over 1000
 // test-driver domains is in flight. The gather reports the URI by its
 // deadline; the first gather after the daemon is back has every domain.
 func TestDaemonKilledMidCall(t *testing.T) {
@@ -72,7 +72,7 @@ func TestDaemonKilledMidCall(t *testing.T) {
 	require.Positive(t, caught, "the kill never landed inside the call")
 }
 
-// Item 6 of issue 12: domains destroyed while the bulk call runs, with and
+// Domains destroyed while the bulk call runs, with and
 // without a name filter (the filter lists first, then asks for the stats
 // of the listed domains). Never an error; each destroyed domain is either
 // present with its stats or absent.

@@ -1,4 +1,4 @@
-//go:build cgo && qemu
+//go:build cgo && linux && qemu
 
 // Integration tests against real QEMU domains under libvirtd
 // (scripts/hypervisor-up.sh), held to what `virsh domstats` prints. They fail,

@@ -1,4 +1,4 @@
-//go:build cgo && qemu
+//go:build cgo && linux && qemu
 
 package libvirt_stats
 
