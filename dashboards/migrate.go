@@ -96,9 +96,9 @@ var migration = []measurementMap{
 	{measurement: "libvirt_vcpu_total", ours: "libvirt_stats", fields: same("vcpu.", constant, "current", "maximum")},
 	{measurement: "libvirt_vcpu", ours: "libvirt_stats_vcpu", tags: "vcpu_id → vcpu", fields: concat(
 		same("", constant, "state"),
-		[]fieldMap{{field: "time", ours: "time", kind: counter, note: "InfluxDB 1.x drops a field named `time`, " +
-			"inputs.libvirt's and, in the device layout, ours alike: in InfluxDB use `utilization` (derived = true); " +
-			"Prometheus has both (`libvirt_vcpu_time`, `libvirt_stats_vcpu_time`)"}},
+		[]fieldMap{{field: "time", ours: "time_ns", kind: counter, note: "InfluxDB 1.x drops a field named `time`, " +
+			"so inputs.libvirt's never arrives through outputs.influxdb; ours (ns) is named `time_ns` so that it does " +
+			"(Prometheus: `libvirt_vcpu_time`, `libvirt_stats_vcpu_time_ns`)"}},
 		same("", counter, "wait", "delay"),
 		[]fieldMap{
 			{field: "halted", ours: "halted", kind: constant, note: "libvirt's boolean: a boolean in ours (0/1 in Prometheus), " +

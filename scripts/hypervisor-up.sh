@@ -117,13 +117,17 @@ sync_live_metadata() { # name template
 }
 
 # True inside a lab node's mount namespace: the one its holder process
-# (TLV_LAB_DIR/nodes/TLV_LAB_NODE/ns.pid) lives in, never the host's.
+# (TLV_LAB_DIR/nodes/TLV_LAB_NODE/ns.pid, a `sleep`) lives in, which is not
+# the mount namespace of the lab's network namespace holder (netns.pid,
+# started from the host's). Anything missing or stale answers false.
 in_lab_node() {
-  local holder
+  local holder netns
   [ -n "${TLV_LAB_DIR:-}" ] && [ -n "${TLV_LAB_NODE:-}" ] || return 1
   holder=$(tr -dc '0-9' <"$TLV_LAB_DIR/nodes/$TLV_LAB_NODE/ns.pid" 2>/dev/null) || return 1
-  [ -n "$holder" ] && alive "$holder" && same_mnt_ns "$holder" &&
-    [ "$(readlink "/proc/$holder/ns/mnt")" != "$(readlink "/proc/$(cat "$TLV_LAB_DIR/netns.pid")/ns/mnt" 2>/dev/null)" ]
+  netns=$(tr -dc '0-9' <"$TLV_LAB_DIR/netns.pid" 2>/dev/null) || return 1
+  [ -n "$holder" ] && [ -n "$netns" ] && alive "$holder" && alive "$netns" || return 1
+  [ "$(cat "/proc/$holder/comm")" = sleep ] && [ "$(cat "/proc/$netns/comm")" = sleep ] || return 1
+  same_mnt_ns "$holder" && ! same_mnt_ns "$netns"
 }
 
 # -------------------------------------------------------------------- steps

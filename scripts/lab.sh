@@ -34,7 +34,9 @@
 # its own path inside it, and virtlogd and libvirtd start chrooted there.
 # Each has three guests of internal/testsupport/bootguest's XML, named after
 # the node: NODE-run (running; a qcow2 overlay on a base image, a NIC, two
-# iothreads, balloon stats), NODE-paused and NODE-off (defined, shut off).
+# iothreads, balloon stats), NODE-paused and NODE-off (defined, shut off);
+# and one Linux guest of internal/testsupport/linuxguest, tlvl-NODE with
+# the dots as dashes (tlvl-v7-0), that pings the bridge's address.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,24 +63,42 @@ sock() { # ro|rw NODE
 }
 uri() { echo "qemu+unix:///system?socket=$(sock "$1" "$2")"; }
 
-# The pid in FILE if that process is alive, else nothing.
-live_pid() {
-  local pid
+# The pid in FILE if that process is alive and its command name starts
+# with COMM (when given), else nothing. A pid file can outlive its process
+# (a killed lab, a rebooted machine) and its pid be reused by another one:
+# never signal or enter a process only by a number read from a file.
+live_pid() { # FILE [COMM]
+  local pid comm
   [ -r "$1" ] || return 1
   pid=$(tr -dc '0-9' <"$1")
-  [ -n "$pid" ] && alive "$pid" && echo "$pid"
+  [ -n "$pid" ] && alive "$pid" || return 1
+  if [ -n "${2:-}" ]; then
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+    case "$comm" in "$2"*) ;; *) return 1 ;; esac
+  fi
+  echo "$pid"
 }
 
-netns_pid() { live_pid "$LAB/netns.pid"; }
-node_ns_pid() { live_pid "$(node_dir "$1")/ns.pid"; }
+# The holders are `sleep infinity` in a namespace other than ours.
+holder_pid() { # FILE NS
+  local pid
+  pid=$(live_pid "$1" sleep) || return 1
+  [ "$(readlink "/proc/$pid/ns/$2")" != "$(readlink "/proc/self/ns/$2")" ] || return 1
+  echo "$pid"
+}
+netns_pid() { holder_pid "$LAB/netns.pid" net; }
+node_ns_pid() { holder_pid "$(node_dir "$1")/ns.pid" mnt; }
 
+# Every holder runs in a session of its own (setsid): a test that starts the
+# lab and then kills its own process group must not take the lab with it.
+#
 # The lab's network namespace, held by a sleeping process: loopback up and
 # one bridge for the guests that talk to each other. No link leaves it.
 start_netns() {
   local pid
   if pid=$(netns_pid); then return 0; fi
   say "network namespace"
-  (close_fds; exec unshare --net -- sleep infinity) </dev/null >/dev/null 2>&1 &
+  (close_fds; exec setsid unshare --net -- sleep infinity) </dev/null >/dev/null 2>&1 &
   echo $! >"$LAB/netns.pid"
   for _ in $(seq 1 50); do
     pid=$(netns_pid) && [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
@@ -122,7 +142,7 @@ start_node_ns() { # NODE
   mkdir -p "$dir"
   rm -f "$dir/ns.pid"
   say "node $node: mount namespace"
-  (close_fds; exec nsenter --net="/proc/$(netns_pid)/ns/net" -- \
+  (close_fds; exec setsid nsenter --net="/proc/$(netns_pid)/ns/net" -- \
     unshare --mount --propagation private -- "$REPO_DIR/scripts/lab.sh" _node-ns "$node") \
     </dev/null >>"$LAB/lab.log" 2>&1 &
   for _ in $(seq 1 50); do
@@ -213,7 +233,7 @@ start_root_node() { # NODE
     mkdir -p "$dir"
     rm -f "$dir/ns.pid"
     say "node $node: mount namespace over $root"
-    (close_fds; exec nsenter --net="/proc/$(netns_pid)/ns/net" -- \
+    (close_fds; exec setsid nsenter --net="/proc/$(netns_pid)/ns/net" -- \
       unshare --mount --propagation private -- "$REPO_DIR/scripts/lab.sh" _root-ns "$node" "$root") \
       </dev/null >>"$LAB/lab.log" 2>&1 &
     for _ in $(seq 1 50); do
@@ -236,7 +256,18 @@ start_root_node() { # NODE
   say "node $node: libvirtd of $suite ($(chroot "$root" dpkg-query -W -f='${Version}' libvirt-daemon)) and its guests"
   (close_fds; node_exec "$node" chroot "$root" /bin/sh -ec "$ROOT_SETUP" sh "$node" "$WAIT_SECS" \
     "$xml/run.xml" "$xml/paused.xml" "$xml/off.xml") </dev/null >&2
+  # Its Linux guest (tlvl-NODE, dots as dashes), after the boot-sector
+  # ones: the kernel, initramfs and disk are in the lab's directory, which
+  # the root sees at the same path.
+  linux_guests "$node"
   echo "LAB_URI_$node=$(uri ro "$node")"
+}
+
+# A node's Linux guests (internal/testsupport/linuxguest), defined and
+# started through its read-write socket unless they run already.
+linux_guests() { # NODE
+  (cd "$REPO_DIR" && go run ./internal/testsupport/linuxguest/cmd/linuxguest -node "$1" \
+    -cache "$LAB/cache/linuxguest" -images "$LAB/images" -uri "$(uri rw "$1")") </dev/null >&2
 }
 
 # bootguest's guestxml command, built once into the lab's cache.
@@ -289,8 +320,7 @@ up() {
   # The Linux guests (tlvl-linux1, tlvl-linux2): kernel and initramfs from
   # Debian's packages, built once into cache/; they reach the lab through
   # its read-write socket.
-  (cd "$REPO_DIR" && go run ./internal/testsupport/linuxguest/cmd/linuxguest \
-    -cache "$LAB/cache/linuxguest" -images "$LAB/images" -uri "$(uri rw host)") >&2
+  linux_guests host
   echo "LAB_URI=$(uri ro host)"
 }
 
@@ -303,16 +333,17 @@ down() {
     [ -d "$dir" ] || continue
     node=$(basename "$dir")
     for pidf in "$dir"run/libvirt/qemu/*.pid; do
-      pid=$(live_pid "$pidf") || continue
+      pid=$(live_pid "$pidf" qemu) || continue
       say "node $node: stopping QEMU $pid (${pidf##*/})"
       kill -CONT "$pid" 2>/dev/null || true
       kill -TERM "$pid" 2>/dev/null || true
     done
-    for pidf in "$dir"run/libvirtd.pid "$dir"run/virtlogd.pid "$dir"ns.pid; do
-      pid=$(live_pid "$pidf") || continue
+    for pidf in "$dir"run/libvirtd.pid "$dir"run/virtlogd.pid; do
+      pid=$(live_pid "$pidf" "$(basename "$pidf" .pid)") || continue
       say "node $node: stopping ${pidf##*/} ($pid)"
       stop_pid "$pid"
     done
+    if pid=$(node_ns_pid "$node"); then say "node $node: stopping its namespace's holder ($pid)"; stop_pid "$pid"; fi
   done
   if pid=$(netns_pid); then say "network namespace: stopping its holder ($pid)"; stop_pid "$pid"; fi
   if [ -d "$LAB" ]; then
@@ -333,7 +364,7 @@ stop_pid() {
 
 restart_libvirtd() { # NODE
   local node=${1:-host} pid
-  pid=$(live_pid "$(node_dir "$node")/run/libvirtd.pid") || true
+  pid=$(live_pid "$(node_dir "$node")/run/libvirtd.pid" libvirtd) || true
   if [ -n "$pid" ]; then
     say "node $node: stopping libvirtd ($pid)"
     stop_pid "$pid"
@@ -350,7 +381,7 @@ status() {
   for dir in "$LAB"/nodes/*/; do
     [ -d "$dir" ] || continue
     printf 'node %s: ns %s, libvirtd %s, %s\n' "$(basename "$dir")" \
-      "$(live_pid "$dir/ns.pid" || echo down)" "$(live_pid "$dir/run/libvirtd.pid" || echo down)" \
+      "$(node_ns_pid "$(basename "$dir")" || echo down)" "$(live_pid "$dir/run/libvirtd.pid" libvirtd || echo down)" \
       "$(uri ro "$(basename "$dir")")"
   done
 }

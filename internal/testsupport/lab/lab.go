@@ -145,11 +145,26 @@ func NodeCommand(node, name string, args ...string) *exec.Cmd {
 	return exec.Command(Script(), append([]string{"node-exec", node, "--", name}, args...)...)
 }
 
+// holderPID is the pid of a namespace's holder (`sleep infinity`) from its
+// pid file; a pid file that outlived its process, its number reused by
+// another, is no holder.
+func holderPID(file string) (int, error) {
+	pid, err := PID(file)
+	if err != nil {
+		return 0, err
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || strings.TrimSpace(string(comm)) != "sleep" {
+		return 0, fmt.Errorf("%s: pid %d is not the lab's namespace holder (is the lab up? make lab)", file, pid)
+	}
+	return pid, nil
+}
+
 // InNetns tells whether this process runs in the lab's network namespace
 // (where the TCP endpoints of the lab are), as `scripts/lab.sh exec` and
 // `make test` run the tests.
 func InNetns() bool {
-	holder, err := PID(filepath.Join(Dir(), "netns.pid"))
+	holder, err := holderPID(filepath.Join(Dir(), "netns.pid"))
 	if err != nil {
 		return false
 	}
@@ -173,7 +188,10 @@ func RequireNetns(t testing.TB) {
 // the host's. nsenter execs the command, so cmd's process is the daemon.
 func InNode(t testing.TB, cmd *exec.Cmd, node string) {
 	t.Helper()
-	holder := RequirePID(t, filepath.Join(NodeDir(node), "ns.pid"))
+	holder, err := holderPID(filepath.Join(NodeDir(node), "ns.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
 		t.Fatalf("nsenter (util-linux): %v", err)

@@ -8,20 +8,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/bootguest"
 )
 
-// Guest is one of the two Linux guests: its address on the bridge and the
+// Guest is one of the Linux guests: its address on the bridge and the
 // peer it exchanges traffic with.
 type Guest struct {
 	Name string
 	UUID string
 	IP   string // link-local, /16
-	Peer string // the other guest's IP
+	Peer string // the address it pings: the other guest's, or the bridge's
 	MAC  string
+	// VCPUs is the guest's vCPU count; 0: the package's VCPUs.
+	VCPUs int
 }
 
 // Guests are the two Linux guests, each the other's peer. Their names do
@@ -30,6 +33,41 @@ type Guest struct {
 var Guests = []Guest{
 	{Name: "tlvl-linux1", UUID: "c0ffee00-4c00-4000-8000-000000000001", IP: "169.254.77.1", Peer: "169.254.77.2", MAC: "52:54:00:4c:00:01"},
 	{Name: "tlvl-linux2", UUID: "c0ffee00-4c00-4000-8000-000000000002", IP: "169.254.77.2", Peer: "169.254.77.1", MAC: "52:54:00:4c:00:02"},
+}
+
+// BridgeIP is the lab bridge's own address: the lab's network namespace
+// answers its pings, so a guest alone on a node pings it.
+const BridgeIP = "169.254.0.1"
+
+// rootNodeNumbers gives each root node of scripts/lab.sh its number, from
+// which its guest's name-independent identity is made (UUID, MAC, IP); a
+// number is never reused for another node.
+var rootNodeNumbers = map[string]int{"v7.0": 1, "v11.3": 2, "v12.8": 3}
+
+// NodeGuests are the Linux guests of a lab node: Guests on the host node
+// ("host"), and one guest on a root node, named after it (tlvl-v7-0 on
+// v7.0), with one vCPU (the machine's cores are few) that pings the bridge.
+func NodeGuests(node string) ([]Guest, error) {
+	if node == "host" {
+		return Guests, nil
+	}
+	n, ok := rootNodeNumbers[node]
+	if !ok {
+		nodes := make([]string, 0, len(rootNodeNumbers))
+		for k := range rootNodeNumbers {
+			nodes = append(nodes, k)
+		}
+		sort.Strings(nodes)
+		return nil, fmt.Errorf("linuxguest: unknown node %q (valid: host, %s)", node, strings.Join(nodes, ", "))
+	}
+	return []Guest{{
+		Name:  "tlvl-" + strings.ReplaceAll(node, ".", "-"),
+		UUID:  fmt.Sprintf("c0ffee00-4c00-4000-8000-0000000001%02x", n),
+		IP:    fmt.Sprintf("169.254.78.%d", n),
+		Peer:  BridgeIP,
+		MAC:   fmt.Sprintf("52:54:00:4c:01:%02x", n),
+		VCPUs: 1,
+	}}, nil
 }
 
 // The guests' shape. MemoryMiB leaves the kernel and busybox ample room
@@ -42,6 +80,13 @@ const (
 	DiskMiB            = 64
 	BalloonStatsPeriod = 1
 )
+
+func (g Guest) vcpus() int {
+	if g.VCPUs > 0 {
+		return g.VCPUs
+	}
+	return VCPUs
+}
 
 // Disk is the guest's qcow2 disk in imagesDir.
 func (g Guest) Disk(imagesDir string) string { return filepath.Join(imagesDir, g.Name+".qcow2") }
@@ -65,7 +110,7 @@ func (g Guest) Domain(a Artifacts, imagesDir string) bootguest.Domain {
 		Name:               g.Name,
 		UUID:               g.UUID,
 		MemoryMiB:          MemoryMiB,
-		VCPUs:              VCPUs,
+		VCPUs:              g.vcpus(),
 		Disk:               g.Disk(imagesDir),
 		DiskFormat:         "qcow2",
 		OnReboot:           "destroy",

@@ -34,3 +34,32 @@ func TestParseConsole(t *testing.T) {
 	require.False(t, ParseConsole([]byte("not tlv-ready\n")).Ready)
 	require.False(t, ParseConsole([]byte("tlv-peer\ntlv-ready name=tlvl-linux2 ip=169.")).Ready, "a line being written")
 }
+
+// Every node's guests differ in name, UUID, MAC, disk and address, none
+// of them the bridge's; the host node's are Guests; a root node's one
+// pings the bridge with one vCPU.
+func TestNodeGuests(t *testing.T) {
+	host, err := NodeGuests("host")
+	require.NoError(t, err)
+	require.Equal(t, Guests, host)
+	seen := map[string]string{BridgeIP: "the bridge"}
+	all := append([]Guest{}, host...)
+	for _, node := range []string{"v7.0", "v11.3", "v12.8"} {
+		gs, err := NodeGuests(node)
+		require.NoError(t, err)
+		require.Len(t, gs, 1)
+		require.Equal(t, BridgeIP, gs[0].Peer, node)
+		d := gs[0].Domain(Artifacts{}, "/images")
+		require.Equal(t, 1, d.VCPUs, node)
+		all = append(all, gs...)
+	}
+	require.Equal(t, "tlvl-v7-0", all[2].Name)
+	for _, g := range all {
+		for _, v := range []string{g.Name, g.UUID, g.MAC, g.IP, g.Disk("/images")} {
+			require.NotContains(t, seen, v, "%s: %s also used by %s", g.Name, v, seen[v])
+			seen[v] = g.Name
+		}
+	}
+	_, err = NodeGuests("v8.0")
+	require.ErrorContains(t, err, `unknown node "v8.0" (valid: host, v11.3, v12.8, v7.0)`)
+}

@@ -20,6 +20,8 @@ type Config struct {
 	CacheDir  string // the kernel and initramfs
 	ImagesDir string // the disks, console logs and the XML defined
 	URI       string // a read-write libvirt URI
+	// Guests are the guests to bring up; nil: Guests (the host node's).
+	Guests []Guest
 	// KernelVersion is the kernel in /boot and /lib/modules; "": the newest.
 	KernelVersion string
 	// Timeout bounds the wait for each guest's ready line.
@@ -57,8 +59,12 @@ func Up(c Config) error {
 	if err := os.MkdirAll(images, 0o755); err != nil {
 		return err
 	}
+	guests := c.Guests
+	if guests == nil {
+		guests = Guests
+	}
 	started := map[string]time.Time{}
-	for _, g := range Guests {
+	for _, g := range guests {
 		t, err := up(w, g, a, images, c.URI)
 		if err != nil {
 			return fmt.Errorf("%s: %w", g.Name, err)
@@ -67,7 +73,7 @@ func Up(c Config) error {
 			started[g.Name] = t
 		}
 	}
-	for _, g := range Guests {
+	for _, g := range guests {
 		if err := waitReady(w, g, images, started[g.Name], c.Timeout); err != nil {
 			return fmt.Errorf("%s: %w", g.Name, err)
 		}

@@ -57,6 +57,9 @@ var checkText = map[string]string{
 	"frozen-guest-deadline":          "a guest's QEMU stopped (SIGSTOP): the gather keeps `timeout`, the domain is marked partial (`nowait` true and false)",
 	"one-stats-rpc-per-gather":       "every gather is one `GET_ALL_DOMAIN_STATS` call on the read-only socket, nothing else",
 	"groups-it-lacks":                "groups newer than the daemon: with `enforce = true` the error names each and its version; without, a warning at the first gather",
+	"linux-guest": "Linux guest: guest-side balloon, net, block (`balloon.available` within 10 % of the guest's MemTotal, " +
+		"`usable`, `unused`, `last-update` present; net rx/tx and block rd/wr rise between gathers; " +
+		"with `derived = true`, `balloon.used_percent` in (0, 100) and the rates above 0)",
 }
 
 func main() {
@@ -106,7 +109,10 @@ func render(nodes []node) string {
 	p("Debian packages of the suite named. The root nodes' guests are three of\n")
 	p("internal/testsupport/bootguest's XML (a running one with a qcow2 overlay, a NIC, two\n")
 	p("iothreads and balloon stats; a paused one; a shut-off one; no OS, so no balloon driver\n")
-	p("statistics); the host node's are the tlv-* guests of testdata/qemu. Only what these runs\n")
+	p("statistics) and one Linux guest of internal/testsupport/linuxguest (Debian's kernel\n")
+	p("booted as a PVH ELF image, a busybox initramfs, virtio disk, NIC and balloon; it pings\n")
+	p("the lab's bridge and reads and writes its disk every second); the host node's are the\n")
+	p("tlv-* guests of testdata/qemu and the two Linux guests tlvl-linux1 and tlvl-linux2. Only what these runs\n")
 	p("saw is listed: a group empty here (perf, memory and vm have nothing under TCG) may return\n")
 	p("keys on KVM hosts.\n\n")
 

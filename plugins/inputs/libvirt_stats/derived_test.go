@@ -328,7 +328,7 @@ func TestDerivedDeviceLayout(t *testing.T) {
 			"cpu.utilization": 100.0,
 		}, ts),
 		metric.New("libvirt_stats_vcpu", tags("vcpu", "0"), map[string]any{
-			"state": int64(1), "time": uint64(2e9), "delay": uint64(0),
+			"state": int64(1), "time_ns": uint64(2e9), "delay": uint64(0),
 			"utilization": 100.0, "steal": 0.0,
 		}, ts),
 		metric.New("libvirt_stats_net", tags("interface", "tap0"), map[string]any{

@@ -92,6 +92,12 @@ func familyDoc(prefix string, f *family, fieldPrefix string) []string {
 	if fieldPrefix != "" {
 		out[0] += fmt.Sprintf(" as `%s*`", fieldPrefix)
 	}
+	// A rename is of the field's whole name: not under a field prefix.
+	for _, r := range f.renames {
+		if fieldPrefix == "" {
+			out[0] += fmt.Sprintf(", `%s%s` as `%s`", prefix, r.key, r.field)
+		}
+	}
 	for _, c := range f.children {
 		out = append(out, familyDoc(prefix+c.prefix+c.indexDoc, c, "")...)
 	}

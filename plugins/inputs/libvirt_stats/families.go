@@ -77,6 +77,11 @@ var (
 	vcpuFamily = &family{
 		measurement: measurement + "_vcpu",
 		indexTag:    "vcpu",
+		// vcpu.<n>.time would be the field time, which InfluxDB 1.x
+		// silently drops from the point: the vCPU's time in ns is time_ns,
+		// one word as libvirt writes them (megabytes_per_second), its
+		// unit in the name as in poll-max-ns.
+		renames: []fieldName{{"time", "time_ns"}},
 	}
 	iothreadFamily = &family{
 		measurement: measurement + "_iothread",

@@ -28,6 +28,10 @@ type family struct {
 	measurement string
 	// tags are the entity keys that become tags instead of fields.
 	tags []tagKey
+	// renames give a field another name than the key's (after the index,
+	// and after a route's field prefix): a name InfluxDB would drop (a
+	// field named time).
+	renames []fieldName
 	// indexTag is the tag that names the entity. Set from a key in tags
 	// (block.<n>.name is the device) or, failing one, the entity's index.
 	indexTag string
@@ -48,6 +52,21 @@ type family struct {
 // tagKey maps an entity's key (after the index) to a tag name.
 type tagKey struct {
 	key, tag string
+}
+
+// fieldName gives an entity's key (after the index) the field name field.
+type fieldName struct {
+	key, field string
+}
+
+// fieldOf is the name of the field of the entity's key (after the index).
+func (f *family) fieldOf(key string) string {
+	for _, r := range f.renames {
+		if r.key == key {
+			return r.field
+		}
+	}
+	return key
 }
 
 // route is a key prefix under which a family's entities are: "block." for

@@ -3,6 +3,9 @@
 package libvirt_stats
 
 import (
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 const testUUID = "c0ffee00-7100-4000-8000-000000000001"
@@ -108,11 +112,11 @@ func TestDeviceMetrics(t *testing.T) {
 		metric.New("libvirt_stats_cache_monitor", tags("monitor", "mon0", "vcpus", "0-1", "bank", "1"),
 			map[string]any{"bytes": uint64(8192)}, ts),
 		metric.New("libvirt_stats_vcpu", tags("vcpu", "0"), map[string]any{
-			"state": int64(1), "time": uint64(10), "halted": true, "exits.sum": uint64(7),
+			"state": int64(1), "time_ns": uint64(10), "halted": true, "exits.sum": uint64(7),
 			"dirtyrate.megabytes_per_second": uint64(3),
 		}, ts),
 		metric.New("libvirt_stats_vcpu", tags("vcpu", "1"), map[string]any{
-			"state": int64(1), "time": uint64(20), "dirtyrate.megabytes_per_second": uint64(1),
+			"state": int64(1), "time_ns": uint64(20), "dirtyrate.megabytes_per_second": uint64(1),
 		}, ts),
 		metric.New("libvirt_stats_net", tags("interface", "tap0"), map[string]any{"rx.bytes": uint64(90)}, ts),
 		metric.New("libvirt_stats_net", tags("interface", "tap1"), map[string]any{"tx.pkts": uint64(3)}, ts),
@@ -130,6 +134,47 @@ func TestDeviceMetrics(t *testing.T) {
 	r := fullRecord(t)
 	// In the order of first appearance, the domain first.
 	testutil.RequireMetricsEqual(t, want, deviceMetrics(r, ts, tags()))
+}
+
+// InfluxDB 1.x silently drops a field named time (the name of the
+// timestamp) and refuses a tag of that name: no key of any libvirt in
+// docs/compatibility.md's key tables may take it in the device layout.
+// vcpu.N.time, the vCPU's time in ns, arrives as time_ns.
+func TestDeviceFieldNamesInfluxDBKeeps(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/compatibility.md")
+	require.NoError(t, err)
+	line := regexp.MustCompile(`(?m)^- \*\*libvirt ([0-9.]+)\*\* \(\d+\): (.+)$`)
+	versions := line.FindAllStringSubmatch(string(doc), -1)
+	require.NotEmpty(t, versions, "no key table in docs/compatibility.md")
+	key := regexp.MustCompile("`([^`]+)`")
+	ts := time.Unix(1700000000, 0)
+	for _, v := range versions {
+		var keys []domstatstest.Synthetic
+		for _, k := range key.FindAllStringSubmatch(v[2], -1) {
+			// Two entities of each family, the index as libvirt writes it.
+			for _, i := range []string{"0", "1"} {
+				keys = append(keys, syn(strings.ReplaceAll(k[1], ".N.", "."+i+"."), uint64(7)))
+			}
+		}
+		ms := deviceMetrics(record(t, "web 1", testUUID, keys...), ts, metricTags("web 1", testUUID))
+		vcpus := 0
+		for _, m := range ms {
+			for _, f := range m.FieldList() {
+				require.NotEqual(t, "time", f.Key, "libvirt %s: %s has a field InfluxDB drops", v[1], m.Name())
+				require.NotEmpty(t, f.Key, "libvirt %s: %s", v[1], m.Name())
+			}
+			for _, tag := range m.TagList() {
+				require.NotEqual(t, "time", tag.Key, "libvirt %s: %s", v[1], m.Name())
+			}
+			if m.Name() == "libvirt_stats_vcpu" {
+				vcpus++
+				got, ok := m.GetField("time_ns")
+				require.True(t, ok, "libvirt %s: vcpu metric without time_ns: %v", v[1], m)
+				require.Equal(t, uint64(7), got)
+			}
+		}
+		require.Equal(t, 2, vcpus, "libvirt %s: vcpu metrics", v[1])
+	}
 }
 
 // An entity without its name key is named by its index; one with only tag

@@ -26,6 +26,7 @@ import (
 	"libvirt.org/go/libvirt"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/linuxguest"
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
 )
 
@@ -87,6 +88,7 @@ func TestMatrix(t *testing.T) {
 			n.run(t, "device-layout-places-every-key", matrixLayout)
 			n.run(t, "frozen-guest-deadline", matrixFrozen)
 			n.run(t, "groups-it-lacks", matrixLacking)
+			n.run(t, "linux-guest", matrixLinuxGuest)
 		})
 	}
 	writeMatrixResults(t, nodes)
@@ -382,6 +384,35 @@ func matrixLacking(t *testing.T, n *matrixNode) string {
 		}
 	})
 	return strings.Join(lacking, ", ")
+}
+
+// A root node's Linux guest (linuxguest.NodeGuests): the guest-side
+// statistics of TestQEMULinuxGuestStats and TestQEMULinuxGuestDerived, on
+// that node's libvirt and QEMU.
+func matrixLinuxGuest(t *testing.T, n *matrixNode) string {
+	if n.Node == lab.Host {
+		return elsewhere + "TestQEMULinuxGuestStats, TestQEMULinuxGuestDerived"
+	}
+	guests, err := linuxguest.NodeGuests(n.Node)
+	require.NoError(t, err, "a root node without a Linux guest")
+	consoles := linuxguest.RequireOnNode(t, n.Node)
+	names := make([]string, len(guests))
+	for i, g := range guests {
+		names[i] = g.Name
+	}
+	t.Run("stats", func(t *testing.T) {
+		first, second := linuxGathers(t, n.roURI, guests, false)
+		for _, g := range guests {
+			checkLinuxGuestStats(t, g.Name, consoles[g.Name], first[g.Name], second[g.Name])
+		}
+	})
+	t.Run("derived", func(t *testing.T) {
+		_, second := linuxGathers(t, n.roURI, guests, true)
+		for _, g := range guests {
+			checkLinuxGuestDerived(t, g.Name, second[g.Name])
+		}
+	})
+	return strings.Join(names, ", ")
 }
 
 // freezeGuest stops the QEMU of a guest's pid file with SIGSTOP and

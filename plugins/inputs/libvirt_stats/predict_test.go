@@ -25,14 +25,16 @@ var entityKeys = []struct {
 	nameTag     string // ... in this tag; else the tag is the index
 	fieldPrefix string
 	tagKeys     map[string]string
+	renames     map[string]string // key -> field, for a name InfluxDB drops
 }{
 	{regexp.MustCompile(`^block\.(\d+)\.(.+)$`), "libvirt_stats_block", "name", "device", "",
-		map[string]string{"name": "device", "path": "path", "backingIndex": "backing_index"}},
+		map[string]string{"name": "device", "path": "path", "backingIndex": "backing_index"}, nil},
 	{regexp.MustCompile(`^net\.(\d+)\.(.+)$`), "libvirt_stats_net", "name", "interface", "",
-		map[string]string{"name": "interface"}},
-	{regexp.MustCompile(`^vcpu\.(\d+)\.(.+)$`), "libvirt_stats_vcpu", "", "vcpu", "", nil},
-	{regexp.MustCompile(`^dirtyrate\.vcpu\.(\d+)\.(.+)$`), "libvirt_stats_vcpu", "", "vcpu", "dirtyrate.", nil},
-	{regexp.MustCompile(`^iothread\.(\d+)\.(.+)$`), "libvirt_stats_iothread", "", "iothread", "", nil},
+		map[string]string{"name": "interface"}, nil},
+	{regexp.MustCompile(`^vcpu\.(\d+)\.(.+)$`), "libvirt_stats_vcpu", "", "vcpu", "", nil,
+		map[string]string{"time": "time_ns"}},
+	{regexp.MustCompile(`^dirtyrate\.vcpu\.(\d+)\.(.+)$`), "libvirt_stats_vcpu", "", "vcpu", "dirtyrate.", nil, nil},
+	{regexp.MustCompile(`^iothread\.(\d+)\.(.+)$`), "libvirt_stats_iothread", "", "iothread", "", nil, nil},
 }
 
 // predict splits a virsh domain into its domain-level keys and entities.
@@ -57,6 +59,8 @@ func predict(d virshtest.Domain) (domain []string, entities map[string]*wantEnti
 			}
 			if tag, ok := ek.tagKeys[m[2]]; ok {
 				e.tags[tag] = d.Values[key]
+			} else if f, ok := ek.renames[m[2]]; ok {
+				e.fields[f] = key
 			} else {
 				e.fields[ek.fieldPrefix+m[2]] = key
 			}

@@ -138,7 +138,7 @@ func (s *splitter) add(key string, v any) bool {
 			return true
 		}
 	}
-	e.fields = appendField(e.fields, r.fieldPrefix+rest, v)
+	e.fields = appendField(e.fields, own.fieldOf(r.fieldPrefix+rest), v)
 	return true
 }
 

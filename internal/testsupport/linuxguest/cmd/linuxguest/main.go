@@ -1,5 +1,6 @@
-// Command linuxguest brings the lab's two Linux guests (tlvl-linux1 and
-// tlvl-linux2, see package linuxguest) up on a libvirt URI: it builds the
+// Command linuxguest brings a lab node's Linux guests (the host node's
+// tlvl-linux1 and tlvl-linux2, or a root node's one, see -node and package
+// linuxguest) up on a libvirt URI: it builds the
 // kernel and initramfs into -cache (kept when their inputs have not
 // changed), creates the guests' disks in -images, defines and starts each
 // guest, and waits until /init says on the console that it is ready. It is
@@ -24,14 +25,18 @@ func main() {
 	images := flag.String("images", "", "directory for the guests' disks and console logs (required)")
 	uri := flag.String("uri", "", "read-write libvirt URI to define the guests on (required)")
 	kernel := flag.String("kernel-version", "", "kernel version in /boot and /lib/modules (default: the newest)")
+	node := flag.String("node", "host", "the lab node whose Linux guests to bring up: host (tlvl-linux1 and tlvl-linux2) or a root node (its one guest)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "how long a guest may take to be ready")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "linuxguest: unexpected arguments %q\n", flag.Args())
 		os.Exit(2)
 	}
-	err := linuxguest.Up(linuxguest.Config{CacheDir: *cache, ImagesDir: *images, URI: *uri,
-		KernelVersion: *kernel, Timeout: *timeout, Log: os.Stdout})
+	guests, err := linuxguest.NodeGuests(*node)
+	if err == nil {
+		err = linuxguest.Up(linuxguest.Config{CacheDir: *cache, ImagesDir: *images, URI: *uri, Guests: guests,
+			KernelVersion: *kernel, Timeout: *timeout, Log: os.Stdout})
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "linuxguest: %v\n", err)
 		os.Exit(1)
