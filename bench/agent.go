@@ -105,41 +105,66 @@ func agentMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	for r := range *rounds {
-		for i := range names {
-			c := names[(r+i)%len(names)]
-			if c == "floor" || c == "plugin" {
-				g, err := runGather(self, *preload, c, *uri, 2, 5, r, agentInterval)
-				if err != nil {
-					logf("agent round %d %s failed, once more: %v", r, c, err)
-					if g, err = runGather(self, *preload, c, *uri, 2, 5, r, agentInterval); err != nil {
-						return err
-					}
-				}
-				res.Gather = append(res.Gather, g)
-				logf("agent round %d %-20s cpu %7.3f ms/gather", r, c, float64(g.UserNs+g.SysNs)/float64(g.N)/1e6)
-				continue
-			}
-			s, err := a.measure(c, r, *gathers)
-			if err != nil {
-				logf("agent round %d %s failed, once more: %v", r, c, err)
-				if s, err = a.measure(c, r, *gathers); err != nil {
-					return err
-				}
-			}
-			res.Agent = append(res.Agent, s)
-			logf("agent round %d %-20s cpu %7.3f ms/gather (child %6.3f)  %d gathers in %d s, %d metrics, %d fields  RSS %6.1f + %5.1f MB  log errors %d, overruns %d",
-				r, c, float64(s.CPUNs)/float64(s.Gathers)/1e6, float64(s.ChildCPUNs)/float64(s.Gathers)/1e6, s.Gathers, s.Window,
-				s.Metrics, s.Fields, float64(s.RSSKiB)/1024, float64(s.ChildRSSKiB)/1024, s.LogErrors, s.LogOverruns)
-		}
+	if err := a.rounds(&res, self, *preload); err != nil {
+		return err
 	}
 	cpu1, err := harness.ReadCPUStat()
 	if err != nil {
 		return err
 	}
 	res.IdleDuring = cpu1.IdleSince(cpu0)
-	// What each contender delivers per gather: the median over its rounds.
-	for _, c := range names {
+	calibrate(&res)
+	res.Took = time.Since(res.Started)
+	return writeJSON(*out, res)
+}
+
+// rounds runs res's rounds: every contender once per round, in an order
+// rotated by the round; a failed measurement is run again, once.
+func (a *agentRun) rounds(res *results.AgentResult, self, preload string) error {
+	names := res.Contenders
+	for r := range res.Rounds {
+		for i := range names {
+			if err := a.round(res, self, preload, names[(r+i)%len(names)], r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// round measures contender c in round r into res: floor and plugin as
+// gather processes, the others as Telegraf processes.
+func (a *agentRun) round(res *results.AgentResult, self, preload, c string, r int) error {
+	if c == "floor" || c == "plugin" {
+		g, err := runGather(self, preload, c, res.URI, 2, 5, r, agentInterval)
+		if err != nil {
+			logf("agent round %d %s failed, once more: %v", r, c, err)
+			if g, err = runGather(self, preload, c, res.URI, 2, 5, r, agentInterval); err != nil {
+				return err
+			}
+		}
+		res.Gather = append(res.Gather, g)
+		logf("agent round %d %-20s cpu %7.3f ms/gather", r, c, float64(g.UserNs+g.SysNs)/float64(g.N)/1e6)
+		return nil
+	}
+	s, err := a.measure(c, r, res.Gathers)
+	if err != nil {
+		logf("agent round %d %s failed, once more: %v", r, c, err)
+		if s, err = a.measure(c, r, res.Gathers); err != nil {
+			return err
+		}
+	}
+	res.Agent = append(res.Agent, s)
+	logf("agent round %d %-20s cpu %7.3f ms/gather (child %6.3f)  %d gathers in %d s, %d metrics, %d fields  RSS %6.1f + %5.1f MB  log errors %d, overruns %d",
+		r, c, float64(s.CPUNs)/float64(s.Gathers)/1e6, float64(s.ChildCPUNs)/float64(s.Gathers)/1e6, s.Gathers, s.Window,
+		s.Metrics, s.Fields, float64(s.RSSKiB)/1024, float64(s.ChildRSSKiB)/1024, s.LogErrors, s.LogOverruns)
+	return nil
+}
+
+// calibrate sets what each contender delivers per gather: the median over
+// its rounds.
+func calibrate(res *results.AgentResult) {
+	for _, c := range res.Contenders {
 		var mets, fields []float64
 		for _, s := range res.Agent {
 			if s.Contender == c && s.Gathers > 0 {
@@ -151,8 +176,6 @@ func agentMain(args []string) error {
 			res.Calib[c] = results.AgentCalib{Metrics: int(math.Round(results.DistOf(mets).Median)), Fields: int(math.Round(results.DistOf(fields).Median)), Gathers: len(mets)}
 		}
 	}
-	res.Took = time.Since(res.Started)
-	return writeJSON(*out, res)
 }
 
 // record writes one gather of the execd binary as it writes it under

@@ -117,3 +117,17 @@ func TestInWindow(t *testing.T) {
 	g, m, f := inWindow(lines, base.Add(950*time.Millisecond), base.Add(4950*time.Millisecond))
 	require.Equal(t, [3]int{4, 12, 24}, [3]int{g, m, f})
 }
+
+// A contender's calibration is the median of its rounds' metrics and
+// fields per gather; a window without gathers and a contender without
+// rounds count for nothing.
+func TestCalibrate(t *testing.T) {
+	res := &results.AgentResult{Contenders: []string{"agent-execd", "limit-execd"}, Calib: map[string]results.AgentCalib{}, Agent: []results.AgentSample{
+		{Contender: "agent-execd", Gathers: 5, Metrics: 50, Fields: 500},
+		{Contender: "agent-execd", Gathers: 4, Metrics: 44, Fields: 440},
+		{Contender: "agent-execd", Gathers: 5, Metrics: 60, Fields: 600},
+		{Contender: "agent-execd", Gathers: 0, Metrics: 9, Fields: 9},
+	}}
+	calibrate(res)
+	require.Equal(t, map[string]results.AgentCalib{"agent-execd": {Metrics: 11, Fields: 110, Gathers: 3}}, res.Calib)
+}
