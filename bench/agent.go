@@ -408,13 +408,7 @@ func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample,
 	if err := os.MkdirAll(child, 0o755); err != nil {
 		return s, err
 	}
-	defer func() {
-		for _, d := range []string{child, cg} {
-			for i := 0; i < 50 && os.Remove(d) != nil; i++ {
-				time.Sleep(100 * time.Millisecond)
-			}
-		}
-	}()
+	defer removeGroups(child, cg)
 	fifo := a.fifo(c)
 	_ = os.Remove(fifo)
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -474,20 +468,8 @@ func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample,
 	// counts it: both kinds of count are hierarchical).
 	childPid := 0
 	if strings.Contains(c, "execd") {
-		pids, err := readPids(filepath.Join(cg, "cgroup.procs"))
-		if err != nil {
+		if childPid, err = moveExecdChild(cg, child, cmd.Process.Pid); err != nil {
 			return s, err
-		}
-		for _, p := range pids {
-			if p != cmd.Process.Pid {
-				childPid = p
-				if err := os.WriteFile(filepath.Join(child, "cgroup.procs"), []byte(strconv.Itoa(p)), 0o644); err != nil {
-					return s, fmt.Errorf("moving execd child %d: %w", p, err)
-				}
-			}
-		}
-		if childPid == 0 {
-			return s, fmt.Errorf("no execd child in %s", cg)
 		}
 	}
 	if err := sleepUntil(t0); err != nil {
@@ -534,7 +516,48 @@ func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample,
 	if s.Gathers == 0 {
 		return s, fmt.Errorf("no gather of %s within the %d s window: %s", c, gathers, tail(b, 2000))
 	}
-	for _, line := range strings.Split(string(b), "\n") {
+	countLog(&s, b)
+	return s, nil
+}
+
+// removeGroups removes the cgroups dirs, children first, waiting up to 5 s
+// each for their processes to be gone.
+func removeGroups(dirs ...string) {
+	for _, d := range dirs {
+		for i := 0; i < 50 && os.Remove(d) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// moveExecdChild moves Telegraf's execd child (every process in group cg
+// other than telegraf) into group child, a subgroup of cg, so its CPU is
+// also counted alone; the parent group still counts it (both kinds of
+// count are hierarchical). It returns the child's pid.
+func moveExecdChild(cg, child string, telegraf int) (int, error) {
+	pids, err := readPids(filepath.Join(cg, "cgroup.procs"))
+	if err != nil {
+		return 0, err
+	}
+	childPid := 0
+	for _, p := range pids {
+		if p != telegraf {
+			childPid = p
+			if err := os.WriteFile(filepath.Join(child, "cgroup.procs"), []byte(strconv.Itoa(p)), 0o644); err != nil {
+				return 0, fmt.Errorf("moving execd child %d: %w", p, err)
+			}
+		}
+	}
+	if childPid == 0 {
+		return 0, fmt.Errorf("no execd child in %s", cg)
+	}
+	return childPid, nil
+}
+
+// countLog counts Telegraf's error lines (keeping the first) and its
+// overrun warnings in log into s.
+func countLog(s *results.AgentSample, log []byte) {
+	for _, line := range strings.Split(string(log), "\n") {
 		if strings.Contains(line, " E! ") {
 			s.LogErrors++
 			if s.FirstError == "" {
@@ -545,7 +568,6 @@ func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample,
 			s.LogOverruns++
 		}
 	}
-	return s, nil
 }
 
 func readPids(path string) ([]int, error) {

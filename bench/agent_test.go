@@ -131,3 +131,16 @@ func TestCalibrate(t *testing.T) {
 	calibrate(res)
 	require.Equal(t, map[string]results.AgentCalib{"agent-execd": {Metrics: 11, Fields: 110, Gathers: 3}}, res.Calib)
 }
+
+// Telegraf's log gives a window its error count, the first error line and
+// the gathers that overran the interval.
+func TestCountLog(t *testing.T) {
+	var s results.AgentSample
+	countLog(&s, []byte("2026-12-05T18:00:00Z I! Starting\n"+
+		"2026-12-05T18:00:01Z E! [inputs.execd] first\n"+
+		"2026-12-05T18:00:02Z W! [inputs.execd] Collection took longer than expected; not complete after interval of 1s\n"+
+		"2026-12-05T18:00:03Z E! [inputs.execd] second\n"))
+	require.Equal(t, 2, s.LogErrors)
+	require.Equal(t, "2026-12-05T18:00:01Z E! [inputs.execd] first", s.FirstError)
+	require.Equal(t, 1, s.LogOverruns)
+}
