@@ -430,38 +430,11 @@ func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample,
 	if err := cmd.Start(); err != nil {
 		return s, err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			return err
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			err := <-exited
-			return fmt.Errorf("telegraf did not stop within 15 s of SIGTERM, killed (%w)", err)
-		}
-	}
-	defer func() { _ = stop() }()
-	sleepUntil := func(t time.Time) error {
-		select {
-		case err := <-exited:
-			stopped = true
-			b, _ := os.ReadFile(logPath)
-			return fmt.Errorf("telegraf exited early (%w): %s", err, tail(b, 2000))
-		case <-time.After(time.Until(t)):
-			return nil
-		}
-	}
+	proc := newTelegrafProc(cmd, logPath)
+	defer func() { _ = proc.stop() }()
 
 	t0 := start.Add(a.warm).Truncate(time.Second).Add(time.Second + 950*time.Millisecond)
-	if err := sleepUntil(t0.Add(-300 * time.Millisecond)); err != nil {
+	if err := proc.sleepUntil(t0.Add(-300 * time.Millisecond)); err != nil {
 		return s, err
 	}
 	// The execd child into a group of its own (the parent group still
@@ -472,12 +445,12 @@ func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample,
 			return s, err
 		}
 	}
-	if err := sleepUntil(t0); err != nil {
+	if err := proc.sleepUntil(t0); err != nil {
 		return s, err
 	}
 	u0, err1 := a.cg.Usage(cg)
 	c0, err2 := a.cg.Usage(child)
-	if err := sleepUntil(t0.Add(time.Duration(gathers) * time.Second)); err != nil {
+	if err := proc.sleepUntil(t0.Add(time.Duration(gathers) * time.Second)); err != nil {
 		return s, err
 	}
 	u1, err3 := a.cg.Usage(cg)
@@ -501,7 +474,7 @@ func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample,
 	// Telegraf's log up to here: what it says while stopping (execd's
 	// pipes closing) is not about the gathers.
 	b, _ := os.ReadFile(logPath)
-	if err := stop(); err != nil {
+	if err := proc.stop(); err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
 			return s, err
@@ -518,6 +491,52 @@ func (a *agentRun) run(c, conf string, round, gathers int) (results.AgentSample,
 	}
 	countLog(&s, b)
 	return s, nil
+}
+
+// telegrafProc is a started Telegraf process, waited for in the
+// background so that a wait can notice it exiting early.
+type telegrafProc struct {
+	cmd     *exec.Cmd
+	logPath string
+	exited  chan error
+	stopped bool
+}
+
+func newTelegrafProc(cmd *exec.Cmd, logPath string) *telegrafProc {
+	p := &telegrafProc{cmd: cmd, logPath: logPath, exited: make(chan error, 1)}
+	go func() { p.exited <- cmd.Wait() }()
+	return p
+}
+
+// stop sends SIGTERM and waits for the exit, killing Telegraf after 15 s;
+// once stopped (or found exited), it does nothing.
+func (p *telegrafProc) stop() error {
+	if p.stopped {
+		return nil
+	}
+	p.stopped = true
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.exited:
+		return err
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		err := <-p.exited
+		return fmt.Errorf("telegraf did not stop within 15 s of SIGTERM, killed (%w)", err)
+	}
+}
+
+// sleepUntil waits until t, failing with the log's tail if Telegraf exits
+// before.
+func (p *telegrafProc) sleepUntil(t time.Time) error {
+	select {
+	case err := <-p.exited:
+		p.stopped = true
+		b, _ := os.ReadFile(p.logPath)
+		return fmt.Errorf("telegraf exited early (%w): %s", err, tail(b, 2000))
+	case <-time.After(time.Until(t)):
+		return nil
+	}
 }
 
 // removeGroups removes the cgroups dirs, children first, waiting up to 5 s

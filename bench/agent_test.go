@@ -144,3 +144,25 @@ func TestCountLog(t *testing.T) {
 	require.Equal(t, "2026-12-05T18:00:01Z E! [inputs.execd] first", s.FirstError)
 	require.Equal(t, 1, s.LogOverruns)
 }
+
+// A process that exits before the wait ends fails the wait with its log;
+// stop ends a running one with SIGTERM, and a second stop does nothing.
+func TestTelegrafProc(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "log")
+	require.NoError(t, os.WriteFile(logPath, []byte("E! it broke"), 0o644))
+	early := exec.Command("/bin/true")
+	require.NoError(t, early.Start())
+	p := newTelegrafProc(early, logPath)
+	err := p.sleepUntil(time.Now().Add(time.Minute))
+	require.ErrorContains(t, err, "telegraf exited early")
+	require.ErrorContains(t, err, "E! it broke")
+	require.NoError(t, p.stop()) // already gone: nothing to stop
+
+	running := exec.Command("/bin/sleep", "60")
+	require.NoError(t, running.Start())
+	p = newTelegrafProc(running, logPath)
+	require.NoError(t, p.sleepUntil(time.Now().Add(10*time.Millisecond)))
+	var ee *exec.ExitError
+	require.ErrorAs(t, p.stop(), &ee) // killed by SIGTERM
+	require.NoError(t, p.stop())
+}
