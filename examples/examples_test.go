@@ -22,7 +22,7 @@ var shownIn = map[string]string{
 	"telegraf-prometheus.conf": "../docs/prometheus.md",
 	// make bench writes docs/performance.md (and the README's copy) from
 	// this template, with what the configuration saves, measured.
-	"recommended.conf": "../bench/performance.md.tmpl",
+	"recommended.conf": "../bench/internal/report/performance.md.tmpl",
 }
 
 func allExamples(t *testing.T) []string {
