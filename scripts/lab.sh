@@ -135,15 +135,18 @@ node_ns_main() { # NODE
   exec sleep infinity
 }
 
-start_node_ns() { # NODE
-  local node=$1 dir pid
+# A node's mount namespace, made by `lab.sh _node-ns NODE` (the host's
+# libvirt) or `lab.sh _root-ns NODE ROOT` (a root's), unless it is up.
+start_node_ns() { # NODE [ROOT]
+  local node=$1 dir pid main=(_node-ns "$1")
+  [ $# -gt 1 ] && main=(_root-ns "$1" "$2")
   dir=$(node_dir "$node")
   if node_ns_pid "$node" >/dev/null; then return 0; fi
   mkdir -p "$dir"
   rm -f "$dir/ns.pid"
-  say "node $node: mount namespace"
+  say "node $node: mount namespace${2:+ over $2}"
   (close_fds; exec setsid nsenter --net="/proc/$(netns_pid)/ns/net" -- \
-    unshare --mount --propagation private -- "$REPO_DIR/scripts/lab.sh" _node-ns "$node") \
+    unshare --mount --propagation private -- "$REPO_DIR/scripts/lab.sh" "${main[@]}") \
     </dev/null >>"$LAB/lab.log" 2>&1 &
   for _ in $(seq 1 50); do
     pid=$(node_ns_pid "$node") && break
@@ -224,24 +227,12 @@ v list --all
 # A root node: its namespace, daemons and guests; the root is built if it
 # is not (scripts/roots.sh, in the host's network: the lab's has none).
 start_root_node() { # NODE
-  local node=$1 suite root dir pid xml
+  local node=$1 suite root dir xml
   suite=$(root_suite "$node")
   "$REPO_DIR/scripts/roots.sh" build "$suite" >/dev/null
   root=$("$REPO_DIR/scripts/roots.sh" path "$suite")
   dir=$(node_dir "$node")
-  if ! node_ns_pid "$node" >/dev/null; then
-    mkdir -p "$dir"
-    rm -f "$dir/ns.pid"
-    say "node $node: mount namespace over $root"
-    (close_fds; exec setsid nsenter --net="/proc/$(netns_pid)/ns/net" -- \
-      unshare --mount --propagation private -- "$REPO_DIR/scripts/lab.sh" _root-ns "$node" "$root") \
-      </dev/null >>"$LAB/lab.log" 2>&1 &
-    for _ in $(seq 1 50); do
-      pid=$(node_ns_pid "$node") && break
-      sleep 0.1
-    done
-    node_ns_pid "$node" >/dev/null || die "node $node's mount namespace did not start (see $LAB/lab.log)"
-  fi
+  start_node_ns "$node" "$root"
   # The guests' XML, written where the root sees it (the lab's directory).
   xml=$dir/xml
   mkdir -p "$xml"
