@@ -88,12 +88,17 @@ func TestPackageInRoots(t *testing.T) {
 			}
 			ms, err := p.Parse([]byte(lp.String()))
 			require.NoError(t, err, out)
+			// The packaged configuration turns on the device layout: one
+			// libvirt_stats metric per domain, and metrics per device beside.
 			var domains []string
 			for _, m := range ms {
-				d, _ := m.GetTag("domain")
-				domains = append(domains, d)
+				if m.Name() == "libvirt_stats" {
+					d, _ := m.GetTag("domain")
+					domains = append(domains, d)
+				}
 			}
-			require.ElementsMatch(t, []string{node + "-run", node + "-paused", node + "-off"}, domains)
+			require.ElementsMatch(t, []string{node + "-run", node + "-paused", node + "-off",
+				"tlvl-" + strings.ReplaceAll(node, ".", "-")}, domains)
 			t.Logf("%s: libvirt0 %s, %d metrics", node, libvirt0, len(ms))
 		})
 	}
