@@ -39,7 +39,7 @@ func sshKeygen(t testing.TB, path string) {
 // it earlier).
 func StartSSHD(t testing.TB, port int) *SSHD {
 	t.Helper()
-	dir := t.TempDir()
+	dir := lab.TestTempDir(t, "sshd-")
 	s := &SSHD{Dir: dir, Port: port, KeyFile: filepath.Join(dir, "client"),
 		KnownHosts: filepath.Join(dir, "known_hosts"), SSHCommand: filepath.Join(dir, "ssh-known-hosts")}
 	hostKey := filepath.Join(dir, "hostkey")

@@ -171,7 +171,7 @@ func (d *Daemon) Pid() int { return d.cmd.Process.Pid }
 // ends; it fails, never skips, when it cannot.
 func StartTLSDaemon(t testing.TB, port int) *Daemon {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "tlv-tls-")
+	dir, err := lab.TempDir("tls-")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	d := &Daemon{Dir: dir, Port: port, PKI: NewPKI(t, filepath.Join(dir, "pki"))}

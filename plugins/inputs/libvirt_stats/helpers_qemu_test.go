@@ -85,8 +85,8 @@ func startPrivateDaemon(t *testing.T) *privateDaemon {
 	t.Helper()
 	_, err := exec.LookPath("libvirtd")
 	require.NoError(t, err, "libvirtd is not installed: run make lab")
-	// Short: a unix socket path holds at most 107 bytes.
-	dir, err := os.MkdirTemp("", "tlvc-")
+	// Under the lab's directory, short: a unix socket path holds at most 107 bytes.
+	dir, err := lab.TempDir("tlvc-")
 	require.NoError(t, err)
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "drivers"), 0o700))
 	conf := fmt.Sprintf(`unix_sock_dir = %q
