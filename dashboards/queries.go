@@ -16,13 +16,16 @@ const (
 )
 
 // influxSeries is an InfluxQL time series: sel from measurement over the
-// dashboard's range, one point per $__interval, one series per tag.
+// dashboard's range, one point per $__interval that has data, one series
+// per tag. fill(none) leaves out the intervals without a point, so a field
+// gathered less often than $__interval (examples/recommended.conf gathers
+// balloon once a minute) draws a line, not dots between nulls.
 func influxSeries(sel, measurement, filter string, tags ...string) string {
 	group := "time($__interval)"
 	for _, t := range tags {
 		group += `, "` + t + `"`
 	}
-	return fmt.Sprintf(`SELECT %s FROM "%s" WHERE $timeFilter AND %s GROUP BY %s`, sel, measurement, filter, group)
+	return fmt.Sprintf(`SELECT %s FROM "%s" WHERE $timeFilter AND %s GROUP BY %s fill(none)`, sel, measurement, filter, group)
 }
 
 // influxTop is the n largest values of inner's "value" column, named by

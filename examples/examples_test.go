@@ -145,8 +145,8 @@ func TestRecommendedConfig(t *testing.T) {
 	fast, slow := tables[0], tables[1]
 	require.Equal(t, "10s", fast.Interval)
 	require.Equal(t, "60s", slow.Interval)
-	require.Equal(t, []string{"state", "cpu_total", "vcpu", "interface", "block", "balloon"}, fast.StatisticsGroups)
-	require.Equal(t, []string{"iothread", "dirtyrate", "perf", "memory", "vm"}, slow.StatisticsGroups)
+	require.Equal(t, []string{"state", "cpu_total", "vcpu", "interface", "block"}, fast.StatisticsGroups)
+	require.Equal(t, []string{"balloon", "iothread", "dirtyrate", "perf", "memory", "vm"}, slow.StatisticsGroups)
 	// Every group libvirt_stats knows (plugins/inputs/libvirt_stats/groups.go), once.
 	all := append(append([]string{}, fast.StatisticsGroups...), slow.StatisticsGroups...)
 	require.ElementsMatch(t, []string{"state", "cpu_total", "balloon", "vcpu", "interface", "block", "perf",
