@@ -63,6 +63,7 @@ type runResults struct {
 	gb               map[string]map[string]results.Dist
 	agent            *results.AgentResult // nil for a run from before section 5
 	host, hostGroups *results.HostResult  // nil for a run from before the host-cost scenario
+	hostLinux        *results.HostResult  // the host cost with the lab's Linux guests; nil if not run
 }
 
 // host is what the report says of the machine, read when the report is
@@ -133,7 +134,7 @@ func loadResults(dir string) (*runResults, error) {
 	for _, f := range []struct {
 		name string
 		to   **results.HostResult
-	}{{"hostcost.json", &res.host}, {"hostcost-groups.json", &res.hostGroups}} {
+	}{{"hostcost.json", &res.host}, {"hostcost-groups.json", &res.hostGroups}, {"hostcost-linux.json", &res.hostLinux}} {
 		if _, err := os.Stat(filepath.Join(dir, f.name)); err == nil {
 			*f.to = &results.HostResult{}
 			if err := loadJSON(filepath.Join(dir, f.name), *f.to); err != nil {
@@ -186,7 +187,7 @@ func renderReport(res *runResults, h host, command string) (benchmarks, performa
 		r.agentSection(agent)
 	}
 	if res.host != nil {
-		r.hostSection(res.host, res.hostGroups)
+		r.hostSection(res.host, res.hostGroups, res.hostLinux)
 	}
 	r.reading(q10, q30, t1000, gb, ex)
 	if r.err != nil {

@@ -9,6 +9,7 @@ import (
 // subtracted, ms per gather (NaN where the round has no idle window).
 type HostRound struct {
 	Libvirtd, QEMU, Client, Host float64 // Host: libvirtd + QEMU
+	Total                        float64 // Host + Client: all the host pays for a gather
 	QEMUs                        int
 }
 
@@ -42,6 +43,7 @@ func HostRounds(res *HostResult, name string) map[int]HostRound {
 		r := HostRound{Libvirtd: per(s.LibvirtdNs, lRate), QEMU: per(s.QEMUNs, qRate),
 			Client: float64(s.ClientNs) / float64(s.Gathers) / 1e6, QEMUs: s.QEMUs}
 		r.Host = r.Libvirtd + r.QEMU
+		r.Total = r.Host + r.Client
 		out[s.Round] = r
 	}
 	return out
@@ -97,6 +99,9 @@ func HostRatio(res *HostResult, a, b string, part func(HostRound) float64) Dist 
 
 // PartHost is libvirtd + QEMU of a round.
 func PartHost(r HostRound) float64 { return r.Host }
+
+// PartTotal is the client + libvirtd + QEMU of a round.
+func PartTotal(r HostRound) float64 { return r.Total }
 
 // PartLibvirtd is libvirtd's part of a round.
 func PartLibvirtd(r HostRound) float64 { return r.Libvirtd }

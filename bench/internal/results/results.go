@@ -189,6 +189,9 @@ type HostSample struct {
 	QEMUNs     int64  `json:"qemu_ns"`
 	ClientNs   int64  `json:"client_ns"`
 	QEMUs      int    `json:"qemus"` // QEMU processes alive over the window
+	// Ticks: at least one process's CPU came from /proc/PID/stat's ticks
+	// (a thread came or went in the window), not from schedstat's ns.
+	Ticks bool `json:"ticks,omitempty"`
 }
 
 // HostResult is the host-cost scenario's record: its cases and every window.
@@ -202,7 +205,8 @@ type HostResult struct {
 	Cases      []HostCase    `json:"cases"`
 	Samples    []HostSample  `json:"samples"`
 	TickHz     int           `json:"tick_hz"`
-	Bracket    bool          `json:"bracket"` // an idle window around every case
+	Schedstat  bool          `json:"schedstat"` // CPU from the threads' schedstat (ns) where no thread came or went
+	Bracket    bool          `json:"bracket"`   // an idle window around every case
 	IdleBefore float64       `json:"host_idle_before"`
 	IdleDuring float64       `json:"host_idle_during"`
 	Revision   string        `json:"revision"`
