@@ -8,7 +8,9 @@
 # Each scenario holds `flock -x /tmp/tlv-hv.lock` for itself only (a few
 # minutes at most), so no two bench scenarios overlap; the extra guests exist
 # only inside that hold. The lab's other users are not stopped: their load is
-# in the idle figures of each scenario.
+# in the idle figures of each scenario. The lab's Linux guests are shut off
+# for most of the run (their own load would be most of QEMU's) and started
+# again at the end, also when a scenario fails.
 #
 #   TLV_BENCH_ROUNDS  rounds per scenario (default 12, at least 10 for the report)
 #   TLV_BENCH_OUT     where the binaries and raw results go (default bench/out)
@@ -16,6 +18,7 @@
 #   TLV_BENCH_AGENT_GATHERS  gathers (seconds) per Telegraf process there (default 5)
 #   TLV_BENCH_HOST_ROUNDS  rounds of the host-cost scenario, every case (default 8)
 #   TLV_BENCH_HOST_GROUP_ROUNDS  rounds of its each-group-alone part (default 2)
+#   TLV_BENCH_HOST_LINUX_ROUNDS  rounds of its part with the lab's Linux guests (default 4)
 #   TLV_LAB_DIR       the lab (scripts/lab.sh) whose guests the host-cost scenario
 #                     measures (default /var/tmp/telegraf-libvirt-lab)
 #   TLV_BENCH_CGROUP  the cgroup hierarchy that counts the agents' CPU: auto (default:
@@ -34,6 +37,7 @@ AGENT_GATHERS=${TLV_BENCH_AGENT_GATHERS:-5}
 CGROUP=${TLV_BENCH_CGROUP:-auto}
 HOST_ROUNDS=${TLV_BENCH_HOST_ROUNDS:-8}
 HOST_GROUP_ROUNDS=${TLV_BENCH_HOST_GROUP_ROUNDS:-2}
+HOST_LINUX_ROUNDS=${TLV_BENCH_HOST_LINUX_ROUNDS:-4}
 LAB_DIR=${TLV_LAB_DIR:-/var/tmp/telegraf-libvirt-lab}
 URI="" # the lab's read-write URI (scripts/lab.sh uri rw), set in main
 # The QEMU scenarios' contenders, sections 1 and 5.
@@ -108,7 +112,7 @@ go_benchmarks() {
 }
 
 # 30 QEMU domains, then section 5, the whole agent, on the same guests (one
-# boot of 24 guests, which takes minutes on a loaded host, for both).
+# boot of 22 guests, which takes minutes on a loaded host, for both).
 qemu30_and_agent() {
   say "scenario qemu-30: 30 QEMU domains; then 5. the whole agent on them, $AGENT_ROUNDS rounds"
   mkdir -p "$OUT/agent"
@@ -123,7 +127,7 @@ qemu30_and_agent() {
       -cgroup "$CGROUP" -preload "$OUT/cmalloc.so" -out "$OUT/agent.json"
     echo
   } >"$OUT/qemu-30-agent.sh"
-  locked_long scripts/bench-guests.sh 24 bash "$OUT/qemu-30-agent.sh"
+  locked_long scripts/bench-guests.sh 22 bash "$OUT/qemu-30-agent.sh"
 }
 
 execd_gathers() {
@@ -133,17 +137,42 @@ execd_gathers() {
 }
 
 # 6. What a gather costs libvirtd and QEMU, on the lab's guests (its own
-# libvirtd: the pid files are the lab's). The main cases, then each group
-# alone (shorter: 22 cases).
+# libvirtd: the pid files are the lab's). Two sets of guests:
+#  - quiet: the lab's boot-sector guests and 4 tlvb-NN (9 QEMUs, every one
+#    idling in its BIOS), its Linux guests shut off for the while: the main
+#    cases, then each group alone (one idle window per round: 22 cases);
+#  - linux: the lab's guests with its two Linux guests running (their
+#    balloon drivers report guest memory; their own load is larger and
+#    noisier), the main cases.
+# The Linux guests run again afterwards (scripts/lab.sh up; also when
+# make bench fails, see main).
 host_cost() {
-  local uri=$URI run=$LAB_DIR/nodes/host/run
-  say "6. host cost: libvirtd and QEMU per gather on $uri, $HOST_ROUNDS rounds"
-  locked "$OUT/tlvbench" hostcost -scenario hostcost -title "the lab's guests" -uri "$uri" \
-    -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" \
-    -cases main -rounds "$HOST_ROUNDS" -n 6 -interval 1s -out "$OUT/hostcost.json"
-  locked "$OUT/tlvbench" hostcost -scenario hostcost-groups -title "the lab's guests, each group alone" -uri "$uri" \
-    -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" \
-    -cases groups -rounds "$HOST_GROUP_ROUNDS" -n 6 -interval 1s -out "$OUT/hostcost-groups.json"
+  local run=$LAB_DIR/nodes/host/run
+  local args=(-uri "$URI" -libvirtd-pidfile "$run/libvirtd.pid" -qemu-piddir "$run/libvirt/qemu" -n 6 -interval 1s)
+  say "6. host cost on 9 guests in their BIOS (the lab's Linux guests shut off), $HOST_ROUNDS rounds"
+  linux_guests_off
+  {
+    printf '%q ' "$OUT/tlvbench" hostcost -scenario hostcost -title "the lab's boot-sector guests and 4 tlvb-NN" \
+      "${args[@]}" -cases main -rounds "$HOST_ROUNDS" -out "$OUT/hostcost.json"
+    printf '&& '
+    printf '%q ' "$OUT/tlvbench" hostcost -scenario hostcost-groups -title "the same guests, each group alone" \
+      "${args[@]}" -cases groups -bracket=false -rounds "$HOST_GROUP_ROUNDS" -out "$OUT/hostcost-groups.json"
+    echo
+  } >"$OUT/hostcost.sh"
+  locked_long scripts/bench-guests.sh 4 bash "$OUT/hostcost.sh"
+  say "6. host cost with the lab's Linux guests running, $HOST_LINUX_ROUNDS rounds"
+  scripts/lab.sh up >/dev/null
+  locked "$OUT/tlvbench" hostcost -scenario hostcost-linux -title "the lab's guests, its 2 Linux guests running" \
+    "${args[@]}" -cases main -rounds "$HOST_LINUX_ROUNDS" -out "$OUT/hostcost-linux.json"
+}
+
+# The lab's Linux guests (tlvl-*) shut off: their idle load is most of
+# QEMU's, and it drifts.
+linux_guests_off() {
+  local d
+  for d in $(virsh -q -c "$URI" list --name | grep '^tlvl-' || true); do
+    virsh -q -c "$URI" destroy "$d" >/dev/null
+  done
 }
 
 report() {
@@ -167,8 +196,13 @@ main() {
   URI=$(scripts/lab.sh uri rw)
   export TLVB_URI=$URI # scripts/bench-guests.sh's guests go there
 
+  # Sections 1 to 5 and the first part of 6 on guests that idle in their
+  # BIOS: the lab's 6 tlv-* and 2 tlvl-* domains (its Linux guests shut off,
+  # started again on the way out) plus 2 or 22 tlvb-NN make 10 or 30.
+  linux_guests_off
+  trap 'scripts/lab.sh up >/dev/null 2>&1 || true' EXIT
   go_benchmarks
-  run qemu-10 "10 QEMU domains" 4 "$URI" "$QEMU_CONTENDERS" "$QEMU_GATHERS"
+  run qemu-10 "10 QEMU domains" 2 "$URI" "$QEMU_CONTENDERS" "$QEMU_GATHERS"
   qemu30_and_agent
   run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
   execd_gathers
