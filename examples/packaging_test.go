@@ -71,6 +71,32 @@ func TestPackagedExecdConfig(t *testing.T) {
 		"a stock Telegraf reads telegraf.d/ and does not know inputs.libvirt_stats")
 }
 
+// The recommended split at the end of the execd config, uncommented, is a
+// second execd table once a minute on a second config file, with the groups
+// of examples/recommended.conf (TestRecommendedConfig).
+func TestPackagedRecommendedSplit(t *testing.T) {
+	raw, err := os.ReadFile(pkgExecdConf)
+	require.NoError(t, err)
+	text := string(raw)
+	block := text[strings.Index(text, "\n# [[inputs.execd]]")+1:]
+	uncommented := strings.ReplaceAll("\n"+block, "\n# ", "\n")
+	path := filepath.Join(t.TempDir(), "slow.conf")
+	require.NoError(t, os.WriteFile(path, []byte(uncommented), 0o600))
+	in := loadTelegrafConfig(t, path)[0]
+	e, ok := in.Input.(*execd.Execd)
+	require.True(t, ok, "want inputs.execd, got %T", in.Input)
+	require.Equal(t, []string{"/usr/bin/telegraf-libvirt", "-poll_interval_disabled", "-config", "/etc/telegraf/libvirt_stats_slow.conf"}, e.Command)
+	require.Equal(t, 60*time.Second, in.Config.Interval)
+	require.Equal(t, "STDIN", e.Signal)
+	require.Contains(t, text, `statistics_groups = ["state", "cpu_total", "vcpu", "interface", "block"]`)
+	require.Contains(t, text, `statistics_groups = ["balloon", "iothread", "dirtyrate", "perf", "memory", "vm"]`)
+	rec, err := os.ReadFile("recommended.conf")
+	require.NoError(t, err)
+	for _, groups := range []string{`["state", "cpu_total", "vcpu", "interface", "block"]`, `["balloon", "iothread", "dirtyrate", "perf", "memory", "vm"]`} {
+		require.Contains(t, string(rec), "statistics_groups = "+groups, "the package's split and examples/recommended.conf differ")
+	}
+}
+
 // The files are installed where the execd table and the README say.
 func TestNfpmInstallsConfigs(t *testing.T) {
 	raw, err := os.ReadFile("../packaging/nfpm.yaml")
