@@ -1,4 +1,4 @@
-package main
+package scenarios
 
 import (
 	"bufio"
@@ -19,7 +19,9 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
 
-func execdMain(args []string) error {
+// Execd is tlvbench execd: it drives the telegraf-libvirt execd binary over
+// stdin and records its CPU per gather and RSS, read from /proc.
+func Execd(args []string) error {
 	fs := flag.NewFlagSet("execd", flag.ExitOnError)
 	bin := fs.String("bin", "", "the telegraf-libvirt binary")
 	conf := fs.String("config", "", "its -config file (collector_metrics = true)")

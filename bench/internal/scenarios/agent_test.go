@@ -1,4 +1,4 @@
-package main
+package scenarios
 
 import (
 	"bufio"
@@ -51,7 +51,7 @@ func TestCountLPSplitsGathers(t *testing.T) {
 func TestReplayExec(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "replayexec")
-	out, err := exec.Command("go", "build", "-o", bin, "./replayexec").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "../../replayexec").CombinedOutput()
 	require.NoError(t, err, string(out))
 	rec := filepath.Join(dir, "rec.lp")
 	require.NoError(t, os.WriteFile(rec, []byte(twoMetrics), 0o644))

@@ -1,4 +1,4 @@
-package main
+package scenarios
 
 import (
 	"bufio"
@@ -15,7 +15,9 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
 )
 
-func gatherMain(args []string) error {
+// Gather is tlvbench gather: one contender's gathers in this process, as
+// JSON on stdout. Run starts it once per contender and round.
+func Gather(args []string) error {
 	fs := flag.NewFlagSet("gather", flag.ExitOnError)
 	name := fs.String("contender", "", "floor, plugin, telegraf, golibvirt or legacy")
 	uri := fs.String("uri", "", "libvirt URI")

@@ -1,4 +1,4 @@
-package main
+package scenarios
 
 import (
 	"os"
@@ -37,7 +37,7 @@ func TestHostCaseSets(t *testing.T) {
 // The recommended contender gathers what examples/recommended.conf
 // configures, at the same ratio of intervals.
 func TestRecommendedMatchesExample(t *testing.T) {
-	b, err := os.ReadFile("../examples/recommended.conf")
+	b, err := os.ReadFile("../../../examples/recommended.conf")
 	require.NoError(t, err)
 	groups := regexp.MustCompile(`(?m)^\s*statistics_groups = \[(.*)\]$`).FindAllStringSubmatch(string(b), -1)
 	intervals := regexp.MustCompile(`(?m)^\s*interval = "(\d+)s"$`).FindAllStringSubmatch(string(b), -1)

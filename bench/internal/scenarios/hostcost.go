@@ -1,4 +1,4 @@
-package main
+package scenarios
 
 import (
 	"bufio"
@@ -52,7 +52,9 @@ func hostCaseSets(set string) ([]results.HostCase, error) {
 	return nil, fmt.Errorf("cases %q: valid choices are main, groups", set)
 }
 
-func hostcostMain(args []string) error {
+// HostCost is tlvbench hostcost: the CPU libvirtd and the QEMU processes
+// spend while a gather client gathers, less an idle window of the same length.
+func HostCost(args []string) error {
 	fs := flag.NewFlagSet("hostcost", flag.ExitOnError)
 	scenario := fs.String("scenario", "hostcost", "scenario id")
 	title := fs.String("title", "", "title for the report")

@@ -1,4 +1,4 @@
-package main
+package scenarios
 
 import (
 	"bufio"
@@ -39,7 +39,9 @@ type agentRun struct {
 	cg                                                 harness.CPUGroups
 }
 
-func agentMain(args []string) error {
+// Agent is tlvbench agent: the whole agent, each contender a Telegraf
+// process whose CPU per gather comes from a cgroup of its own.
+func Agent(args []string) error {
 	fs := flag.NewFlagSet("agent", flag.ExitOnError)
 	scenario := fs.String("scenario", "agent", "scenario id")
 	title := fs.String("title", "", "title for the report")

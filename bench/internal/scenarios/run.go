@@ -1,4 +1,4 @@
-package main
+package scenarios
 
 import (
 	"bufio"
@@ -19,7 +19,9 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
 
-func runMain(args []string) error {
+// Run is tlvbench run: interleaved rounds of gather processes, and each
+// contender's libvirt RPCs per gather counted through a proxy socket.
+func Run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	scenario := fs.String("scenario", "", "scenario id (file name in the results)")
 	title := fs.String("title", "", "scenario title for the report")
