@@ -3,7 +3,9 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +45,11 @@ var contenders = map[string]func(uri string) contender{
 	"recommended": func(uri string) contender {
 		return &recommended{fast: &plugin{uri: uri, groups: recommendedFast}, slow: &plugin{uri: uri, groups: recommendedSlow}, every: recommendedEvery}
 	},
+}
+
+// contenderNames are the contenders' names, sorted, for error messages.
+func contenderNames() []string {
+	return slices.Sorted(maps.Keys(contenders))
 }
 
 // gatherGroups is gather's -groups: the statistics_groups the plugin and
