@@ -1,12 +1,9 @@
 package scenarios
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,84 +220,65 @@ func hostDelta(a, b hostCPU) (libvirtd, qemu int64, qemus int) {
 func (h *hostProbe) measure(self, uri string, c results.HostCase, round, n int, interval time.Duration) (results.HostSample, error) {
 	s := results.HostSample{Case: c.Name, Round: round, Gathers: n}
 	if c.Contender == "" {
-		a, err := h.read(0)
-		if err != nil {
-			return s, err
-		}
-		t0 := time.Now()
-		time.Sleep(time.Duration(n) * interval)
-		b, err := h.read(0)
-		if err != nil {
-			return s, err
-		}
-		s.WindowNs = time.Since(t0).Nanoseconds()
-		s.LibvirtdNs, s.QEMUNs, s.QEMUs = hostDelta(a, b)
-		return s, nil
+		return s, h.measureIdle(&s, time.Duration(n)*interval)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	args := []string{"gather", "-contender", c.Contender, "-uri", uri, "-warmup", "1", "-n", strconv.Itoa(n),
-		"-interval", interval.String(), "-round", strconv.Itoa(round), "-sync"}
+	args := []string{"-contender", c.Contender, "-uri", uri, "-warmup", "1", "-n", strconv.Itoa(n),
+		"-interval", interval.String(), "-round", strconv.Itoa(round)}
 	if c.Groups != "" {
 		args = append(args, "-groups", c.Groups)
 	}
-	cmd := exec.CommandContext(ctx, self, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
+	g, err := startSyncedGather(ctx, self, args...)
 	if err != nil {
 		return s, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return s, err
+	defer func() { _ = g.wait() }()
+	if err := g.expect("warm"); err != nil {
+		return s, fmt.Errorf("%s: %w", c.Name, err)
 	}
-	if err := cmd.Start(); err != nil {
-		return s, err
-	}
-	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
-	lines := bufio.NewScanner(stdout)
-	expect := func(want string) error {
-		if !lines.Scan() || lines.Text() != want {
-			_ = stdin.Close()
-			_ = cmd.Wait()
-			return fmt.Errorf("%s: expected %q from the gather process, got %q: %s", c.Name, want, lines.Text(), stderr.String())
-		}
-		return nil
-	}
-	if err := expect("warm"); err != nil {
-		return s, err
-	}
-	a, err := h.read(cmd.Process.Pid)
+	a, err := h.read(g.pid())
 	if err != nil {
 		return s, err
 	}
 	t0 := time.Now()
-	if _, err := io.WriteString(stdin, "\n"); err != nil {
+	if err := g.proceed(); err != nil {
 		return s, err
 	}
-	if err := expect("done"); err != nil {
-		return s, err
+	if err := g.expect("done"); err != nil {
+		return s, fmt.Errorf("%s: %w", c.Name, err)
 	}
-	b, err := h.read(cmd.Process.Pid)
+	b, err := h.read(g.pid())
 	if err != nil {
 		return s, err
 	}
 	s.WindowNs = time.Since(t0).Nanoseconds()
 	s.LibvirtdNs, s.QEMUNs, s.QEMUs = hostDelta(a, b)
 	s.ClientNs = b["client"] - a["client"]
-	if _, err := io.WriteString(stdin, "\n"); err != nil {
+	if err := g.proceed(); err != nil {
 		return s, err
 	}
-	_ = stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			return s, err
-		}
-		return s, fmt.Errorf("%s: gather process: %w: %s", c.Name, err, stderr.String())
+	if err := g.wait(); err != nil {
+		return s, fmt.Errorf("%s: %w", c.Name, err)
 	}
 	return s, nil
+}
+
+// measureIdle reads the host's CPU over an idle window of length d into s.
+func (h *hostProbe) measureIdle(s *results.HostSample, d time.Duration) error {
+	a, err := h.read(0)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	time.Sleep(d)
+	b, err := h.read(0)
+	if err != nil {
+		return err
+	}
+	s.WindowNs = time.Since(t0).Nanoseconds()
+	s.LibvirtdNs, s.QEMUNs, s.QEMUs = hostDelta(a, b)
+	return nil
 }
 
 // clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat's times.

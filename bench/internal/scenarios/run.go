@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -158,45 +157,28 @@ func countRPCs(self, c, uri string) (harness.RPCCount, error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, self, "gather", "-contender", c, "-uri", withSocket(uri, sock),
-		"-warmup", "1", "-n", fmt.Sprint(results.RPCGathers), "-sync")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
+	g, err := startSyncedGather(ctx, self, "-contender", c, "-uri", withSocket(uri, sock),
+		"-warmup", "1", "-n", fmt.Sprint(results.RPCGathers))
 	if err != nil {
 		return harness.RPCCount{}, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
+	defer func() { _ = g.wait() }()
+	if err := g.expect("warm"); err != nil {
 		return harness.RPCCount{}, err
 	}
-	if err := cmd.Start(); err != nil {
+	before := p.Snapshot()
+	if err := g.proceed(); err != nil {
 		return harness.RPCCount{}, err
 	}
-	lines := bufio.NewScanner(stdout)
-	expect := func(want string) error {
-		if !lines.Scan() || lines.Text() != want {
-			return fmt.Errorf("expected %q from the gather process, got %q: %s", want, lines.Text(), stderr.String())
-		}
-		return nil
-	}
-	var before, after map[string]int
-	if err := expect("warm"); err != nil {
+	if err := g.expect("done"); err != nil {
 		return harness.RPCCount{}, err
 	}
-	before = p.Snapshot()
-	if _, err := fmt.Fprintln(stdin); err != nil {
+	after := p.Snapshot()
+	if err := g.proceed(); err != nil {
 		return harness.RPCCount{}, err
 	}
-	if err := expect("done"); err != nil {
+	if err := g.wait(); err != nil {
 		return harness.RPCCount{}, err
-	}
-	after = p.Snapshot()
-	if _, err := fmt.Fprintln(stdin); err != nil {
-		return harness.RPCCount{}, err
-	}
-	if err := cmd.Wait(); err != nil {
-		return harness.RPCCount{}, fmt.Errorf("%w: %s", err, stderr.String())
 	}
 	return rpcDelta(before, after), nil
 }
