@@ -49,26 +49,40 @@ func hostCaseSets(set string) ([]results.HostCase, error) {
 	return nil, fmt.Errorf("cases %q: valid choices are main, groups", set)
 }
 
+// hostcostOptions are hostcost's flags.
+type hostcostOptions struct {
+	scenario, title, uri, libvirtdPid, qemuPids, set, out string
+	rounds, n                                             int
+	interval                                              time.Duration
+	bracket                                               bool
+}
+
+func parseHostcostOptions(args []string) (hostcostOptions, error) {
+	var o hostcostOptions
+	fs := flag.NewFlagSet("hostcost", flag.ExitOnError)
+	fs.StringVar(&o.scenario, "scenario", "hostcost", "scenario id")
+	fs.StringVar(&o.title, "title", "", "title for the report")
+	fs.StringVar(&o.uri, "uri", "", "libvirt URI (read-write socket, as for the other scenarios)")
+	fs.StringVar(&o.libvirtdPid, "libvirtd-pidfile", "", "libvirtd's pid file")
+	fs.StringVar(&o.qemuPids, "qemu-piddir", "", "directory of the QEMU processes' NAME.pid files")
+	fs.StringVar(&o.set, "cases", "main", "main or groups")
+	fs.IntVar(&o.rounds, "rounds", 6, "rounds; each runs every case once, in a rotated order")
+	fs.IntVar(&o.n, "n", 6, "measured gathers per case (a multiple of 6 for the recommended configuration)")
+	fs.DurationVar(&o.interval, "interval", time.Second, "time between gathers")
+	fs.BoolVar(&o.bracket, "bracket", true, "an idle window before every case and one after the last, each case's idle the mean of the two around it (the guests' own load drifts: other tenants, guests booting); false: one idle window per round, in the rotation")
+	fs.StringVar(&o.out, "out", "", "results JSON file")
+	_ = fs.Parse(args)
+	return o, requireFlags(fs, "uri", "libvirtd-pidfile", "qemu-piddir", "out")
+}
+
 // HostCost is tlvbench hostcost: the CPU libvirtd and the QEMU processes
 // spend while a gather client gathers, less an idle window of the same length.
 func HostCost(args []string) error {
-	fs := flag.NewFlagSet("hostcost", flag.ExitOnError)
-	scenario := fs.String("scenario", "hostcost", "scenario id")
-	title := fs.String("title", "", "title for the report")
-	uri := fs.String("uri", "", "libvirt URI (read-write socket, as for the other scenarios)")
-	libvirtdPid := fs.String("libvirtd-pidfile", "", "libvirtd's pid file")
-	qemuPids := fs.String("qemu-piddir", "", "directory of the QEMU processes' NAME.pid files")
-	set := fs.String("cases", "main", "main or groups")
-	rounds := fs.Int("rounds", 6, "rounds; each runs every case once, in a rotated order")
-	n := fs.Int("n", 6, "measured gathers per case (a multiple of 6 for the recommended configuration)")
-	interval := fs.Duration("interval", time.Second, "time between gathers")
-	bracket := fs.Bool("bracket", true, "an idle window before every case and one after the last, each case's idle the mean of the two around it (the guests' own load drifts: other tenants, guests booting); false: one idle window per round, in the rotation")
-	out := fs.String("out", "", "results JSON file")
-	_ = fs.Parse(args)
-	if *uri == "" || *libvirtdPid == "" || *qemuPids == "" || *out == "" {
-		return fmt.Errorf("need -uri, -libvirtd-pidfile, -qemu-piddir and -out")
+	o, err := parseHostcostOptions(args)
+	if err != nil {
+		return err
 	}
-	cases, err := hostCaseSets(*set)
+	cases, err := hostCaseSets(o.set)
 	if err != nil {
 		return err
 	}
@@ -76,42 +90,42 @@ func HostCost(args []string) error {
 	if err != nil {
 		return err
 	}
-	res := results.HostResult{Scenario: *scenario, Title: *title, URI: *uri, Rounds: *rounds, N: *n, IntervalS: interval.Seconds(),
-		Cases: cases, Bracket: *bracket, TickHz: clockTicks(), Started: time.Now(), Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
-	h := &hostProbe{libvirtdPidfile: *libvirtdPid, qemuDir: *qemuPids, hz: res.TickHz}
+	res := results.HostResult{Scenario: o.scenario, Title: o.title, URI: o.uri, Rounds: o.rounds, N: o.n, IntervalS: o.interval.Seconds(),
+		Cases: cases, Bracket: o.bracket, TickHz: clockTicks(), Started: time.Now(), Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
+	h := &hostProbe{libvirtdPidfile: o.libvirtdPid, qemuDir: o.qemuPids, hz: res.TickHz}
 	if _, err := h.read(0); err != nil {
 		return err
 	}
 	if res.IdleBefore, err = harness.HostIdle(5 * time.Second); err != nil {
 		return err
 	}
-	logf("%s: host CPU idle before: %.1f%%", *scenario, res.IdleBefore)
-	cpu0, err := harness.ReadCPUStat()
-	if err != nil {
+	logf("%s: host CPU idle before: %.1f%%", o.scenario, res.IdleBefore)
+	if res.IdleDuring, err = idleDuring(func() error { return o.measureRounds(&res, h, self) }); err != nil {
 		return err
 	}
-	for r := range *rounds {
-		for seq, c := range roundOrder(cases, r, *bracket) {
-			s, err := h.measure(self, *uri, c, r, *n, *interval)
+	res.Took = time.Since(res.Started)
+	return writeJSON(o.out, res)
+}
+
+// measureRounds runs the rounds of res's cases, each case in the order
+// roundOrder gives, into res.Samples.
+func (o hostcostOptions) measureRounds(res *results.HostResult, h *hostProbe, self string) error {
+	perGather := func(ns int64) float64 { return float64(ns) / float64(o.n) / 1e6 }
+	for r := range o.rounds {
+		for seq, c := range roundOrder(res.Cases, r, o.bracket) {
+			s, err := onceMore(fmt.Sprintf("%s round %d %s", o.scenario, r, c.Name), func() (results.HostSample, error) {
+				return h.measure(self, o.uri, c, r, o.n, o.interval)
+			})
 			if err != nil {
-				logf("%s round %d %s failed, once more: %v", *scenario, r, c.Name, err)
-				if s, err = h.measure(self, *uri, c, r, *n, *interval); err != nil {
-					return err
-				}
+				return err
 			}
 			s.Seq = seq
 			res.Samples = append(res.Samples, s)
-			logf("%s round %d %-18s per gather: libvirtd %6.1f ms, QEMU %6.1f ms (%d), client %6.1f ms", *scenario, r, c.Name,
-				float64(s.LibvirtdNs)/float64(*n)/1e6, float64(s.QEMUNs)/float64(*n)/1e6, s.QEMUs, float64(s.ClientNs)/float64(*n)/1e6)
+			logf("%s round %d %-18s per gather: libvirtd %6.1f ms, QEMU %6.1f ms (%d), client %6.1f ms", o.scenario, r, c.Name,
+				perGather(s.LibvirtdNs), perGather(s.QEMUNs), s.QEMUs, perGather(s.ClientNs))
 		}
 	}
-	cpu1, err := harness.ReadCPUStat()
-	if err != nil {
-		return err
-	}
-	res.IdleDuring = cpu1.IdleSince(cpu0)
-	res.Took = time.Since(res.Started)
-	return writeJSON(*out, res)
+	return nil
 }
 
 // roundOrder is round r's windows: the cases rotated by r (no case always

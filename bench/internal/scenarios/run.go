@@ -18,62 +18,84 @@ import (
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 )
 
+// runOptions are run's flags.
+type runOptions struct {
+	scenario, title, uri, out, preload string
+	contenders                         []string
+	rounds, warmup, n, idleSecs        int
+}
+
+func parseRunOptions(args []string) (runOptions, error) {
+	var o runOptions
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	fs.StringVar(&o.scenario, "scenario", "", "scenario id (file name in the results)")
+	fs.StringVar(&o.title, "title", "", "scenario title for the report")
+	fs.StringVar(&o.uri, "uri", "", "libvirt URI, the same for every contender")
+	list := fs.String("contenders", "floor,plugin,telegraf,legacy", "comma-separated")
+	fs.IntVar(&o.rounds, "rounds", 10, "rounds; each runs every contender once, in a rotated order")
+	fs.IntVar(&o.warmup, "warmup", 2, "warm-up gathers per process")
+	fs.IntVar(&o.n, "n", 5, "measured gathers per process")
+	fs.StringVar(&o.out, "out", "", "results JSON file")
+	fs.StringVar(&o.preload, "preload", "", "bench/cmalloc shared object to LD_PRELOAD into the gather processes (C allocation counts)")
+	fs.IntVar(&o.idleSecs, "idle", 5, "seconds of host CPU idle measured before the rounds")
+	_ = fs.Parse(args)
+	if err := requireFlags(fs, "scenario", "uri", "out"); err != nil {
+		return o, err
+	}
+	o.contenders = strings.Split(*list, ",")
+	for _, c := range o.contenders {
+		if _, ok := contenders[c]; !ok {
+			return o, fmt.Errorf("unknown contender %q (valid: %s)", c, strings.Join(contenderNames(), ", "))
+		}
+	}
+	return o, nil
+}
+
 // Run is tlvbench run: interleaved rounds of gather processes, and each
 // contender's libvirt RPCs per gather counted through a proxy socket.
 func Run(args []string) error {
-	fs := flag.NewFlagSet("run", flag.ExitOnError)
-	scenario := fs.String("scenario", "", "scenario id (file name in the results)")
-	title := fs.String("title", "", "scenario title for the report")
-	uri := fs.String("uri", "", "libvirt URI, the same for every contender")
-	list := fs.String("contenders", "floor,plugin,telegraf,legacy", "comma-separated")
-	rounds := fs.Int("rounds", 10, "rounds; each runs every contender once, in a rotated order")
-	warmup := fs.Int("warmup", 2, "warm-up gathers per process")
-	n := fs.Int("n", 5, "measured gathers per process")
-	out := fs.String("out", "", "results JSON file")
-	preload := fs.String("preload", "", "bench/cmalloc shared object to LD_PRELOAD into the gather processes (C allocation counts)")
-	idleSecs := fs.Int("idle", 5, "seconds of host CPU idle measured before the rounds")
-	_ = fs.Parse(args)
-	if *scenario == "" || *uri == "" || *out == "" {
-		return fmt.Errorf("need -scenario, -uri and -out")
-	}
-	names := strings.Split(*list, ",")
-	for _, c := range names {
-		if _, ok := contenders[c]; !ok {
-			return fmt.Errorf("unknown contender %q", c)
-		}
+	o, err := parseRunOptions(args)
+	if err != nil {
+		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	res := results.ScenarioResult{Scenario: *scenario, Title: *title, URI: *uri, Contenders: names,
-		Rounds: *rounds, Warmup: *warmup, N: *n, RPC: map[string]harness.RPCCount{}, Started: time.Now(),
+	res := results.ScenarioResult{Scenario: o.scenario, Title: o.title, URI: o.uri, Contenders: o.contenders,
+		Rounds: o.rounds, Warmup: o.warmup, N: o.n, RPC: map[string]harness.RPCCount{}, Started: time.Now(),
 		Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
 
-	res.IdleBefore, err = harness.HostIdle(time.Duration(*idleSecs) * time.Second)
+	res.IdleBefore, err = harness.HostIdle(time.Duration(o.idleSecs) * time.Second)
 	if err != nil {
 		return err
 	}
-	logf("%s: host CPU idle before: %.1f%%", *scenario, res.IdleBefore)
-
-	cpu0, err := harness.ReadCPUStat()
-	if err != nil {
+	logf("%s: host CPU idle before: %.1f%%", o.scenario, res.IdleBefore)
+	if res.IdleDuring, err = idleDuring(func() error { return runRounds(&res, self, o.preload) }); err != nil {
 		return err
 	}
-	if err := runRounds(&res, self, *preload); err != nil {
-		return err
-	}
-	cpu1, err := harness.ReadCPUStat()
-	if err != nil {
-		return err
-	}
-	res.IdleDuring = cpu1.IdleSince(cpu0)
-
 	if err := countAllRPCs(&res, self); err != nil {
 		return err
 	}
 	res.Took = time.Since(res.Started)
-	return writeJSON(*out, res)
+	return writeJSON(o.out, res)
+}
+
+// idleDuring runs work and returns the percentage of the host's CPU time
+// idle while it ran, from /proc/stat.
+func idleDuring(work func() error) (float64, error) {
+	cpu0, err := harness.ReadCPUStat()
+	if err != nil {
+		return 0, err
+	}
+	if err := work(); err != nil {
+		return 0, err
+	}
+	cpu1, err := harness.ReadCPUStat()
+	if err != nil {
+		return 0, err
+	}
+	return cpu1.IdleSince(cpu0), nil
 }
 
 // runRounds runs res's rounds: every contender once per round, each in a
@@ -83,14 +105,11 @@ func runRounds(res *results.ScenarioResult, self, preload string) error {
 	for r := range res.Rounds {
 		for i := range names {
 			c := names[(r+i)%len(names)] // rotated: no contender always first
-			g, err := runGather(self, preload, c, res.URI, res.Warmup, res.N, r, 0)
+			g, err := onceMore(fmt.Sprintf("%s round %d %s", res.Scenario, r, c), func() (results.GatherResult, error) {
+				return runGather(self, preload, c, res.URI, res.Warmup, res.N, r, 0)
+			})
 			if err != nil {
-				// The hypervisor is shared: a guest restarted by someone
-				// else fails one gather; the round is run again, once.
-				logf("%s round %d %s failed, once more: %v", res.Scenario, r, c, err)
-				if g, err = runGather(self, preload, c, res.URI, res.Warmup, res.N, r, 0); err != nil {
-					return err
-				}
+				return err
 			}
 			res.Samples = append(res.Samples, g)
 			logf("%s round %d %-9s wall %7.2f ms/gather  cpu %7.2f ms/gather  domains %d", res.Scenario, r, c,
@@ -225,4 +244,16 @@ func writeJSON(path string, v any) error {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "[bench] "+format+"\n", args...)
+}
+
+// onceMore runs measure, and once more if it fails: the hypervisor is
+// shared, and a guest restarted by someone else fails one measurement.
+// what names the measurement in the log.
+func onceMore[T any](what string, measure func() (T, error)) (T, error) {
+	v, err := measure()
+	if err != nil {
+		logf("%s failed, once more: %v", what, err)
+		v, err = measure()
+	}
+	return v, err
 }
