@@ -154,6 +154,15 @@ func (s *sink) drain() results.Tally {
 	}
 }
 
+// gather runs in's Gather into the sink; an error the input added to the
+// accumulator fails the gather like one it returned.
+func (s *sink) gather(in telegraf.Input) error {
+	if err := in.Gather(s.acc); err != nil {
+		return err
+	}
+	return s.err()
+}
+
 func (s *sink) err() error {
 	if len(s.errs) == 0 {
 		return nil
@@ -188,10 +197,7 @@ func (p *plugin) open() error {
 }
 
 func (p *plugin) gather() error {
-	if err := p.p.Gather(p.sink.acc); err != nil {
-		return err
-	}
-	return p.sink.err()
+	return p.sink.gather(p.p)
 }
 
 func (p *plugin) tally() results.Tally { return p.sink.drain() }
@@ -218,10 +224,7 @@ func (t *telegrafLibvirt) open() error {
 }
 
 func (t *telegrafLibvirt) gather() error {
-	if err := t.p.Gather(t.sink.acc); err != nil {
-		return err
-	}
-	return t.sink.err()
+	return t.sink.gather(t.p)
 }
 
 func (t *telegrafLibvirt) tally() results.Tally {

@@ -214,44 +214,53 @@ func (l *legacy) gather() error {
 		d := C.tlvbAt(doms, C.int(i))
 		var cname *C.char
 		C.tlvbDomainID(d, &uuid[0], &cname)
-		r := legacyRecord{Name: C.GoString(cname), UUID: C.GoString(&uuid[0])}
-		dv, err := l.devices(d, r.UUID)
+		name, id := C.GoString(cname), C.GoString(&uuid[0])
+		dv, err := l.devices(d, id)
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.Name, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		C.tlvbDomainStats(d, C.int(l.maplen), cArray(dv.disks), C.int(len(dv.disks)),
 			cArray(dv.nics), C.int(len(dv.nics)), &v)
 		l.last.Errors += int(v.failed)
-		r.State = int(v.state)
-		for j := range r.Info {
-			r.Info[j] = uint64(v.info[j])
-		}
-		r.VCPU = make([]uint64, int(v.nvcpus))
-		for j := range r.VCPU {
-			r.VCPU[j] = uint64(v.vcpu[j])
-		}
-		r.Mem = make([]uint64, int(v.nmem))
-		for j := range r.Mem {
-			r.Mem[j] = uint64(v.mem[j])
-		}
-		if v.state == C.VIR_DOMAIN_RUNNING || v.state == C.VIR_DOMAIN_PAUSED {
-			r.Block = make([][5]int64, min(len(dv.disks), C.TLVB_MAX_DEVS))
-			for j := range r.Block {
-				for k := range r.Block[j] {
-					r.Block[j][k] = int64(v.block[j][k])
-				}
-			}
-			r.Net = make([][8]int64, min(len(dv.nics), C.TLVB_MAX_DEVS))
-			for j := range r.Net {
-				for k := range r.Net[j] {
-					r.Net[j][k] = int64(v.net[j][k])
-				}
-			}
-		}
+		r := newLegacyRecord(name, id, &v, len(dv.disks), len(dv.nics))
 		l.last.Params += 1 + len(r.Info) + len(r.VCPU) + len(r.Mem) + 5*len(r.Block) + 8*len(r.Net)
 		l.recs = append(l.recs, r)
 	}
 	return nil
+}
+
+// newLegacyRecord copies one domain's values out of C: the block and
+// interface counters only for an active domain, whose disks and NICs were
+// asked for (up to TLVB_MAX_DEVS of each).
+func newLegacyRecord(name, uuid string, v *C.tlvbDomainValues, disks, nics int) legacyRecord {
+	r := legacyRecord{Name: name, UUID: uuid, State: int(v.state)}
+	for j := range r.Info {
+		r.Info[j] = uint64(v.info[j])
+	}
+	r.VCPU = make([]uint64, int(v.nvcpus))
+	for j := range r.VCPU {
+		r.VCPU[j] = uint64(v.vcpu[j])
+	}
+	r.Mem = make([]uint64, int(v.nmem))
+	for j := range r.Mem {
+		r.Mem[j] = uint64(v.mem[j])
+	}
+	if v.state != C.VIR_DOMAIN_RUNNING && v.state != C.VIR_DOMAIN_PAUSED {
+		return r
+	}
+	r.Block = make([][5]int64, min(disks, C.TLVB_MAX_DEVS))
+	for j := range r.Block {
+		for k := range r.Block[j] {
+			r.Block[j][k] = int64(v.block[j][k])
+		}
+	}
+	r.Net = make([][8]int64, min(nics, C.TLVB_MAX_DEVS))
+	for j := range r.Net {
+		for k := range r.Net[j] {
+			r.Net[j][k] = int64(v.net[j][k])
+		}
+	}
+	return r
 }
 
 // devices returns the domain's disk targets and NIC names, reading its XML
