@@ -54,9 +54,9 @@ func main() {
 
 func usage() {
 	w := tabwriter.NewWriter(os.Stderr, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "usage: tlvbench SUBCOMMAND [flags]")
+	_, _ = fmt.Fprintln(w, "usage: tlvbench SUBCOMMAND [flags]")
 	for _, s := range subcommands {
-		fmt.Fprintf(w, "  tlvbench %s %s\t%s\n", s.name, s.flags, s.what)
+		_, _ = fmt.Fprintf(w, "  tlvbench %s %s\t%s\n", s.name, s.flags, s.what)
 	}
 	_ = w.Flush()
 	os.Exit(2)

@@ -14,3 +14,7 @@ func CmdOut(name string, args ...string) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// Revision is the tree the harness runs from, as git describe says it
+// (dirty marked): what each result and the report record.
+func Revision() string { return CmdOut("git", "describe", "--always", "--dirty") }

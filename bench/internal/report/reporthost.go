@@ -15,7 +15,7 @@ import (
 // measured: make bench writes it right after the run). The Performance
 // section's short form is taken from the Machine table's rows.
 func readHost() host {
-	h := host{machine: machine(), describe: harness.CmdOut("git", "describe", "--always", "--dirty"), libvirt: "?", qemu: "?", telegraf: "?"}
+	h := host{machine: machine(), describe: harness.Revision(), libvirt: "?", qemu: "?", telegraf: "?"}
 	for _, row := range h.machine {
 		switch k, v := row[0], row[1]; {
 		case k == "CPU":

@@ -84,7 +84,7 @@ func Agent(args []string) error {
 	res := results.AgentResult{Scenario: o.scenario, Title: o.title, URI: o.uri, Rounds: o.rounds, Gathers: o.gathers, WarmupS: o.warm.Seconds(),
 		Contenders: o.contenders, Cgroup: a.cg.Version, Calib: map[string]results.AgentCalib{}, Started: time.Now(),
 		Binaries: map[string]string{"stock": o.stock, "custom": o.custom, "bin": o.bin, "replayexec": o.replayExec},
-		Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
+		Revision: harness.Revision()}
 	if err := a.prepare(&res); err != nil {
 		return err
 	}

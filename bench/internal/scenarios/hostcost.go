@@ -91,7 +91,7 @@ func HostCost(args []string) error {
 		return err
 	}
 	res := results.HostResult{Scenario: o.scenario, Title: o.title, URI: o.uri, Rounds: o.rounds, N: o.n, IntervalS: o.interval.Seconds(),
-		Cases: cases, Bracket: o.bracket, TickHz: clockTicks(), Started: time.Now(), Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
+		Cases: cases, Bracket: o.bracket, TickHz: clockTicks(), Started: time.Now(), Revision: harness.Revision()}
 	h := &hostProbe{libvirtdPidfile: o.libvirtdPid, qemuDir: o.qemuPids, hz: res.TickHz}
 	if _, err := h.read(0); err != nil {
 		return err

@@ -64,7 +64,7 @@ func Run(args []string) error {
 	}
 	res := results.ScenarioResult{Scenario: o.scenario, Title: o.title, URI: o.uri, Contenders: o.contenders,
 		Rounds: o.rounds, Warmup: o.warmup, N: o.n, RPC: map[string]harness.RPCCount{}, Started: time.Now(),
-		Revision: harness.CmdOut("git", "describe", "--always", "--dirty")}
+		Revision: harness.Revision()}
 
 	res.IdleBefore, err = harness.HostIdle(time.Duration(o.idleSecs) * time.Second)
 	if err != nil {
@@ -234,6 +234,7 @@ func withSocket(uri, sock string) string {
 	return u.String()
 }
 
+// writeJSON writes v, indented, to path.
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
@@ -242,6 +243,7 @@ func writeJSON(path string, v any) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
+// logf logs a progress line on stderr.
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "[bench] "+format+"\n", args...)
 }
