@@ -136,7 +136,6 @@ static long tlvbCMallocs(void)
 import "C"
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -164,17 +163,6 @@ type legacy struct {
 
 type devices struct {
 	disks, nics []*C.char
-}
-
-// legacyRecord is what one domain's values become in Go.
-type legacyRecord struct {
-	Name, UUID string
-	State      int
-	Info       [4]uint64
-	VCPU       []uint64
-	Mem        []uint64
-	Block      [][5]int64
-	Net        [][8]int64
 }
 
 func (l *legacy) open() error {
@@ -275,32 +263,16 @@ func (l *legacy) devices(d C.virDomainPtr, uuid string) (*devices, error) {
 	}
 	doc := C.GoString(cxml)
 	C.free(unsafe.Pointer(cxml))
-	var x struct {
-		Disks []struct {
-			Device string `xml:"device,attr"`
-			Target struct {
-				Dev string `xml:"dev,attr"`
-			} `xml:"target"`
-		} `xml:"devices>disk"`
-		NICs []struct {
-			Target struct {
-				Dev string `xml:"dev,attr"`
-			} `xml:"target"`
-		} `xml:"devices>interface"`
-	}
-	if err := xml.Unmarshal([]byte(doc), &x); err != nil {
+	disks, nics, err := domainDevices(doc)
+	if err != nil {
 		return nil, err
 	}
 	dv := &devices{}
-	for _, d := range x.Disks {
-		if d.Device == "disk" && d.Target.Dev != "" {
-			dv.disks = append(dv.disks, C.CString(d.Target.Dev))
-		}
+	for _, d := range disks {
+		dv.disks = append(dv.disks, C.CString(d))
 	}
-	for _, n := range x.NICs {
-		if n.Target.Dev != "" {
-			dv.nics = append(dv.nics, C.CString(n.Target.Dev))
-		}
+	for _, n := range nics {
+		dv.nics = append(dv.nics, C.CString(n))
 	}
 	l.devs[uuid] = dv
 	return dv, nil
