@@ -57,8 +57,8 @@ var gatherGroups []string
 // charted every interval (10 s) and those that change slowly or cost the
 // host most for little every sixth (60 s).
 var (
-	recommendedFast  = []string{"state", "cpu_total", "vcpu", "interface", "block", "balloon"}
-	recommendedSlow  = []string{"iothread", "dirtyrate", "perf", "memory", "vm"}
+	recommendedFast  = []string{"state", "cpu_total", "vcpu", "interface", "block"}
+	recommendedSlow  = []string{"balloon", "iothread", "dirtyrate", "perf", "memory", "vm"}
 	recommendedEvery = 6
 )
 
