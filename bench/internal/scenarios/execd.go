@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -107,7 +106,7 @@ func (d *execdDriver) gather(res *results.ExecdResult) error {
 	}
 	res.WallNs = append(res.WallNs, time.Since(t0).Nanoseconds())
 	res.Lines, res.Bytes = n, size
-	ticks, err := procCPUTicks(d.pid)
+	ticks, err := harness.ProcCPUTicks(d.pid)
 	if err != nil {
 		return err
 	}
@@ -132,26 +131,6 @@ func (d *execdDriver) finish(res *results.ExecdResult) error {
 	}
 	res.Took = time.Since(res.Started).Seconds()
 	return nil
-}
-
-// procCPUTicks is utime + stime of a process, every thread, in clock ticks.
-func procCPUTicks(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name may hold spaces: fields start after the last ')'.
-	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64) // field 14, utime
-	st, err2 := strconv.ParseInt(f[12], 10, 64) // field 15, stime
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, errors.Join(err1, err2))
-	}
-	return ut + st, nil
 }
 
 // procStatus is the kB values of /proc/PID/status (VmRSS, VmHWM, RssAnon, ...).

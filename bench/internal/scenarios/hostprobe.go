@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
 )
 
@@ -53,7 +54,7 @@ func (h *hostProbe) read(client int) (hostCPU, error) {
 }
 
 func (h *hostProbe) procNs(pid int) (int64, error) {
-	t, err := procCPUTicks(pid)
+	t, err := harness.ProcCPUTicks(pid)
 	return t * int64(time.Second) / int64(h.hz), err
 }
 
