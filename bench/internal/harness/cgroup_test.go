@@ -140,3 +140,23 @@ func TestCgroupCountsRealProcess(t *testing.T) {
 		})
 	}
 }
+
+// A process's own threads, read twice around some work: the schedstat sum
+// grows by about what the work took and, with no thread come or gone, is
+// the exact figure.
+func TestReadProcCPUSelf(t *testing.T) {
+	hz := ClockTicks()
+	a, err := ReadProcCPU(os.Getpid(), hz)
+	require.NoError(t, err)
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for x := 0; time.Now().Before(deadline); x++ {
+		_ = x * x
+	}
+	b, err := ReadProcCPU(os.Getpid(), hz)
+	require.NoError(t, err)
+	ns, _ := b.Delta(a)
+	// 200 ms of spinning on one thread, on a loaded 2-core machine: at
+	// least a fifth of it ran; never more than the wall time on two cores.
+	require.Greater(t, ns, int64(40*time.Millisecond))
+	require.Less(t, ns, int64(2*time.Second))
+}

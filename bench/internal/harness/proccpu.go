@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -28,6 +29,11 @@ type ProcCPU struct {
 	TicksNs int64
 	SchedNs int64
 	tids    string // the live thread ids, sorted
+}
+
+// NewProcCPU is a reading made of its parts, for tests of what uses them.
+func NewProcCPU(ticksNs, schedNs int64, tids ...int) ProcCPU {
+	return ProcCPU{TicksNs: ticksNs, SchedNs: schedNs, tids: fmt.Sprint(tids)}
 }
 
 // ReadProcCPU reads pid's CPU time; hz is USER_HZ (ClockTicks).
@@ -72,6 +78,16 @@ func (b ProcCPU) Delta(a ProcCPU) (ns int64, exact bool) {
 		return b.SchedNs - a.SchedNs, true
 	}
 	return b.TicksNs - a.TicksNs, false
+}
+
+// ClockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat's times.
+func ClockTicks() int {
+	if b, err := exec.Command("getconf", "CLK_TCK").Output(); err == nil {
+		if hz, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && hz > 0 {
+			return hz
+		}
+	}
+	return 100
 }
 
 // ProcCPUTicks is utime + stime of /proc/PID/stat, in clock ticks: every

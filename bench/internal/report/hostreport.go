@@ -51,6 +51,7 @@ type hostSectionData struct {
 
 var hostCaseNames = []struct{ c, name string }{
 	{"plugin-all", "**this plugin**, its defaults (every group, NOWAIT)"},
+	{"floor", "the bare bulk call, the same arguments, no metrics built (floor)"},
 	{"plugin-shared", "**this plugin**, `inputs.libvirt`'s 10 groups"},
 	{"telegraf-shared", "Telegraf `inputs.libvirt`, its 10 groups"},
 	{"recommended", "**`examples/recommended.conf`** (5 groups every gather, 6 every 6th)"},

@@ -42,7 +42,7 @@ func Execd(args []string) error {
 	if err != nil {
 		return err
 	}
-	res := results.ExecdResult{Config: o.conf, Gathers: o.gathers, TickHz: clockTicks(), Started: time.Now(), Binary: o.bin}
+	res := results.ExecdResult{Config: o.conf, Gathers: o.gathers, TickHz: harness.ClockTicks(), Started: time.Now(), Binary: o.bin}
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
 	var stderr bytes.Buffer

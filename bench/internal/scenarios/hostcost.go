@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +32,7 @@ func hostCaseSets(set string) ([]results.HostCase, error) {
 			{Name: "plugin-shared", Contender: "plugin", Groups: shared},
 			{Name: "telegraf-shared", Contender: "telegraf", Groups: shared},
 			{Name: "plugin-all", Contender: "plugin"},
+			{Name: "floor", Contender: "floor"},
 			{Name: "recommended", Contender: "recommended"},
 		}, nil
 	case "groups":
@@ -89,7 +88,7 @@ func HostCost(args []string) error {
 		return err
 	}
 	res := results.HostResult{Scenario: o.scenario, Title: o.title, URI: o.uri, Rounds: o.rounds, N: o.n, IntervalS: o.interval.Seconds(),
-		Cases: cases, Bracket: o.bracket, TickHz: clockTicks(), Started: time.Now(), Revision: harness.Revision()}
+		Cases: cases, Bracket: o.bracket, TickHz: harness.ClockTicks(), Schedstat: true, Started: time.Now(), Revision: harness.Revision()}
 	h := &hostProbe{libvirtdPidfile: o.libvirtdPid, qemuDir: o.qemuPids, hz: res.TickHz}
 	if _, err := h.read(0); err != nil {
 		return err
@@ -143,14 +142,4 @@ func roundOrder(cases []results.HostCase, r int, bracket bool) []results.HostCas
 		out = append(out, cases[0], rest[(r+i)%len(rest)])
 	}
 	return append(out, cases[0])
-}
-
-// clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat's times.
-func clockTicks() int {
-	if b, err := exec.Command("getconf", "CLK_TCK").Output(); err == nil {
-		if hz, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && hz > 0 {
-			return hz
-		}
-	}
-	return 100
 }

@@ -7,20 +7,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
 
 	"github.com/stretchr/testify/require"
 )
 
 // Only processes seen at both readings count: a guest that started or
-// stopped during the window is left out, and counted as such.
+// stopped during the window is left out, and counted as such. A process
+// whose threads stayed the same counts its schedstat time, one whose
+// threads changed its ticks, and the sample says so.
 func TestHostDelta(t *testing.T) {
-	a := hostCPU{"libvirtd": 100, "qemu:a.pid": 1000, "qemu:gone.pid": 5, "client": 1}
-	b := hostCPU{"libvirtd": 130, "qemu:a.pid": 1100, "qemu:new.pid": 7, "client": 9}
-	l, q, n := hostDelta(a, b)
-	require.Equal(t, int64(30), l)
-	require.Equal(t, int64(100), q)
-	require.Equal(t, 1, n)
+	c := harness.NewProcCPU
+	a := hostCPU{"libvirtd": c(100, 1000, 1, 2), "qemu:a.pid": c(1000, 9000, 3), "qemu:gone.pid": c(5, 5, 4), "client": c(1, 10, 5)}
+	b := hostCPU{"libvirtd": c(130, 1031, 1, 2), "qemu:a.pid": c(1100, 9101, 3), "qemu:new.pid": c(7, 7, 6), "client": c(9, 90, 5)}
+	var s results.HostSample
+	hostDelta(a, b, &s)
+	require.Equal(t, results.HostSample{LibvirtdNs: 31, QEMUNs: 101, QEMUs: 1, ClientNs: 80}, s)
+
+	b["qemu:a.pid"] = c(1100, 9050, 3, 7) // a thread came: its ticks
+	s = results.HostSample{}
+	hostDelta(a, b, &s)
+	require.Equal(t, results.HostSample{LibvirtdNs: 31, QEMUNs: 100, QEMUs: 1, ClientNs: 80, Ticks: true}, s)
 }
 
 func TestHostCaseSets(t *testing.T) {

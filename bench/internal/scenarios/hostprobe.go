@@ -19,9 +19,11 @@ type hostProbe struct {
 	hz                       int
 }
 
-// hostCPU is a reading: ns per process (libvirtd under "libvirtd", QEMU by
-// pid file name, the client under "client").
-type hostCPU map[string]int64
+// hostCPU is a reading per process (libvirtd under "libvirtd", QEMU by
+// pid file name, the client under "client"): its threads' schedstat run
+// time, exact, and /proc/PID/stat's ticks for a window in which a thread
+// came or went (harness.ProcCPU).
+type hostCPU map[string]harness.ProcCPU
 
 func (h *hostProbe) read(client int) (hostCPU, error) {
 	cpu := hostCPU{}
@@ -41,8 +43,8 @@ func (h *hostProbe) read(client int) (hostCPU, error) {
 		if err != nil {
 			continue // a guest shut off: its pid file may stay, empty or stale
 		}
-		if ns, err := h.procNs(pid); err == nil && isQEMU(pid) {
-			cpu["qemu:"+filepath.Base(f)] = ns
+		if c, err := h.procNs(pid); err == nil && isQEMU(pid) {
+			cpu["qemu:"+filepath.Base(f)] = c
 		}
 	}
 	if client > 0 {
@@ -53,9 +55,8 @@ func (h *hostProbe) read(client int) (hostCPU, error) {
 	return cpu, nil
 }
 
-func (h *hostProbe) procNs(pid int) (int64, error) {
-	t, err := harness.ProcCPUTicks(pid)
-	return t * int64(time.Second) / int64(h.hz), err
+func (h *hostProbe) procNs(pid int) (harness.ProcCPU, error) {
+	return harness.ReadProcCPU(pid, h.hz)
 }
 
 func isQEMU(pid int) bool {
@@ -75,22 +76,27 @@ func readPidfile(path string) (int, error) {
 	return pid, nil
 }
 
-// hostDelta is b - a over the processes alive at both readings.
-func hostDelta(a, b hostCPU) (libvirtd, qemu int64, qemus int) {
+// hostDelta is b - a over the processes alive at both readings, into s:
+// libvirtd's, the QEMUs' and the client's CPU; s.Ticks if any of them came
+// from ticks.
+func hostDelta(a, b hostCPU, s *results.HostSample) {
 	for k, v := range b {
 		w, ok := a[k]
 		if !ok {
 			continue
 		}
+		ns, exact := v.Delta(w)
+		s.Ticks = s.Ticks || !exact
 		switch {
 		case k == "libvirtd":
-			libvirtd = v - w
+			s.LibvirtdNs = ns
+		case k == "client":
+			s.ClientNs = ns
 		case strings.HasPrefix(k, "qemu:"):
-			qemu += v - w
-			qemus++
+			s.QEMUNs += ns
+			s.QEMUs++
 		}
 	}
-	return libvirtd, qemu, qemus
 }
 
 // measure runs one case: a gather process that warms up (one gather),
@@ -133,8 +139,7 @@ func (h *hostProbe) measure(self, uri string, c results.HostCase, round, n int, 
 		return s, err
 	}
 	s.WindowNs = time.Since(t0).Nanoseconds()
-	s.LibvirtdNs, s.QEMUNs, s.QEMUs = hostDelta(a, b)
-	s.ClientNs = b["client"] - a["client"]
+	hostDelta(a, b, &s)
 	if err := g.proceed(); err != nil {
 		return s, err
 	}
@@ -157,6 +162,6 @@ func (h *hostProbe) measureIdle(s *results.HostSample, d time.Duration) error {
 		return err
 	}
 	s.WindowNs = time.Since(t0).Nanoseconds()
-	s.LibvirtdNs, s.QEMUNs, s.QEMUs = hostDelta(a, b)
+	hostDelta(a, b, s)
 	return nil
 }
