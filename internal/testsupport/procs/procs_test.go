@@ -5,17 +5,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
-func writePIDFile(t *testing.T, pid int) string {
+func writePIDFile(t *testing.T, content string) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "x.pid")
-	if err := os.WriteFile(file, []byte(strconv.Itoa(pid)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(content+"\n"), 0o600))
 	return file
 }
 
@@ -23,42 +22,30 @@ func writePIDFile(t *testing.T, pid int) string {
 // once it has exited (a zombie until waited for), and once reaped, it is not.
 func TestFromFile(t *testing.T) {
 	cmd := exec.Command("sleep", "60")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	file := writePIDFile(t, cmd.Process.Pid)
-	if pid, err := FromFile(file, "sleep"); err != nil || pid != cmd.Process.Pid {
-		t.Fatalf("FromFile(live sleep) = %d, %v; want %d", pid, err, cmd.Process.Pid)
-	}
-	if _, err := FromFile(file, "libvirtd"); err == nil || !strings.Contains(err.Error(), "no live libvirtd") {
-		t.Errorf("FromFile(sleep, libvirtd) = %v, want an error naming libvirtd", err)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
+	file := writePIDFile(t, strconv.Itoa(cmd.Process.Pid))
+	pid, err := FromFile(file, "sleep")
+	require.NoError(t, err)
+	require.Equal(t, cmd.Process.Pid, pid)
+	_, err = FromFile(file, "libvirtd")
+	require.ErrorContains(t, err, "no live libvirtd")
+
+	require.NoError(t, cmd.Process.Kill())
 	// Killed and not waited for: a zombie, whose comm is still "sleep".
 	// The kernel makes it one at once; 5 s leaves room on a loaded machine.
-	for deadline := time.Now().Add(5 * time.Second); Named(cmd.Process.Pid, "sleep") && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); Named(pid, "sleep") && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if Named(cmd.Process.Pid, "sleep") {
-		t.Error("a killed sleep, not yet reaped, is still named live")
-	}
+	require.False(t, Named(pid, "sleep"), "a killed sleep, not yet reaped, is still named live")
 	_ = cmd.Wait()
-	if _, err := FromFile(file, "sleep"); err == nil {
-		t.Error("FromFile found a reaped process")
-	}
+	_, err = FromFile(file, "sleep")
+	require.Error(t, err, "a reaped process")
 }
 
 func TestReadPIDFileErrors(t *testing.T) {
-	if _, err := ReadPIDFile(filepath.Join(t.TempDir(), "absent.pid")); !os.IsNotExist(err) {
-		t.Errorf("absent pid file: %v, want not-exist", err)
-	}
-	file := filepath.Join(t.TempDir(), "bad.pid")
-	if err := os.WriteFile(file, []byte("twelve\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ReadPIDFile(file); err == nil || !strings.Contains(err.Error(), file) {
-		t.Errorf("bad pid file: %v, want an error naming %s", err, file)
-	}
+	_, err := ReadPIDFile(filepath.Join(t.TempDir(), "absent.pid"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	file := writePIDFile(t, "twelve")
+	_, err = ReadPIDFile(file)
+	require.ErrorContains(t, err, file)
 }
