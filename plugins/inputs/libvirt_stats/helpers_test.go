@@ -50,6 +50,13 @@ func gather(t *testing.T, p *LibvirtStats) []telegraf.Metric {
 	t.Helper()
 	require.NoError(t, p.Init())
 	defer p.Stop()
+	return gatherClean(t, p)
+}
+
+// gatherClean is one gather of an initialized plugin, which must report no
+// error.
+func gatherClean(t *testing.T, p *LibvirtStats) []telegraf.Metric {
+	t.Helper()
 	var acc testutil.Accumulator
 	require.NoError(t, p.Gather(&acc))
 	require.Empty(t, acc.Errors)

@@ -36,11 +36,8 @@ func startNova(t *testing.T, configure ...func(*LibvirtStats)) *LibvirtStats {
 // tagsByDomain gathers once and returns each domain metric's tags.
 func tagsByDomain(t *testing.T, p *LibvirtStats) map[string]map[string]string {
 	t.Helper()
-	var acc testutil.Accumulator
-	require.NoError(t, p.Gather(&acc))
-	require.Empty(t, acc.Errors)
 	out := map[string]map[string]string{}
-	for _, m := range acc.GetTelegrafMetrics() {
+	for _, m := range gatherClean(t, p) {
 		if m.Name() == measurement {
 			name, _ := m.GetTag("domain")
 			out[name] = m.Tags()
