@@ -3,7 +3,6 @@
 package libvirt_stats
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -52,7 +51,7 @@ func TestFrozenGuest(t *testing.T) {
 			resume := freezeGuest(t, lab.DomainPIDFile(lab.Host, frozen))
 
 			for i := range 2 {
-				got := gatherByDeadline(t, p, fmt.Sprintf("gather %d with %s frozen", i+1, frozen))
+				got := gatherByDeadline(t, p, "gather "+strconv.Itoa(i+1)+" with "+frozen+" frozen")
 				require.Len(t, got, len(before))
 				for name, m := range got {
 					if name == frozen {
