@@ -67,7 +67,7 @@ func series(title, unit, desc string, targets ...target) panel {
 var opLabels = map[string]string{"rd": "read", "wr": "write", "fl": "flush"}
 
 // perDevice is field for each of names, one series per value of tag, each
-// labelled by the operation its name begins with (rd.bytes.rate: read).
+// labeled by the operation its name begins with (rd.bytes.rate: read).
 func perDevice(measurement, tag string, names ...string) []target {
 	var out []target
 	for _, name := range names {
