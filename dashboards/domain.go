@@ -1,5 +1,7 @@
 package dashboards
 
+import "strings"
+
 // domain is one domain of one host: CPU, memory, each disk and interface.
 func domain() board {
 	return board{
@@ -37,27 +39,19 @@ func domain() board {
 			}},
 			{title: "Disks", panels: []panel{
 				series("Disk IOPS", "iops", "Requests per second of each disk.",
-					field("libvirt_stats_block", "rd.reqs.rate", "device", "read"),
-					field("libvirt_stats_block", "wr.reqs.rate", "device", "write"),
-					field("libvirt_stats_block", "fl.reqs.rate", "device", "flush")),
+					perDevice("libvirt_stats_block", "device", "rd.reqs.rate", "wr.reqs.rate", "fl.reqs.rate")...),
 				series("Disk throughput", "Bps", "Bytes per second of each disk.",
-					field("libvirt_stats_block", "rd.bytes.rate", "device", "read"),
-					field("libvirt_stats_block", "wr.bytes.rate", "device", "write")),
+					perDevice("libvirt_stats_block", "device", "rd.bytes.rate", "wr.bytes.rate")...),
 				series("Disk latency", "ns", "Time per request of each disk, in the intervals that had requests.",
-					field("libvirt_stats_block", "rd.latency", "device", "read"),
-					field("libvirt_stats_block", "wr.latency", "device", "write"),
-					field("libvirt_stats_block", "fl.latency", "device", "flush")),
+					perDevice("libvirt_stats_block", "device", "rd.latency", "wr.latency", "fl.latency")...),
 			}},
 			{title: "Network", panels: []panel{
 				series("Network throughput", "Bps", "Bytes per second of each interface.",
-					field("libvirt_stats_net", "rx.bytes.rate", "interface", "rx"),
-					field("libvirt_stats_net", "tx.bytes.rate", "interface", "tx")),
+					perDevice("libvirt_stats_net", "interface", "rx.bytes.rate", "tx.bytes.rate")...),
 				series("Network errors", "pps", "Packets with errors per second of each interface.",
-					field("libvirt_stats_net", "rx.errs.rate", "interface", "rx"),
-					field("libvirt_stats_net", "tx.errs.rate", "interface", "tx")),
+					perDevice("libvirt_stats_net", "interface", "rx.errs.rate", "tx.errs.rate")...),
 				series("Network drops", "pps", "Dropped packets per second of each interface.",
-					field("libvirt_stats_net", "rx.drop.rate", "interface", "rx"),
-					field("libvirt_stats_net", "tx.drop.rate", "interface", "tx")),
+					perDevice("libvirt_stats_net", "interface", "rx.drop.rate", "tx.drop.rate")...),
 			}},
 		},
 	}
@@ -66,6 +60,25 @@ func domain() board {
 // series is a time series panel, three to a row.
 func series(title, unit, desc string, targets ...target) panel {
 	return panel{kind: timeSeries, title: title, unit: unit, desc: desc, w: 8, h: 8, targets: targets}
+}
+
+// opLabels name a disk field's operation in legends; an interface's rx and
+// tx stand for themselves.
+var opLabels = map[string]string{"rd": "read", "wr": "write", "fl": "flush"}
+
+// perDevice is field for each of names, one series per value of tag, each
+// labeled by the operation its name begins with (rd.bytes.rate: read).
+func perDevice(measurement, tag string, names ...string) []target {
+	var out []target
+	for _, name := range names {
+		op, _, _ := strings.Cut(name, ".")
+		label, ok := opLabels[op]
+		if !ok {
+			label = op
+		}
+		out = append(out, field(measurement, name, tag, label))
+	}
+	return out
 }
 
 // field is the mean of one field of the domain's measurement per

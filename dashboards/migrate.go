@@ -1,5 +1,10 @@
 package dashboards
 
+import (
+	"slices"
+	"strings"
+)
+
 // The way over from Telegraf's inputs.libvirt (as of the Telegraf version
 // of the main module's go.mod): every measurement and field it writes, and
 // where inputs.libvirt_stats with layout = "device" has the same value.
@@ -59,7 +64,7 @@ func concat(parts ...[]fieldMap) []fieldMap {
 }
 
 // migration is the table, in the order of inputs.libvirt's README.
-var migration = []measurementMap{
+var migration = slices.Concat([]measurementMap{
 	{measurement: "libvirt_state", ours: "libvirt_stats", fields: []fieldMap{
 		{field: "state", ours: "state.state", kind: constant},
 		{field: "reason", ours: "state.reason", kind: constant},
@@ -71,20 +76,11 @@ var migration = []measurementMap{
 			{field: "haltpoll_success_time", ours: "cpu.haltpoll.success.time", kind: counter},
 			{field: "haltpoll_fail_time", ours: "cpu.haltpoll.fail.time", kind: counter},
 		})},
-	{measurement: "libvirt_cpu_cache_monitor_total", ours: "libvirt_stats", fields: []fieldMap{
-		{field: "count", ours: "cpu.cache.monitor.count", kind: constant},
-	}},
-	{measurement: "libvirt_cpu_cache_monitor", ours: "libvirt_stats_cache_monitor",
-		tags: "cache_monitor_id (index) → monitor (its name)", fields: []fieldMap{
-			{field: "name", ours: "monitor", kind: asTag},
-			{field: "vcpus", ours: "vcpus", kind: asTag},
-			{field: "bank_count", ours: "bank.count", kind: constant},
-		}},
-	{measurement: "libvirt_cpu_cache_monitor_bank", ours: "libvirt_stats_cache_monitor",
-		tags: "cache_monitor_id → monitor (its name), bank_index → bank (the bank's id)", fields: []fieldMap{
-			{field: "id", ours: "bank", kind: asTag},
-			{field: "bytes", ours: "bytes", kind: gauge},
-		}},
+}, monitorFamily{
+	theirs: "libvirt_cpu_cache_monitor", ours: "libvirt_stats_cache_monitor", key: "cpu.cache.monitor",
+	tag: "cache_monitor_id", item: "bank", itemIndex: "bank_index", itemIs: "the bank's id",
+	itemFields: []fieldMap{{field: "bytes", ours: "bytes", kind: gauge}},
+}.maps(), []measurementMap{
 	{measurement: "libvirt_balloon", ours: "libvirt_stats", fields: concat(
 		same("balloon.", constant, "current", "maximum"),
 		same("balloon.", counter, "swap_in", "swap_out", "major_fault", "minor_fault"),
@@ -150,21 +146,15 @@ var migration = []measurementMap{
 		{field: "poll_grow", ours: "poll-grow", kind: constant},
 		{field: "poll_shrink", ours: "poll-shrink", kind: constant},
 	}},
-	{measurement: "libvirt_memory_bandwidth_monitor_total", ours: "libvirt_stats", fields: []fieldMap{
-		{field: "count", ours: "memory.bandwidth.monitor.count", kind: constant},
-	}},
-	{measurement: "libvirt_memory_bandwidth_monitor", ours: "libvirt_stats_memory_bandwidth_monitor",
-		tags: "memory_bandwidth_monitor_id (index) → monitor (its name)", fields: []fieldMap{
-			{field: "name", ours: "monitor", kind: asTag},
-			{field: "vcpus", ours: "vcpus", kind: asTag},
-			{field: "node_count", ours: "node.count", kind: constant},
-		}},
-	{measurement: "libvirt_memory_bandwidth_monitor_node", ours: "libvirt_stats_memory_bandwidth_monitor",
-		tags: "memory_bandwidth_monitor_id → monitor (its name), controller_index → node (the controller's id)", fields: []fieldMap{
-			{field: "id", ours: "node", kind: asTag},
-			{field: "bytes_local", ours: "bytes.local", kind: counter},
-			{field: "bytes_total", ours: "bytes.total", kind: counter},
-		}},
+}, monitorFamily{
+	theirs: "libvirt_memory_bandwidth_monitor", ours: "libvirt_stats_memory_bandwidth_monitor",
+	key: "memory.bandwidth.monitor", tag: "memory_bandwidth_monitor_id", item: "node",
+	itemIndex: "controller_index", itemIs: "the controller's id",
+	itemFields: []fieldMap{
+		{field: "bytes_local", ours: "bytes.local", kind: counter},
+		{field: "bytes_total", ours: "bytes.total", kind: counter},
+	},
+}.maps(), []measurementMap{
 	{measurement: "libvirt_dirtyrate", ours: "libvirt_stats", fields: concat(
 		same("dirtyrate.", constant, "calc_status", "calc_start_time", "calc_period", "calc_mode"),
 		[]fieldMap{{field: "megabytes_per_second", ours: "dirtyrate.megabytes_per_second", kind: constant}},
@@ -172,7 +162,7 @@ var migration = []measurementMap{
 	{measurement: "libvirt_dirtyrate_vcpu", ours: "libvirt_stats_vcpu", tags: "vcpu_id → vcpu", fields: []fieldMap{
 		{field: "megabytes_per_second", ours: "dirtyrate.megabytes_per_second", kind: constant},
 	}},
-}
+})
 
 func netFields(dir string) []fieldMap {
 	var out []fieldMap
@@ -188,4 +178,37 @@ func blockFields(op string) []fieldMap {
 		out = append(out, fieldMap{field: op + "_" + c, ours: op + "." + c, kind: counter})
 	}
 	return out
+}
+
+// monitorFamily is a kind of resctrl monitor (cache, memory bandwidth), for
+// which inputs.libvirt writes three measurements: how many monitors, each
+// monitor, and each item a monitor measures (a cache bank, a memory
+// controller). Ours has the count on the domain's metric and one metric a
+// monitor and item, on the family's measurement.
+type monitorFamily struct {
+	theirs     string     // inputs.libvirt's measurement of a monitor
+	ours       string     // ours
+	key        string     // our keys' prefix, before .count
+	tag        string     // inputs.libvirt's tag of a monitor's index
+	item       string     // what a monitor measures: their measurement's suffix, our tag
+	itemIndex  string     // inputs.libvirt's tag of an item's index
+	itemIs     string     // what our item tag holds
+	itemFields []fieldMap // an item's values
+}
+
+func (f monitorFamily) maps() []measurementMap {
+	monitorTag := f.tag + " → monitor (its name)"
+	return []measurementMap{
+		{measurement: f.theirs + "_total", ours: "libvirt_stats", fields: []fieldMap{
+			{field: "count", ours: f.key + ".count", kind: constant},
+		}},
+		{measurement: f.theirs, ours: f.ours, tags: strings.Replace(monitorTag, " →", " (index) →", 1), fields: []fieldMap{
+			{field: "name", ours: "monitor", kind: asTag},
+			{field: "vcpus", ours: "vcpus", kind: asTag},
+			{field: f.item + "_count", ours: f.item + ".count", kind: constant},
+		}},
+		{measurement: f.theirs + "_" + f.item, ours: f.ours,
+			tags:   monitorTag + ", " + f.itemIndex + " → " + f.item + " (" + f.itemIs + ")",
+			fields: append([]fieldMap{{field: "id", ours: f.item, kind: asTag}}, f.itemFields...)},
+	}
 }

@@ -16,11 +16,8 @@ type usualQuery struct {
 }
 
 var usualQueries = []usualQuery{
-	{name: "state", question: "Each domain's state (1 running, 3 paused, 5 shut off)",
-		theirsInfluxQL: `SELECT last("state") FROM "libvirt_state" WHERE time > now() - 1h GROUP BY "domain_name"`,
-		oursInfluxQL:   `SELECT last("state.state") FROM "libvirt_stats" WHERE time > now() - 1h GROUP BY "domain"`,
-		theirsPromQL:   `libvirt_state_state`,
-		oursPromQL:     `libvirt_stats_state_state`},
+	lastValue("state", "Each domain's state (1 running, 3 paused, 5 shut off)",
+		"libvirt_state", "state", "libvirt_stats", "state.state"),
 	{name: "cpu", question: "CPU per domain, in % of one host CPU",
 		theirsInfluxQL: `SELECT (non_negative_derivative(max("user"), 1s) + non_negative_derivative(max("system"), 1s)) / 10000000 FROM "libvirt_cpu" WHERE time > now() - 1h GROUP BY time(10s), "domain_name"`,
 		oursInfluxQL:   `SELECT non_negative_derivative(max("cpu.time"), 1s) / 10000000 FROM "libvirt_stats" WHERE time > now() - 1h GROUP BY time(10s), "domain"`,
@@ -30,11 +27,8 @@ var usualQueries = []usualQuery{
 			"its InfluxQL adds `user` and `system` instead; ours has `cpu.time`. With `derived = true`, " +
 			"`cpu.utilization` is the same per vCPU of the domain (divided by `vcpu.current`), with no " +
 			"query-side rate: `libvirt_stats_cpu_utilization`."},
-	{name: "memory", question: "Memory the host spends on each domain (RSS of its QEMU, KiB)",
-		theirsInfluxQL: `SELECT last("rss") FROM "libvirt_balloon" WHERE time > now() - 1h GROUP BY "domain_name"`,
-		oursInfluxQL:   `SELECT last("balloon.rss") FROM "libvirt_stats" WHERE time > now() - 1h GROUP BY "domain"`,
-		theirsPromQL:   `libvirt_balloon_rss`,
-		oursPromQL:     `libvirt_stats_balloon_rss`},
+	lastValue("memory", "Memory the host spends on each domain (RSS of its QEMU, KiB)",
+		"libvirt_balloon", "rss", "libvirt_stats", "balloon.rss"),
 	{name: "disk_iops", question: "Read and write requests per second, per disk",
 		theirsInfluxQL: `SELECT non_negative_derivative(max("rd_reqs"), 1s) + non_negative_derivative(max("wr_reqs"), 1s) FROM "libvirt_block" WHERE time > now() - 1h GROUP BY time(10s), "domain_name", "block_id"`,
 		oursInfluxQL:   `SELECT mean("rd.reqs.rate") + mean("wr.reqs.rate") FROM "libvirt_stats_block" WHERE time > now() - 1h GROUP BY time(10s), "domain", "device"`,
@@ -57,6 +51,17 @@ var usualQueries = []usualQuery{
 		oursInfluxQL:   `SELECT mean("steal") FROM "libvirt_stats_vcpu" WHERE time > now() - 1h GROUP BY time(10s), "domain", "vcpu"`,
 		theirsPromQL:   `rate(libvirt_vcpu_delay[1m]) / 1e7`,
 		oursPromQL:     `libvirt_stats_vcpu_steal`},
+}
+
+// lastValue is the usual query for a value as it stands: its last one of
+// the past hour per domain, from a field of theirs and the same of ours.
+func lastValue(name, question, theirs, theirField, ours, ourField string) usualQuery {
+	const last = `SELECT last("%s") FROM "%s" WHERE time > now() - 1h GROUP BY "%s"`
+	return usualQuery{name: name, question: question,
+		theirsInfluxQL: fmt.Sprintf(last, theirField, theirs, "domain_name"),
+		oursInfluxQL:   fmt.Sprintf(last, ourField, ours, "domain"),
+		theirsPromQL:   promName(theirs, theirField),
+		oursPromQL:     promName(ours, ourField)}
 }
 
 // migrateDoc renders docs/migrate.md from the tables.

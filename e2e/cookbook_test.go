@@ -89,6 +89,16 @@ func (r recipe) checkValues(t *testing.T, vals []float64) {
 	t.Logf("%s %s: %d values", r.lang, r.name, len(vals))
 }
 
+// values runs the recipe's query on its store: Prometheus, or the
+// database of the InfluxDB.
+func (r recipe) values(t *testing.T, prom *prometheus, db *influxDB, database string) []float64 {
+	t.Helper()
+	if r.lang == "promql" {
+		return prom.mustValues(t, r.query)
+	}
+	return influxValues(db.mustQuery(t, database, r.query))
+}
+
 // influxValues are the numbers of every series of an InfluxQL result;
 // nulls (an empty interval) and strings (a tag column of top) left out.
 func influxValues(ss []series) []float64 {
@@ -115,25 +125,15 @@ func influxValues(ss []series) []float64 {
 // parses the exposition, PromQL returns per-domain series, and every
 // query of docs/queries.md returns plausible values from both stores.
 func TestPrometheusAndCookbook(t *testing.T) {
-	tg := needBinary(t, "bin/telegraf-libvirt-prom", "telegraf-prom")
-	db := needInfluxDB(t)
+	stores := needPromStores(t)
 	guest := bootguest.Start(t)
 	// The memory queries need a balloon driver in the guest.
 	linuxguest.RequireInLab(t)
 
-	database := uniqueDatabase("cookbook")
-	conf := deriveConfig(t, "telegraf-prometheus.conf", append([]edit{
-		{`listen = ":9273"`, fmt.Sprintf("listen = %q", promClientAddr)},
-	}, agentAndOutputEdits(db, database)...))
-	proc := startTelegraf(t, tg, conf)
-	prom := startPrometheus(t, promClientAddr)
-
 	// Long enough for rate() windows and 10 s InfluxQL intervals to hold
-	// several samples, with the guest frozen in the middle.
-	time.Sleep(14 * time.Second)
-	freezeGuest(t, guest.Name, 6*time.Second)
-	time.Sleep(14 * time.Second)
-	require.True(t, proc.running(), "Telegraf exited: %v", proc.err)
+	// several samples.
+	stores.gatherAroundFreeze(t, "cookbook", guest.Name, 14*time.Second)
+	prom := stores.prom
 
 	t.Run("promtool check metrics parses the exposition", func(t *testing.T) {
 		resp, err := http.Get("http://" + promClientAddr + "/metrics")
@@ -179,16 +179,7 @@ func TestPrometheusAndCookbook(t *testing.T) {
 	for _, r := range recipes {
 		langs[r.lang]++
 		t.Run("docs/queries.md/"+r.lang+"/"+r.name, func(t *testing.T) {
-			var vals []float64
-			switch r.lang {
-			case "promql":
-				for _, s := range prom.mustQuery(t, r.query) {
-					vals = append(vals, s.Value)
-				}
-			case "influxql":
-				vals = influxValues(db.mustQuery(t, database, r.query))
-			}
-			r.checkValues(t, vals)
+			r.checkValues(t, r.values(t, prom, stores.db, stores.database))
 		})
 	}
 	require.Greater(t, langs["influxql"], 10)

@@ -171,30 +171,18 @@ var leftover = regexp.MustCompile(`\$[A-Za-z_{]`)
 // promRange runs a range query with the step of Grafana's $__interval.
 func (p *prometheus) promRange(q string, w timeWindow, step time.Duration) ([]float64, error) {
 	v := url.Values{"query": {q}, "start": {unixSeconds(w.from)}, "end": {unixSeconds(w.to)}, "step": {durationString(step)}}
-	body, err := httpGet("http://" + p.addr + "/api/v1/query_range?" + v.Encode())
-	if err != nil {
-		return nil, err
+	var data struct {
+		Result []struct {
+			Values [][2]any `json:"values"`
+		} `json:"result"`
 	}
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Values [][2]any `json:"values"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("%s: undecodable answer %q: %w", q, body, err)
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("%s: %s", q, r.Error)
+	if err := p.api("query_range", v, &data); err != nil {
+		return nil, fmt.Errorf("%s: %w", q, err)
 	}
 	var out []float64
-	for _, s := range r.Data.Result {
+	for _, s := range data.Result {
 		for _, pt := range s.Values {
-			str, _ := pt[1].(string)
-			if f, err := strconv.ParseFloat(str, 64); err == nil && !math.IsNaN(f) {
+			if f, err := sampleValue(pt); err == nil && !math.IsNaN(f) {
 				out = append(out, f)
 			}
 		}
@@ -208,14 +196,10 @@ func (p *prometheus) labelValues(t *testing.T, query string) []string {
 	t.Helper()
 	m := regexp.MustCompile(`^label_values\((.+), *([a-zA-Z_][a-zA-Z0-9_]*)\)$`).FindStringSubmatch(query)
 	require.NotNil(t, m, "not a label_values query: %s", query)
-	body, err := httpGet("http://" + p.addr + "/api/v1/series?" + url.Values{"match[]": {m[1]}}.Encode())
-	require.NoError(t, err)
-	var r struct {
-		Data []map[string]string `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(body, &r), "%s", body)
+	var series []map[string]string
+	require.NoError(t, p.api("series", url.Values{"match[]": {m[1]}}, &series), "series %s", m[1])
 	seen := map[string]bool{}
-	for _, s := range r.Data {
+	for _, s := range series {
 		if v := s[m[2]]; v != "" {
 			seen[v] = true
 		}
@@ -252,22 +236,12 @@ func unixSeconds(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 // queries) expanded, runs against its store and returns data, unless
 // emptyHere says why not.
 func TestDashboardQueries(t *testing.T) {
-	tg := needBinary(t, "bin/telegraf-libvirt-prom", "telegraf-prom")
-	db := needInfluxDB(t)
+	stores := needPromStores(t)
 	guest := bootguest.Start(t)
 
-	database := uniqueDatabase("dashboards")
-	conf := deriveConfig(t, "telegraf-prometheus.conf", append([]edit{
-		{`listen = ":9273"`, fmt.Sprintf("listen = %q", promClientAddr)},
-		{"\n  derived = true\n", "\n  derived = true\n  collector_metrics = true\n"},
-	}, agentAndOutputEdits(db, database)...))
-	start := time.Now()
-	proc := startTelegraf(t, tg, conf)
-	prom := startPrometheus(t, promClientAddr)
-	time.Sleep(20 * time.Second)
-	freezeGuest(t, guest.Name, 6*time.Second)
-	time.Sleep(20 * time.Second)
-	require.True(t, proc.running(), "Telegraf exited: %v", proc.err)
+	start := stores.gatherAroundFreeze(t, "dashboards", guest.Name, 20*time.Second,
+		edit{"\n  derived = true\n", "\n  derived = true\n  collector_metrics = true\n"})
+	db, database, prom := stores.db, stores.database, stores.prom
 	w := timeWindow{from: start.Add(-time.Minute), to: time.Now()}
 
 	// The guests whose balloon driver reports memory: the memory panels
@@ -296,10 +270,7 @@ func TestDashboardQueries(t *testing.T) {
 			q = expandProm(tgt.Expr, w, vars)
 			require.NotRegexp(t, leftover, q, "a macro or variable is left")
 			if tgt.Instant {
-				for _, s := range prom.mustQuery(t, q) {
-					vals = append(vals, s.Value)
-				}
-				return vals, q
+				return prom.mustValues(t, q), q
 			}
 			vals, err := prom.promRange(q, w, grafanaPromScrape)
 			require.NoError(t, err)

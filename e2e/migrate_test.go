@@ -308,15 +308,7 @@ func TestMigrationQueries(t *testing.T) {
 	require.Greater(t, len(recipes), 20)
 	for _, r := range recipes {
 		t.Run(r.lang+"/"+r.name, func(t *testing.T) {
-			var vals []float64
-			switch r.lang {
-			case "promql":
-				for _, s := range prom.mustQuery(t, r.query) {
-					vals = append(vals, s.Value)
-				}
-			case "influxql":
-				vals = influxValues(db.mustQuery(t, database, r.query))
-			}
+			vals := r.values(t, prom, db, database)
 			require.NotEmpty(t, vals, "%s returned nothing:\n%s", r.name, r.query)
 			t.Logf("%d values", len(vals))
 		})

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -105,41 +104,51 @@ type promSample struct {
 	Value  float64
 }
 
-// query runs an instant PromQL query through the HTTP API.
-func (p *prometheus) query(q string) ([]promSample, error) {
-	resp, err := http.Get("http://" + p.addr + "/api/v1/query?" + url.Values{"query": {q}}.Encode())
+// api calls an endpoint of Prometheus's HTTP API and decodes the data of
+// a successful answer into data.
+func (p *prometheus) api(endpoint string, v url.Values, data any) error {
+	body, err := httpGet("http://" + p.addr + "/api/v1/" + endpoint + "?" + v.Encode())
 	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			ResultType string `json:"resultType"`
-			Result     []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("%s: HTTP %d, undecodable %q: %w", q, resp.StatusCode, body, err)
+		return fmt.Errorf("undecodable answer %q: %w", body, err)
 	}
 	if r.Status != "success" {
-		return nil, fmt.Errorf("%s: %s", q, r.Error)
+		return fmt.Errorf("%s: %s", r.Status, r.Error)
 	}
-	if r.Data.ResultType != "vector" {
-		return nil, fmt.Errorf("%s: result type %s, want vector", q, r.Data.ResultType)
+	return json.Unmarshal(r.Data, data)
+}
+
+// sampleValue is the number of a [time, "value"] pair of the API.
+func sampleValue(pair [2]any) (float64, error) {
+	str, _ := pair[1].(string)
+	return strconv.ParseFloat(str, 64)
+}
+
+// query runs an instant PromQL query through the HTTP API.
+func (p *prometheus) query(q string) ([]promSample, error) {
+	var data struct {
+		ResultType string `json:"resultType"`
+		Result     []struct {
+			Metric map[string]string `json:"metric"`
+			Value  [2]any            `json:"value"`
+		} `json:"result"`
 	}
-	out := make([]promSample, 0, len(r.Data.Result))
-	for _, s := range r.Data.Result {
-		str, _ := s.Value[1].(string)
-		v, err := strconv.ParseFloat(str, 64)
+	if err := p.api("query", url.Values{"query": {q}}, &data); err != nil {
+		return nil, fmt.Errorf("%s: %w", q, err)
+	}
+	if data.ResultType != "vector" {
+		return nil, fmt.Errorf("%s: result type %s, want vector", q, data.ResultType)
+	}
+	out := make([]promSample, 0, len(data.Result))
+	for _, s := range data.Result {
+		v, err := sampleValue(s.Value)
 		if err != nil {
 			return nil, fmt.Errorf("%s: value %v: %w", q, s.Value[1], err)
 		}
@@ -153,6 +162,53 @@ func (p *prometheus) mustQuery(t *testing.T, q string) []promSample {
 	s, err := p.query(q)
 	require.NoError(t, err)
 	return s
+}
+
+// mustValues is the values of an instant query's samples.
+func (p *prometheus) mustValues(t *testing.T, q string) []float64 {
+	t.Helper()
+	var vals []float64
+	for _, s := range p.mustQuery(t, q) {
+		vals = append(vals, s.Value)
+	}
+	return vals
+}
+
+// promStores is Telegraf (the telegraf-prom build with
+// examples/telegraf-prometheus.conf) feeding both stores: a database of
+// its own in the test InfluxDB, and a Prometheus that scrapes its
+// prometheus_client.
+type promStores struct {
+	tg       string
+	db       *influxDB
+	database string
+	prom     *prometheus
+}
+
+// needPromStores fails the test unless the telegraf-prom build and the
+// test InfluxDB are there.
+func needPromStores(t *testing.T) *promStores {
+	t.Helper()
+	return &promStores{tg: needBinary(t, "bin/telegraf-libvirt-prom", "telegraf-prom"), db: needInfluxDB(t)}
+}
+
+// gatherAroundFreeze starts Telegraf, its config changed by edits, and
+// Prometheus, and lets them run for half, then half again with the guest
+// frozen for 6 s in between (a partial domain for a while). It returns
+// when Telegraf started.
+func (s *promStores) gatherAroundFreeze(t *testing.T, name, guest string, half time.Duration, edits ...edit) time.Time {
+	t.Helper()
+	s.database = uniqueDatabase(name)
+	edits = append([]edit{{`listen = ":9273"`, fmt.Sprintf("listen = %q", promClientAddr)}}, edits...)
+	conf := deriveConfig(t, "telegraf-prometheus.conf", append(edits, agentAndOutputEdits(s.db, s.database)...))
+	start := time.Now()
+	proc := startTelegraf(t, s.tg, conf)
+	s.prom = startPrometheus(t, promClientAddr)
+	time.Sleep(half)
+	freezeGuest(t, guest, 6*time.Second)
+	time.Sleep(half)
+	require.True(t, proc.running(), "Telegraf exited: %v", proc.err)
+	return start
 }
 
 // promtoolCheck runs `promtool check metrics` on an exposition and

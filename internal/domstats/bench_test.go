@@ -3,7 +3,6 @@
 package domstats_test
 
 import (
-	"runtime"
 	"testing"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats"
@@ -32,18 +31,9 @@ func BenchmarkConvert(b *testing.B) {
 	for _, cp := range doms { // a steady state: keys already interned
 		c.Convert(cp)
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	b.ResetTimer()
-	for b.Loop() {
+	domstatstest.PerParam(b, benchDomains*benchParams, func() {
 		for _, cp := range doms {
 			c.Convert(cp)
 		}
-	}
-	b.StopTimer()
-	runtime.ReadMemStats(&after)
-	params := float64(b.N) * benchDomains * benchParams
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/params, "ns/param")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/params, "allocs/param")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/params, "B/param")
+	})
 }

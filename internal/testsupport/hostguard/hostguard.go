@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/procs"
 )
 
 // Watched are the directories whose every file is checksummed.
@@ -98,14 +100,11 @@ func sumTree(root string, into map[string]string) error {
 func HostLibvirtd() int {
 	self, _ := os.Readlink("/proc/self/ns/mnt")
 	ours := func(pid int) bool {
-		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 		mnt, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
-		return err == nil && strings.TrimSpace(string(comm)) == "libvirtd" && mnt == self
+		return procs.Named(pid, "libvirtd") && mnt == self
 	}
-	if raw, err := os.ReadFile("/run/libvirtd.pid"); err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil && ours(pid) {
-			return pid
-		}
+	if pid, err := procs.ReadPIDFile("/run/libvirtd.pid"); err == nil && ours(pid) {
+		return pid
 	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {

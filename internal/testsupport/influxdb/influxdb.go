@@ -12,9 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/procs"
 )
 
 // Wait bounds a start (until /ping answers) and a stop (until the process
@@ -61,20 +62,8 @@ func pidFile(dir string) string { return filepath.Join(dir, "influxd.pid") }
 
 // running is the pid of the influxd of dir's pid file, or 0.
 func running(dir string) int {
-	raw, err := os.ReadFile(pidFile(dir))
+	pid, err := procs.FromFile(pidFile(dir), "influxd")
 	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		return 0
-	}
-	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil || strings.TrimSpace(string(comm)) != "influxd" {
-		return 0
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if f := strings.Fields(string(stat)); err != nil || len(f) < 3 || f[2] == "Z" {
 		return 0
 	}
 	return pid

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/procs"
 )
 
 // DefaultDir is the lab's directory unless TLV_LAB_DIR names another.
@@ -76,23 +78,10 @@ func LogDir(node string) string {
 	return filepath.Join(NodeDir(node), "state", "var", "log", "libvirt")
 }
 
-// PID reads a pid file.
-func PID(file string) (int, error) {
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", file, err)
-	}
-	return pid, nil
-}
-
-// RequirePID is PID that fails the test.
+// RequirePID is the number in a pid file, or fails the test.
 func RequirePID(t testing.TB, file string) int {
 	t.Helper()
-	pid, err := PID(file)
+	pid, err := procs.ReadPIDFile(file)
 	if err != nil {
 		t.Fatalf("no pid (is the lab up? make lab): %v", err)
 	}
@@ -149,13 +138,9 @@ func NodeCommand(node, name string, args ...string) *exec.Cmd {
 // pid file; a pid file that outlived its process, its number reused by
 // another, is no holder.
 func holderPID(file string) (int, error) {
-	pid, err := PID(file)
+	pid, err := procs.FromFile(file, "sleep")
 	if err != nil {
-		return 0, err
-	}
-	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil || strings.TrimSpace(string(comm)) != "sleep" {
-		return 0, fmt.Errorf("%s: pid %d is not the lab's namespace holder (is the lab up? make lab)", file, pid)
+		return 0, fmt.Errorf("%w: not the lab's namespace holder (is the lab up? make lab)", err)
 	}
 	return pid, nil
 }

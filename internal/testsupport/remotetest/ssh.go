@@ -26,7 +26,7 @@ type SSHD struct {
 	// user's ~/.ssh/known_hosts (libvirt's command= parameter).
 	SSHCommand string
 	cmd        *exec.Cmd
-	exited     chan struct{}
+	exited     <-chan struct{}
 }
 
 func sshKeygen(t testing.TB, path string) {
@@ -71,20 +71,14 @@ StrictModes no
 	require.NoError(t, os.MkdirAll(filepath.Join(lab.RunDir(lab.Host), "sshd"), 0o755))
 	requireFree(t, port)
 	s.cmd = exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", conf)
-	lab.InNode(t, s.cmd, lab.Host)
-	logf, err := os.Create(filepath.Join(dir, "sshd.log"))
-	require.NoError(t, err)
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, s.cmd.Start(), "sshd (scripts/remote-deps.sh installs openssh-server)")
-	s.exited = make(chan struct{})
-	go func() { _ = s.cmd.Wait(); logf.Close(); close(s.exited) }()
+	log := filepath.Join(dir, "sshd.log")
+	s.exited = startInHostNode(t, s.cmd, log, "sshd (scripts/remote-deps.sh installs openssh-server)")
 	t.Cleanup(s.Stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for !listening(port) {
 		select {
 		case <-s.exited:
-			t.Fatalf("sshd exited: %s", readFile(t, logf.Name()))
+			t.Fatalf("sshd exited: %s", readFile(t, log))
 		default:
 		}
 		require.True(t, time.Now().Before(deadline), "sshd not listening on %d after 10 s", port)

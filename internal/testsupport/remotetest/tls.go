@@ -197,15 +197,8 @@ log_outputs = "3:file:%s"
 	requireFree(t, port)
 	d.cmd = exec.Command("libvirtd", "--listen", "--config", conf, "--pid-file", filepath.Join(dir, "libvirtd.pid"))
 	d.cmd.Env = append(os.Environ(), "LIBVIRT_DRIVER_DIR="+filepath.Join(dir, "nodrv"))
-	lab.InNode(t, d.cmd, lab.Host)
-	logf, err := os.Create(filepath.Join(dir, "stderr.log"))
-	require.NoError(t, err)
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	// Its own process group: a ^C at the terminal reaches the test, which stops it.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, d.cmd.Start(), "libvirtd (make lab installs it)")
-	exited := make(chan struct{})
-	go func() { _ = d.cmd.Wait(); close(exited) }()
+	log := filepath.Join(dir, "stderr.log")
+	exited := startInHostNode(t, d.cmd, log, "libvirtd (make lab installs it)")
 	t.Cleanup(func() {
 		_ = d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -214,7 +207,6 @@ log_outputs = "3:file:%s"
 			_ = d.cmd.Process.Kill()
 			<-exited
 		}
-		logf.Close()
 	})
 	sock := filepath.Join(dir, "sock", "libvirt-sock")
 	deadline := time.Now().Add(20 * time.Second)
@@ -229,14 +221,31 @@ log_outputs = "3:file:%s"
 		}
 		select {
 		case <-exited:
-			t.Fatalf("private libvirtd exited: %s", readFile(t, logf.Name()))
+			t.Fatalf("private libvirtd exited: %s", readFile(t, log))
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("private libvirtd not listening on %d after 20 s: %s", port, readFile(t, logf.Name()))
+			t.Fatalf("private libvirtd not listening on %d after 20 s: %s", port, readFile(t, log))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// startInHostNode starts a daemon's cmd inside the lab's host node
+// (lab.InNode), its output to logPath, in a process group of its own (a ^C
+// at the terminal reaches the test, which stops it). The channel closes
+// once the daemon has exited and its log is closed.
+func startInHostNode(t testing.TB, cmd *exec.Cmd, logPath, what string) <-chan struct{} {
+	t.Helper()
+	lab.InNode(t, cmd, lab.Host)
+	logf, err := os.Create(logPath)
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start(), what)
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
+	return exited
 }
 
 func requireFree(t testing.TB, port int) {

@@ -3,7 +3,6 @@
 package libvirt_stats
 
 import (
-	"runtime"
 	"testing"
 	"time"
 
@@ -50,18 +49,7 @@ func benchShape(b *testing.B, device bool) {
 		}
 	}
 	shape()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	b.ResetTimer()
-	for b.Loop() {
-		shape()
-	}
-	b.StopTimer()
-	runtime.ReadMemStats(&after)
-	n := float64(b.N) * domains * params
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/param")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/param")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/param")
+	domstatstest.PerParam(b, domains*params, shape)
 }
 
 // A whole Gather over 1000 test-driver domains in this process (no daemon,

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirt"
@@ -161,6 +162,51 @@ func gatherAcc(t *testing.T, p *LibvirtStats) (*testutil.Accumulator, time.Durat
 	start := time.Now()
 	require.NoError(t, p.Gather(&acc))
 	return &acc, time.Since(start)
+}
+
+// frozenTimeout is the plugin's timeout in the frozen-guest tests.
+const frozenTimeout = 3 * time.Second
+
+// frozenGuestPlugin is a plugin on uri with frozenTimeout and NOWAIT as
+// given, initialized and stopped when the test ends, and the metrics by
+// domain of its first gather, made before a guest is frozen.
+func frozenGuestPlugin(t *testing.T, uri string, nowait bool) (*LibvirtStats, map[string]telegraf.Metric) {
+	t.Helper()
+	p := newPlugin(t, uri)
+	p.Timeout = config.Duration(frozenTimeout)
+	p.NoWait = nowait
+	require.NoError(t, p.Init())
+	t.Cleanup(p.Stop)
+	acc, _ := gatherAcc(t, p)
+	require.Empty(t, acc.Errors)
+	return p, byDomain(t, acc.GetTelegrafMetrics())
+}
+
+// gatherByDeadline is a gather while a guest is frozen: it returns by the
+// plugin's deadline (and a second for the rest of the gather) without
+// errors; its metrics by domain.
+func gatherByDeadline(t *testing.T, p *LibvirtStats, what string) map[string]telegraf.Metric {
+	t.Helper()
+	acc, took := gatherAcc(t, p)
+	t.Logf("%s: %s", what, took)
+	require.Less(t, took, frozenTimeout+time.Second, "%s overran its deadline", what)
+	require.Empty(t, acc.Errors)
+	return byDomain(t, acc.GetTelegrafMetrics())
+}
+
+// requireWholeAgain waits, after the guest's SIGCONT, for a gather that has
+// the domain without the partial marker (and with keys, when given), then
+// for the call stuck on it to return.
+func requireWholeAgain(t *testing.T, p *LibvirtStats, domain string, keys []string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		acc, _ := gatherAcc(t, p)
+		m := byDomain(t, acc.GetTelegrafMetrics())[domain]
+		return len(acc.Errors) == 0 && m != nil && !m.HasField("partial") &&
+			(keys == nil || slices.Equal(fieldKeys(m), keys))
+	}, 30*time.Second, 500*time.Millisecond, "full stats did not return after SIGCONT")
+	require.Eventually(t, func() bool { return p.caller.stuck.Load() == 0 }, 30*time.Second,
+		100*time.Millisecond, "the stuck call never returned")
 }
 
 // byDomain indexes metrics by their domain tag; one metric per domain.

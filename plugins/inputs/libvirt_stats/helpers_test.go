@@ -50,6 +50,13 @@ func gather(t *testing.T, p *LibvirtStats) []telegraf.Metric {
 	t.Helper()
 	require.NoError(t, p.Init())
 	defer p.Stop()
+	return gatherClean(t, p)
+}
+
+// gatherClean is one gather of an initialized plugin, which must report no
+// error.
+func gatherClean(t *testing.T, p *LibvirtStats) []telegraf.Metric {
+	t.Helper()
 	var acc testutil.Accumulator
 	require.NoError(t, p.Gather(&acc))
 	require.Empty(t, acc.Errors)
@@ -171,4 +178,28 @@ func rssKiB(t *testing.T) int {
 	}
 	t.Fatal("no VmRSS in /proc/self/status")
 	return 0
+}
+
+// monitorKeys are the keys of a family of monitors (cpu.cache.monitor,
+// memory.bandwidth.monitor, cpu.energy.monitor) with one monitor, as
+// libvirt sends them: the count, the monitor's name and vCPUs, how many
+// items it has (bank, node, pkg), then each item's id and values, whose
+// keys are relative to the item (bytes: PREFIX.0.ITEM.N.bytes).
+func monitorKeys(prefix, name, vcpus, item string, items ...[]domstatstest.Synthetic) []domstatstest.Synthetic {
+	mon := prefix + ".0."
+	out := []domstatstest.Synthetic{
+		syn(prefix+".count", uint64(1)),
+		syn(mon+"name", name),
+		syn(mon+"vcpus", vcpus),
+		syn(mon+item+".count", uint64(len(items))),
+	}
+	for i, values := range items {
+		at := mon + item + "." + strconv.Itoa(i) + "."
+		out = append(out, syn(at+"id", uint64(i)))
+		for _, v := range values {
+			v.Key = at + v.Key
+			out = append(out, v)
+		}
+	}
+	return out
 }

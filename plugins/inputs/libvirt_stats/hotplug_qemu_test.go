@@ -105,12 +105,9 @@ func TestQEMUHotplug(t *testing.T) {
 		}
 		// Twice: the second gather compares with the first (completeness).
 		for g := range 2 {
-			var acc testutil.Accumulator
-			require.NoError(t, p.Gather(&acc))
-			require.Empty(t, acc.Errors)
 			var disks, nics []string
 			var dom map[string]any
-			for _, m := range acc.GetTelegrafMetrics() {
+			for _, m := range gatherClean(t, p) {
 				switch m.Name() {
 				case measurement:
 					dom = m.Fields()

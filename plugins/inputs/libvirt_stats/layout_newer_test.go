@@ -3,12 +3,15 @@
 package libvirt_stats
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/metric"
 	"github.com/influxdata/telegraf/testutil"
+
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/domstats/domstatstest"
 )
 
 // The keys libvirt 11.10 to 12.4 added (names from libvirt's
@@ -18,14 +21,9 @@ import (
 // monitors are tagged like cache monitors; an unknown nested key stays on
 // the disk's metric.
 func TestDeviceMetricsNewerKeys(t *testing.T) {
-	r := record(t, "d", "u",
-		syn("cpu.time", uint64(1)),
-		syn("cpu.energy.monitor.count", uint64(1)),
-		syn("cpu.energy.monitor.0.name", "em0"),
-		syn("cpu.energy.monitor.0.vcpus", "0-1"),
-		syn("cpu.energy.monitor.0.pkg.count", uint64(1)),
-		syn("cpu.energy.monitor.0.pkg.0.id", uint64(0)),
-		syn("cpu.energy.monitor.0.pkg.0.energy", uint64(12345)),
+	energy := monitorKeys("cpu.energy.monitor", "em0", "0-1", "pkg",
+		[]domstatstest.Synthetic{syn("energy", uint64(12345))})
+	r := record(t, "d", "u", slices.Concat([]domstatstest.Synthetic{syn("cpu.time", uint64(1))}, energy, []domstatstest.Synthetic{
 		syn("block.count", uint64(1)),
 		syn("block.0.name", "vda"),
 		syn("block.0.path", "/img/vda.qcow2"),
@@ -46,7 +44,7 @@ func TestDeviceMetricsNewerKeys(t *testing.T) {
 		syn("block.0.latency_histogram.flush.bin.0.start", uint64(0)),
 		syn("block.0.latency_histogram.flush.bin.0.value", uint64(1)),
 		syn("block.0.future.0.thing", uint64(4)),
-	)
+	})...)
 	ts := time.Unix(1, 0)
 	tags := func(kv ...string) map[string]string { return metricTags("d", "u", kv...) }
 	disk := []string{"device", "vda", "path", "/img/vda.qcow2"}

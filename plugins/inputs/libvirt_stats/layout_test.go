@@ -5,6 +5,7 @@ package libvirt_stats
 import (
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,18 +27,14 @@ const testUUID = "c0ffee00-7100-4000-8000-000000000001"
 // version of libvirt has sent yet.
 func fullRecord(t testing.TB) domstats.Record {
 	t.Helper()
-	return record(t, "web 1", testUUID,
+	return record(t, "web 1", testUUID, slices.Concat([]domstatstest.Synthetic{
 		syn("state.state", int64(1)),
 		syn("state.reason", int64(1)),
 		syn("cpu.time", uint64(100)),
-		syn("cpu.cache.monitor.count", uint64(1)),
-		syn("cpu.cache.monitor.0.name", "mon0"),
-		syn("cpu.cache.monitor.0.vcpus", "0-1"),
-		syn("cpu.cache.monitor.0.bank.count", uint64(2)),
-		syn("cpu.cache.monitor.0.bank.0.id", uint64(0)),
-		syn("cpu.cache.monitor.0.bank.0.bytes", uint64(4096)),
-		syn("cpu.cache.monitor.0.bank.1.id", uint64(1)),
-		syn("cpu.cache.monitor.0.bank.1.bytes", uint64(8192)),
+	}, monitorKeys("cpu.cache.monitor", "mon0", "0-1", "bank",
+		[]domstatstest.Synthetic{syn("bytes", uint64(4096))},
+		[]domstatstest.Synthetic{syn("bytes", uint64(8192))},
+	), []domstatstest.Synthetic{
 		syn("balloon.current", uint64(65536)),
 		syn("vcpu.current", uint64(2)),
 		syn("vcpu.maximum", uint64(2)),
@@ -67,20 +64,16 @@ func fullRecord(t testing.TB) domstats.Record {
 		syn("iothread.count", uint64(2)),
 		syn("iothread.2.poll-max-ns", uint64(32768)),
 		syn("iothread.1.poll-max-ns", uint64(16384)),
-		syn("memory.bandwidth.monitor.count", uint64(1)),
-		syn("memory.bandwidth.monitor.0.name", "mbm0"),
-		syn("memory.bandwidth.monitor.0.vcpus", "0"),
-		syn("memory.bandwidth.monitor.0.node.count", uint64(1)),
-		syn("memory.bandwidth.monitor.0.node.0.id", uint64(0)),
-		syn("memory.bandwidth.monitor.0.node.0.bytes.local", uint64(11)),
-		syn("memory.bandwidth.monitor.0.node.0.bytes.total", uint64(22)),
+	}, monitorKeys("memory.bandwidth.monitor", "mbm0", "0", "node",
+		[]domstatstest.Synthetic{syn("bytes.local", uint64(11)), syn("bytes.total", uint64(22))},
+	), []domstatstest.Synthetic{
 		syn("dirtyrate.calc_status", int64(2)),
 		syn("dirtyrate.megabytes_per_second", int64(4)),
 		syn("dirtyrate.vcpu.0.megabytes_per_second", uint64(3)),
 		syn("dirtyrate.vcpu.1.megabytes_per_second", uint64(1)),
 		syn("vm.remote_tlb_flush.sum", uint64(9)),
 		syn("gpu.0.util", uint64(50)),
-	)
+	})...)
 }
 
 func TestDeviceMetrics(t *testing.T) {

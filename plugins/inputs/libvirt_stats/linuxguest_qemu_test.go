@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
@@ -34,10 +33,7 @@ func linuxGathers(t *testing.T, uri string, guests []linuxguest.Guest, derived b
 	require.NoError(t, p.Init())
 	defer p.Stop()
 	gather := func() map[string]telegraf.Metric {
-		var acc testutil.Accumulator
-		require.NoError(t, p.Gather(&acc))
-		require.Empty(t, acc.Errors)
-		got := byDomain(t, acc.GetTelegrafMetrics())
+		got := byDomain(t, gatherClean(t, p))
 		for _, g := range guests {
 			require.Contains(t, got, g.Name)
 		}

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/testutil"
 	"github.com/stretchr/testify/require"
 	"libvirt.org/go/libvirt"
@@ -311,30 +310,13 @@ func matrixFrozen(t *testing.T, n *matrixNode) string {
 	}
 	for _, nowait := range []bool{true, false} {
 		t.Run(fmt.Sprintf("nowait=%v", nowait), func(t *testing.T) {
-			const timeout = 3 * time.Second
-			p := newPlugin(t, n.roURI)
-			p.Timeout = config.Duration(timeout)
-			p.NoWait = nowait
-			require.NoError(t, p.Init())
-			defer p.Stop()
-			acc, _ := gatherAcc(t, p)
-			require.Empty(t, acc.Errors)
+			p, _ := frozenGuestPlugin(t, n.roURI, nowait)
 			resume := freezeGuest(t, n.pidOf(n.frozen))
-			acc, took := gatherAcc(t, p)
-			t.Logf("gather with %s frozen: %s", n.frozen, took)
-			require.Less(t, took, timeout+time.Second, "the gather overran its deadline")
-			require.Empty(t, acc.Errors)
-			m := byDomain(t, acc.GetTelegrafMetrics())[n.frozen]
+			m := gatherByDeadline(t, p, "gather with "+n.frozen+" frozen")[n.frozen]
 			require.NotNil(t, m, "the frozen domain is reported")
 			require.Equal(t, true, m.Fields()["partial"], "the frozen domain is marked partial")
 			resume()
-			require.Eventually(t, func() bool {
-				acc, _ := gatherAcc(t, p)
-				m := byDomain(t, acc.GetTelegrafMetrics())[n.frozen]
-				return len(acc.Errors) == 0 && m != nil && !m.HasField("partial")
-			}, 30*time.Second, 500*time.Millisecond, "full stats did not return after SIGCONT")
-			require.Eventually(t, func() bool { return p.caller.stuck.Load() == 0 }, 30*time.Second,
-				100*time.Millisecond, "the stuck call never returned")
+			requireWholeAgain(t, p, n.frozen, nil)
 		})
 	}
 	return ""

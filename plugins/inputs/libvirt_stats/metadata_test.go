@@ -20,14 +20,24 @@ func novaPlugin(t *testing.T) *LibvirtStats {
 	return p
 }
 
+// startNova is novaPlugin, changed by configure, initialized and stopped
+// when the test ends.
+func startNova(t *testing.T, configure ...func(*LibvirtStats)) *LibvirtStats {
+	t.Helper()
+	p := novaPlugin(t)
+	for _, c := range configure {
+		c(p)
+	}
+	require.NoError(t, p.Init())
+	t.Cleanup(p.Stop)
+	return p
+}
+
 // tagsByDomain gathers once and returns each domain metric's tags.
 func tagsByDomain(t *testing.T, p *LibvirtStats) map[string]map[string]string {
 	t.Helper()
-	var acc testutil.Accumulator
-	require.NoError(t, p.Gather(&acc))
-	require.Empty(t, acc.Errors)
 	out := map[string]map[string]string{}
-	for _, m := range acc.GetTelegrafMetrics() {
+	for _, m := range gatherClean(t, p) {
 		if m.Name() == measurement {
 			name, _ := m.GetTag("domain")
 			out[name] = m.Tags()
@@ -58,9 +68,7 @@ func novaWant() map[string]map[string]string {
 // Tags from each domain's XML; the XML read once per domain, then from the
 // cache.
 func TestMetadataTags(t *testing.T) {
-	p := novaPlugin(t)
-	require.NoError(t, p.Init())
-	defer p.Stop()
+	p := startNova(t)
 	require.Equal(t, novaWant(), tagsByDomain(t, p))
 	require.Equal(t, uint64(4), p.meta.fetchCount())
 	for range 3 {
@@ -104,10 +112,8 @@ func TestMetadataTagsUnion(t *testing.T) {
 // A metadata change event makes the next gathers read that domain's XML
 // again, and only that one.
 func TestMetadataRefreshOnEvent(t *testing.T) {
-	p := novaPlugin(t)
-	p.ReadOnly = false // to change the metadata on the same (private) test driver
-	require.NoError(t, p.Init())
-	defer p.Stop()
+	// ReadOnly false: to change the metadata on the same (private) test driver
+	p := startNova(t, func(p *LibvirtStats) { p.ReadOnly = false })
 	require.Equal(t, novaWant(), tagsByDomain(t, p))
 	require.Equal(t, uint64(4), p.meta.fetchCount())
 
@@ -138,9 +144,7 @@ func TestMetadataRefreshOnEvent(t *testing.T) {
 // After a reconnection every domain's XML is read again: events were not
 // watched in between.
 func TestMetadataRefreshOnReconnect(t *testing.T) {
-	p := novaPlugin(t)
-	require.NoError(t, p.Init())
-	defer p.Stop()
+	p := startNova(t)
 	tagsByDomain(t, p)
 	tagsByDomain(t, p)
 	require.Equal(t, uint64(4), p.meta.fetchCount())
@@ -155,10 +159,7 @@ func TestMetadataRefreshOnReconnect(t *testing.T) {
 // old, on the cache's clock (a test clock here, so no gather depends on
 // how fast the machine runs it).
 func TestMetadataRefreshInterval(t *testing.T) {
-	p := novaPlugin(t)
-	p.MetadataRefreshInterval = config.Duration(time.Minute)
-	require.NoError(t, p.Init())
-	defer p.Stop()
+	p := startNova(t, func(p *LibvirtStats) { p.MetadataRefreshInterval = config.Duration(time.Minute) })
 	clock := time.Unix(1000, 0)
 	p.meta.now = func() time.Time { return clock }
 	tagsByDomain(t, p)
@@ -172,9 +173,7 @@ func TestMetadataRefreshInterval(t *testing.T) {
 
 // A domain absent from a gather (filtered, or gone) leaves the cache.
 func TestMetadataForgetsUnseen(t *testing.T) {
-	p := novaPlugin(t)
-	require.NoError(t, p.Init())
-	defer p.Stop()
+	p := startNova(t)
 	tagsByDomain(t, p)
 	require.Len(t, p.meta.entries, 4)
 	var err error

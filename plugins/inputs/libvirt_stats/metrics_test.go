@@ -61,15 +61,12 @@ func TestDomainMetricWithoutParams(t *testing.T) {
 func TestDraftReusedAcrossDomains(t *testing.T) {
 	ts := time.Unix(1700000000, 0)
 	running := record(t, "a", "u-a",
-		domstatstest.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(1)},
-		domstatstest.Synthetic{Key: "state.reason", Type: domstats.TypeInt, Value: int64(1)},
-		domstatstest.Synthetic{Key: "cpu.time", Type: domstats.TypeULLong, Value: uint64(7)},
-		domstatstest.Synthetic{Key: "block.0.name", Type: domstats.TypeString, Value: "vda"},
+		syn("state.state", int64(1)),
+		syn("state.reason", int64(1)),
+		syn("cpu.time", uint64(7)),
+		syn("block.0.name", "vda"),
 	)
-	paused := record(t, "b", "u-b",
-		domstatstest.Synthetic{Key: "state.state", Type: domstats.TypeInt, Value: int64(3)},
-		domstatstest.Synthetic{Key: "state.reason", Type: domstats.TypeInt, Value: int64(1)},
-	)
+	paused := record(t, "b", "u-b", syn("state.state", int64(3)), syn("state.reason", int64(1)))
 	meta := []telegraf.Tag{{Key: "project", Value: "p1"}, {Key: "az", Value: "nova"}, {Key: "domain", Value: "ignored"}}
 
 	var d draft

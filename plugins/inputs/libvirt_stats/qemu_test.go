@@ -139,20 +139,22 @@ func requireBetween(t *testing.T, what, lo string, v any, hi string) {
 	t.Helper()
 	switch x := v.(type) {
 	case uint64:
-		l, err := strconv.ParseUint(lo, 10, 64)
-		require.NoError(t, err, what)
-		h, err := strconv.ParseUint(hi, 10, 64)
-		require.NoError(t, err, what)
-		require.True(t, l <= x && x <= h, "%s: %d not within virsh's %d..%d", what, x, l, h)
+		requireWithin(t, what, lo, x, hi, func(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) })
 	case int64:
-		l, err := strconv.ParseInt(lo, 10, 64)
-		require.NoError(t, err, what)
-		h, err := strconv.ParseInt(hi, 10, 64)
-		require.NoError(t, err, what)
-		require.True(t, l <= x && x <= h, "%s: %d not within virsh's %d..%d", what, x, l, h)
+		requireWithin(t, what, lo, x, hi, func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) })
 	default:
 		t.Fatalf("%s: counter of type %T", what, v)
 	}
+}
+
+// requireWithin is requireBetween for one integer type and its parser.
+func requireWithin[T int64 | uint64](t *testing.T, what, lo string, x T, hi string, parse func(string) (T, error)) {
+	t.Helper()
+	l, err := parse(lo)
+	require.NoError(t, err, what)
+	h, err := parse(hi)
+	require.NoError(t, err, what)
+	require.True(t, l <= x && x <= h, "%s: %d not within virsh's %d..%d", what, x, l, h)
 }
 
 // Every field has its documented type; a key missing from documentedKeys

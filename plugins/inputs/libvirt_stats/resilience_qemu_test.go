@@ -13,37 +13,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/telegraf/config"
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/procs"
 )
 
 // These tests stop guests and restart libvirtd: the lab (make lab) must be
 // up, and they fail if it is not.
-
-func hvPID(t *testing.T, path string) int {
-	t.Helper()
-	return lab.RequirePID(t, path)
-}
-
-func hvAlive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(b))
-	return len(f) > 2 && f[2] != "Z"
-}
 
 // hvStopDaemon kills libvirtd and waits for it to be gone; the guests keep
 // running. The cleanup brings it back whatever the test did.
 func hvStopDaemon(t *testing.T) {
 	t.Helper()
 	t.Cleanup(func() { hvStartDaemon(t) })
-	pid := hvPID(t, lab.LibvirtdPIDFile(lab.Host))
+	pid := lab.RequirePID(t, lab.LibvirtdPIDFile(lab.Host))
 	require.NoError(t, syscall.Kill(pid, syscall.SIGTERM))
-	require.Eventually(t, func() bool { return !hvAlive(pid) }, 30*time.Second, 50*time.Millisecond, "libvirtd did not exit")
+	require.Eventually(t, func() bool { return !procs.Named(pid, "libvirtd") }, 30*time.Second, 50*time.Millisecond, "libvirtd did not exit")
 }
 
 func hvStartDaemon(t *testing.T) {
@@ -59,26 +45,13 @@ func TestFrozenGuest(t *testing.T) {
 	for _, nowait := range []bool{true, false} {
 		t.Run("nowait="+strconv.FormatBool(nowait), func(t *testing.T) {
 			const frozen = "tlv-run3"
-			const timeout = 3 * time.Second
-			p := newPlugin(t, qemuURI)
-			p.Timeout = config.Duration(timeout)
-			p.NoWait = nowait
-			require.NoError(t, p.Init())
-			defer p.Stop()
-
-			acc, _ := gatherAcc(t, p)
-			require.Empty(t, acc.Errors)
-			before := byDomain(t, acc.GetTelegrafMetrics())
+			p, before := frozenGuestPlugin(t, qemuURI, nowait)
 			require.Contains(t, before, frozen)
 
 			resume := freezeGuest(t, lab.DomainPIDFile(lab.Host, frozen))
 
 			for i := range 2 {
-				acc, took := gatherAcc(t, p)
-				t.Logf("gather %d with %s frozen: %s", i+1, frozen, took)
-				require.Less(t, took, timeout+time.Second, "gather %d overran its deadline", i+1)
-				require.Empty(t, acc.Errors)
-				got := byDomain(t, acc.GetTelegrafMetrics())
+				got := gatherByDeadline(t, p, "gather "+strconv.Itoa(i+1)+" with "+frozen+" frozen")
 				require.Len(t, got, len(before))
 				for name, m := range got {
 					if name == frozen {
@@ -92,14 +65,7 @@ func TestFrozenGuest(t *testing.T) {
 			}
 
 			resume()
-			require.Eventually(t, func() bool {
-				acc, _ := gatherAcc(t, p)
-				m := byDomain(t, acc.GetTelegrafMetrics())[frozen]
-				return len(acc.Errors) == 0 && m != nil && !m.HasField("partial") &&
-					strings.Join(fieldKeys(m), ",") == strings.Join(fieldKeys(before[frozen]), ",")
-			}, 30*time.Second, 500*time.Millisecond, "full stats did not return after SIGCONT")
-			require.Eventually(t, func() bool { return p.caller.stuck.Load() == 0 }, 30*time.Second, 100*time.Millisecond,
-				"the stuck call never returned")
+			requireWholeAgain(t, p, frozen, fieldKeys(before[frozen]))
 		})
 	}
 }
