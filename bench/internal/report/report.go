@@ -1,15 +1,12 @@
 package report
 
 import (
-	"bufio"
 	"embed"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -239,83 +236,4 @@ func (r *report) pluginTarget(s *results.ScenarioResult, den string, limit float
 	}
 	r.ratioTarget(what, wanted, limit, results.DistOf(of(results.RoundsOf(s.Samples, "plugin"))), results.DistOf(of(results.RoundsOf(s.Samples, den))),
 		results.DistOf(results.PairedRatios(s.Samples, "plugin", den, ofRound)))
-}
-
-// parseGoBench reads `go test -bench` output: per benchmark, per unit, the
-// spread over the runs.
-func parseGoBench(path string) (map[string]map[string]results.Dist, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	vals := map[string]map[string][]float64{}
-	sc := bufio.NewScanner(f)
-	pending := "" // a benchmark whose numbers come on the next line
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		// The plugin's log line at Init can land between a benchmark's
-		// name and its numbers: "BenchmarkX-2 <log line>", then
-		// "N  123 ns/op ...".
-		if len(fields) >= 3 && pending != "" {
-			if _, err := strconv.Atoi(fields[0]); err == nil {
-				fields = append([]string{pending}, fields...)
-			}
-		}
-		pending = ""
-		if len(fields) >= 2 && strings.HasPrefix(fields[0], "Benchmark") {
-			if _, err := strconv.Atoi(fields[1]); err != nil {
-				pending = fields[0]
-				continue
-			}
-		}
-		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
-			continue
-		}
-		name := fields[0]
-		if i := strings.LastIndexByte(name, '-'); i > 0 {
-			name = name[:i]
-		}
-		if vals[name] == nil {
-			vals[name] = map[string][]float64{}
-		}
-		for i := 2; i+1 < len(fields); i += 2 {
-			v, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil {
-				continue
-			}
-			vals[name][fields[i+1]] = append(vals[name][fields[i+1]], v)
-		}
-	}
-	out := map[string]map[string]results.Dist{}
-	for name, units := range vals {
-		out[name] = map[string]results.Dist{}
-		for unit, vs := range units {
-			out[name][unit] = results.DistOf(vs)
-		}
-	}
-	return out, sc.Err()
-}
-
-func fmtFloat(v float64, prec int) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return strconv.FormatFloat(v, 'f', prec, 64)
-}
-
-// fmtDist is "median (min–max)".
-func fmtDist(d results.Dist, prec int) string {
-	if d.N == 0 || math.IsNaN(d.Median) {
-		return "–"
-	}
-	return fmt.Sprintf("%s (%s–%s)", fmtFloat(d.Median, prec), fmtFloat(d.Min, prec), fmtFloat(d.Max, prec))
-}
-
-func fmtDistOpt(m map[string]results.Dist, unit string, prec int) string {
-	d, ok := m[unit]
-	if !ok {
-		return "–"
-	}
-	return fmtDist(d, prec)
 }
