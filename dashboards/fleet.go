@@ -26,65 +26,76 @@ func fleet() board {
 		description: "Hosts and domains of inputs.libvirt_stats. Needs layout = \"device\", " +
 			"derived = true and collector_metrics = true (docs/dashboards.md).",
 		vars: []variable{hosts},
-		rows: []row{
-			{title: "Hosts and domains", panels: []panel{
-				{kind: statPanel, title: "Hosts", w: 4, h: 6,
-					desc: "Hosts that reported domains in the time range.",
-					targets: []target{{
-						influxql: `SELECT count("n") FROM (` + influxPerHost(`last("state.state") AS "n"`) + `)`,
-						promql:   `count(count by (host) (` + prom("libvirt_stats_state_state", promHost) + `))`,
-					}}},
-				{kind: statPanel, title: "Domains", w: 4, h: 6,
-					desc: "Domains reported in the time range, in any state.",
-					targets: []target{{
-						influxql: `SELECT count("n") FROM (` + influxPerDomain(`last("state.state") AS "n"`, "libvirt_stats", influxHost) + `)`,
-						promql:   `count(` + prom("libvirt_stats_state_state", promHost) + `)`,
-					}}},
-				{kind: timeSeries, title: "Domains by state", w: 16, h: 6,
-					desc: "Domains per host in each libvirt state (state.state: 1 running, 3 paused, 5 shut off).",
-					targets: []target{
-						byState("running", "= 1", "== 1"),
-						byState("paused", "= 3", "== 3"),
-						byState("shut off", "= 5", "== 5"),
-						byState("other", `<> 1 AND "state" <> 3 AND "state" <> 5`, "!= 1 != 3 != 5"),
-					}},
-			}},
-			{title: fmt.Sprintf("Top %d domains over the time range", topN), panels: []panel{
-				topPanel("CPU", "percent", "cpu.utilization: % of the domain's vCPUs.",
-					influxPerDomain(`mean("cpu.utilization") AS "value"`, "libvirt_stats", influxHost),
-					promAvg("libvirt_stats_cpu_utilization")),
-				topPanel("Memory used", "percent", "balloon.used_percent: what the guest uses of what it has; needs the guest's balloon driver.",
-					influxPerDomain(`mean("balloon.used_percent") AS "value"`, "libvirt_stats", influxHost),
-					promAvg("libvirt_stats_balloon_used_percent")),
-				topDevices("Disk IOPS", "iops", "Reads and writes per second, every disk of the domain.",
-					"libvirt_stats_block", "device", "rd.reqs.rate", "wr.reqs.rate"),
-				topDevices("Disk throughput", "Bps", "Bytes read and written per second, every disk of the domain.",
-					"libvirt_stats_block", "device", "rd.bytes.rate", "wr.bytes.rate"),
-				topDevices("Network throughput", "Bps", "Bytes received and sent per second, every interface of the domain.",
-					"libvirt_stats_net", "interface", "rx.bytes.rate", "tx.bytes.rate"),
-				{kind: tablePanel, title: "Domains reported partial", w: 8, h: 8,
-					desc: "Gathers in the time range in which the domain's stats came back incomplete " +
-						"(a frozen QEMU, a busy job under nowait): partial = true.",
-					targets: []target{{
-						influxql: influxPerDomain(`count("partial") AS "gathers"`, "libvirt_stats", influxHost+` AND "partial" = true`),
-						promql:   `sum by (host, domain) (count_over_time(` + prom("libvirt_stats_partial", promHost) + `[$__range]))`,
-						legend:   "{{host}} {{domain}}",
-					}}},
-			}},
-			{title: "Collector health (libvirt_stats_collector)", panels: []panel{
-				collectorPanel("Gather time", "ms", "How long each gather took.",
-					collectorTarget(`mean("gather_time_ns") / 1000000`, `libvirt_stats_collector_gather_time_ns{`+promHost+`} / 1e6`, "")),
-				collectorPanel("Errors and timeouts", "cpm", "Failed gathers and gathers that hit timeout, per minute.",
-					collectorTarget(`non_negative_derivative(max("errors"), 1m)`, `rate(libvirt_stats_collector_errors{`+promHost+`}[$__rate_interval]) * 60`, "errors"),
-					collectorTarget(`non_negative_derivative(max("timeouts"), 1m)`, `rate(libvirt_stats_collector_timeouts{`+promHost+`}[$__rate_interval]) * 60`, "timeouts")),
-				collectorPanel("Stuck calls", "short", "Stats calls still running after their gather returned (per URI).",
-					collectorTarget(`max("stuck_calls")`, `libvirt_stats_collector_stuck_calls{`+promHost+`}`, "")),
-				collectorPanel("Domains per gather", "short", "Domains and partial domains in each gather.",
-					collectorTarget(`mean("domains")`, `libvirt_stats_collector_domains{`+promHost+`}`, "domains"),
-					collectorTarget(`mean("partial_domains")`, `libvirt_stats_collector_partial_domains{`+promHost+`}`, "partial")),
-			}},
-		},
+		rows: []row{fleetHosts(), fleetTop(), fleetCollector()},
 	}
+}
+
+// fleetHosts counts hosts and domains, and domains by state.
+func fleetHosts() row {
+	return row{title: "Hosts and domains", panels: []panel{
+		{kind: statPanel, title: "Hosts", w: 4, h: 6,
+			desc: "Hosts that reported domains in the time range.",
+			targets: []target{{
+				influxql: `SELECT count("n") FROM (` + influxPerHost(`last("state.state") AS "n"`) + `)`,
+				promql:   `count(count by (host) (` + prom("libvirt_stats_state_state", promHost) + `))`,
+			}}},
+		{kind: statPanel, title: "Domains", w: 4, h: 6,
+			desc: "Domains reported in the time range, in any state.",
+			targets: []target{{
+				influxql: `SELECT count("n") FROM (` + influxPerDomain(`last("state.state") AS "n"`, "libvirt_stats", influxHost) + `)`,
+				promql:   `count(` + prom("libvirt_stats_state_state", promHost) + `)`,
+			}}},
+		{kind: timeSeries, title: "Domains by state", w: 16, h: 6,
+			desc: "Domains per host in each libvirt state (state.state: 1 running, 3 paused, 5 shut off).",
+			targets: []target{
+				byState("running", "= 1", "== 1"),
+				byState("paused", "= 3", "== 3"),
+				byState("shut off", "= 5", "== 5"),
+				byState("other", `<> 1 AND "state" <> 3 AND "state" <> 5`, "!= 1 != 3 != 5"),
+			}},
+	}}
+}
+
+// fleetTop is the busiest domains over the time range, and the partial ones.
+func fleetTop() row {
+	return row{title: fmt.Sprintf("Top %d domains over the time range", topN), panels: []panel{
+		topPanel("CPU", "percent", "cpu.utilization: % of the domain's vCPUs.",
+			influxPerDomain(`mean("cpu.utilization") AS "value"`, "libvirt_stats", influxHost),
+			promAvg("libvirt_stats_cpu_utilization")),
+		topPanel("Memory used", "percent", "balloon.used_percent: what the guest uses of what it has; needs the guest's balloon driver.",
+			influxPerDomain(`mean("balloon.used_percent") AS "value"`, "libvirt_stats", influxHost),
+			promAvg("libvirt_stats_balloon_used_percent")),
+		topDevices("Disk IOPS", "iops", "Reads and writes per second, every disk of the domain.",
+			"libvirt_stats_block", "device", "rd.reqs.rate", "wr.reqs.rate"),
+		topDevices("Disk throughput", "Bps", "Bytes read and written per second, every disk of the domain.",
+			"libvirt_stats_block", "device", "rd.bytes.rate", "wr.bytes.rate"),
+		topDevices("Network throughput", "Bps", "Bytes received and sent per second, every interface of the domain.",
+			"libvirt_stats_net", "interface", "rx.bytes.rate", "tx.bytes.rate"),
+		{kind: tablePanel, title: "Domains reported partial", w: 8, h: 8,
+			desc: "Gathers in the time range in which the domain's stats came back incomplete " +
+				"(a frozen QEMU, a busy job under nowait): partial = true.",
+			targets: []target{{
+				influxql: influxPerDomain(`count("partial") AS "gathers"`, "libvirt_stats", influxHost+` AND "partial" = true`),
+				promql:   `sum by (host, domain) (count_over_time(` + prom("libvirt_stats_partial", promHost) + `[$__range]))`,
+				legend:   "{{host}} {{domain}}",
+			}}},
+	}}
+}
+
+// fleetCollector is the collector's own health, from libvirt_stats_collector.
+func fleetCollector() row {
+	return row{title: "Collector health (libvirt_stats_collector)", panels: []panel{
+		collectorPanel("Gather time", "ms", "How long each gather took.",
+			collectorTarget(`mean("gather_time_ns") / 1000000`, `libvirt_stats_collector_gather_time_ns{`+promHost+`} / 1e6`, "")),
+		collectorPanel("Errors and timeouts", "cpm", "Failed gathers and gathers that hit timeout, per minute.",
+			collectorTarget(`non_negative_derivative(max("errors"), 1m)`, `rate(libvirt_stats_collector_errors{`+promHost+`}[$__rate_interval]) * 60`, "errors"),
+			collectorTarget(`non_negative_derivative(max("timeouts"), 1m)`, `rate(libvirt_stats_collector_timeouts{`+promHost+`}[$__rate_interval]) * 60`, "timeouts")),
+		collectorPanel("Stuck calls", "short", "Stats calls still running after their gather returned (per URI).",
+			collectorTarget(`max("stuck_calls")`, `libvirt_stats_collector_stuck_calls{`+promHost+`}`, "")),
+		collectorPanel("Domains per gather", "short", "Domains and partial domains in each gather.",
+			collectorTarget(`mean("domains")`, `libvirt_stats_collector_domains{`+promHost+`}`, "domains"),
+			collectorTarget(`mean("partial_domains")`, `libvirt_stats_collector_partial_domains{`+promHost+`}`, "partial")),
+	}}
 }
 
 // influxPerHost is sel over the range, one row per host.
