@@ -36,11 +36,14 @@ const (
 //
 //	wall-ms        the line written to the collector metric read
 //	client-cpu-ms  the binary and its children (the ssh client)
-//	daemon-cpu-ms  the libvirtd that answers (its own threads)
+//	daemon-cpu-ms  the libvirtd that answers
 //	sshd-cpu-ms    the private sshd and its sessions (the far side's relay)
 //	rx-bytes/dom   what the binary read() per domain (the reply on unix, tcp, ssh)
 //	connect-ms     the first gather's wall (connect + gather) minus wall-ms
 //	connect-cpu-ms the first gather's CPU, all three sides, minus a gather's
+//
+// The CPU times come from a cgroup v1 cpuacct group per side; the lab's
+// libvirtd, which is not ours to move, from its threads' schedstat.
 //
 // "test-N": a private libvirtd with libvirt's test driver and N domains
 // (nodexml) serves unix, tcp (no auth), tls, and through a private sshd ssh
@@ -51,11 +54,20 @@ const (
 //
 //	scripts/lab.sh exec -- nice -n 10 go test -tags 'qemu libvirt_dlopen' -run '^$' \
 //	    -bench 'Transport/(test-100|lab)/' -benchtime 5x ./cmd/telegraf-libvirt
+//
+// The plugin's timeout is 120 s, so that a slow transport is measured, not
+// cut short. TLV_BENCH_TIMEOUT=5s sets another and, instead of failing on
+// a failed gather, reports how many of the 1 + N gathers failed
+// (failed-gathers; first-failed is 1 if the connecting one did).
 func BenchmarkTransport(b *testing.B) {
 	lab.RequireNetns(b)
 	bin := binary(b)
 	d := remotetest.StartDaemon(b, benchTLSPort, benchTCPPort)
 	s := remotetest.StartSSHD(b, benchSSHPort)
+	sshd := newCPUGroup(b, "sshd")
+	sshd.add(b, s.Pid())
+	daemon := newCPUGroup(b, "libvirtd")
+	daemon.add(b, d.Pid())
 	dir := lab.TestTempDir(b, "transport-")
 	relay := filepath.Join(dir, "unixrelay")
 	out, err := exec.Command("go", "build", "-o", relay, "../../internal/testsupport/remotetest/cmd/unixrelay").CombinedOutput()
@@ -85,13 +97,13 @@ func BenchmarkTransport(b *testing.B) {
 				{"libssh", libssh("test", node) + viaRelay},
 			} {
 				b.Run(tr.name, func(b *testing.B) {
-					benchGathers(b, bin, "  libvirt_uri = "+strconv.Quote(tr.uri)+"\n", d.Pid(), s.Pid())
+					benchGathers(b, bin, "  libvirt_uri = "+strconv.Quote(tr.uri)+"\n", daemon.usage, sshd)
 				})
 			}
 		})
 	}
 	b.Run("lab", func(b *testing.B) {
-		daemon := lab.RequirePID(b, lab.LibvirtdPIDFile(lab.Host))
+		labd := lab.RequirePID(b, lab.LibvirtdPIDFile(lab.Host))
 		saslURI, user, pass := virshtest.SASL(b)
 		for _, tr := range []struct{ name, table string }{
 			{"unix", "  libvirt_uri = " + strconv.Quote(lab.HostROURI()) + "\n"},
@@ -99,7 +111,9 @@ func BenchmarkTransport(b *testing.B) {
 			{"ssh", "  libvirt_uri = " + strconv.Quote(ssh("qemu", "/system")) + "\n"},
 			{"libssh", "  libvirt_uri = " + strconv.Quote(libssh("qemu", "/system")) + "\n"},
 		} {
-			b.Run(tr.name, func(b *testing.B) { benchGathers(b, bin, tr.table, daemon, s.Pid()) })
+			b.Run(tr.name, func(b *testing.B) {
+				benchGathers(b, bin, tr.table, func() time.Duration { return taskCPU(labd) }, sshd)
+			})
 		}
 	})
 }
@@ -116,11 +130,14 @@ func (a cpuSample) sub(b cpuSample) cpuSample {
 
 func (a cpuSample) total() time.Duration { return a.client + a.daemon + a.sshd }
 
-// benchGathers runs the binary with the table's URI (timeout 120 s: the
-// benchmark measures, it does not cut a slow transport short), makes one
-// gather that connects, then b.N gathers on that connection.
-func benchGathers(b *testing.B, bin, table string, daemon, sshd int) {
-	conf := writeConf(b, "[[inputs.libvirt_stats]]\n"+table+"  timeout = \"120s\"\n  collector_metrics = true\n")
+// benchGathers runs the binary with the table's URI, makes one gather that
+// connects, then b.N gathers on the connection it keeps.
+func benchGathers(b *testing.B, bin, table string, daemonCPU func() time.Duration, sshd cpuGroup) {
+	timeout, tolerate := os.LookupEnv("TLV_BENCH_TIMEOUT")
+	if !tolerate {
+		timeout = "120s"
+	}
+	conf := writeConf(b, "[[inputs.libvirt_stats]]\n"+table+"  timeout = "+strconv.Quote(timeout)+"\n  collector_metrics = true\n")
 	cmd := exec.Command(bin, "-poll_interval_disabled", "-config", conf)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -128,25 +145,34 @@ func benchGathers(b *testing.B, bin, table string, daemon, sshd int) {
 	require.NoError(b, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(b, err)
+	client := newCPUGroup(b, "client")
 	require.NoError(b, cmd.Start())
+	client.add(b, cmd.Process.Pid)
 	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
 	next := lineReader(stdout)
 	pid := cmd.Process.Pid
 	sample := func() cpuSample {
-		return cpuSample{client: treeCPU(pid), daemon: taskCPU(daemon), sshd: treeCPU(sshd), rx: readBytes(pid)}
+		return cpuSample{client: client.usage(), daemon: daemonCPU(), sshd: sshd.usage(), rx: readBytes(pid)}
 	}
+	failed := 0 // the collector's errors so far
 	gather := func() (time.Duration, int) {
 		start := time.Now()
 		_, err := stdin.Write([]byte("\n"))
 		require.NoError(b, err)
 		for {
 			line, ok := next(150 * time.Second)
-			require.True(b, ok, "no gather; stderr: %s", stderr.String())
+			if !ok {
+				_ = cmd.Process.Kill()
+				werr := cmd.Wait()
+				b.Fatalf("no gather: %v (exit: %v); stderr: %s", err, werr, stderr.String())
+			}
 			if strings.HasPrefix(line, "libvirt_stats_collector,") {
 				took := time.Since(start)
-				require.Equal(b, "0", collectorField(line, "errors"), "%s\nstderr: %s", line, stderr.String())
-				domains, err := strconv.Atoi(collectorField(line, "domains"))
+				errs, err := strconv.Atoi(collectorField(line, "errors"))
 				require.NoError(b, err, line)
+				require.True(b, tolerate || errs == 0, "%s\nstderr: %s", line, stderr.String())
+				failed = errs
+				domains, _ := strconv.Atoi(collectorField(line, "domains"))
 				return took, domains
 			}
 		}
@@ -155,7 +181,8 @@ func benchGathers(b *testing.B, bin, table string, daemon, sshd int) {
 	s0 := sample()
 	first, domains := gather()
 	connect := sample().sub(s0)
-	require.Positive(b, domains)
+	firstFailed := failed
+	require.True(b, tolerate || domains > 0, "no domains")
 
 	var wall time.Duration
 	var per cpuSample
@@ -172,7 +199,13 @@ func benchGathers(b *testing.B, bin, table string, daemon, sshd int) {
 	b.ReportMetric(ms(per.client), "client-cpu-ms")
 	b.ReportMetric(ms(per.daemon), "daemon-cpu-ms")
 	b.ReportMetric(ms(per.sshd), "sshd-cpu-ms")
-	b.ReportMetric(float64(per.rx)/n/float64(domains), "rx-bytes/dom")
+	if tolerate {
+		b.ReportMetric(float64(failed), "failed-gathers")
+		b.ReportMetric(float64(firstFailed), "first-failed")
+	}
+	if domains > 0 {
+		b.ReportMetric(float64(per.rx)/n/float64(domains), "rx-bytes/dom")
+	}
 	b.ReportMetric(float64(domains), "domains")
 	b.ReportMetric(float64(first-wall/time.Duration(b.N))/float64(time.Millisecond), "connect-ms")
 	b.ReportMetric(float64(connect.total()-per.total()/time.Duration(b.N))/float64(time.Millisecond), "connect-cpu-ms")
@@ -188,11 +221,9 @@ func collectorField(line, key string) string {
 	return m[1]
 }
 
-// clockTick is USER_HZ, the unit of /proc/PID/stat's times.
-const clockTick = 10 * time.Millisecond
-
 // taskCPU is the CPU time of a process's live threads, to the nanosecond
-// (/proc/PID/task/*/schedstat); 0 if it is gone.
+// (/proc/PID/task/*/schedstat): for the lab's libvirtd, which is not ours
+// to move into a group.
 func taskCPU(pid int) time.Duration {
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
 	var sum time.Duration
@@ -209,50 +240,38 @@ func taskCPU(pid int) time.Duration {
 	return sum
 }
 
-// procStat is the parent and the reaped children's CPU (cutime + cstime)
-// of a process, from /proc/PID/stat.
-func procStat(pid int) (ppid int, reaped time.Duration, ok bool) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, false
-	}
-	// The command name, in parentheses, may hold spaces: the fields
-	// counted from 3 (state) start after its last ')'.
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 15 {
-		return 0, 0, false
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	cu, _ := strconv.ParseInt(f[13], 10, 64)
-	cs, _ := strconv.ParseInt(f[14], 10, 64)
-	return ppid, time.Duration(cu+cs) * clockTick, true
+// cpuGroup is a cgroup (v1 cpuacct) of its own: the CPU of its processes
+// and of all they start, exited threads and processes included, to the
+// nanosecond.
+type cpuGroup string
+
+const cpuacctRoot = "/sys/fs/cgroup/cpuacct"
+
+// newCPUGroup makes a group; when the benchmark ends, what is still in it
+// goes back to the root group and the group is removed.
+func newCPUGroup(b testing.TB, name string) cpuGroup {
+	dir, err := os.MkdirTemp(cpuacctRoot, "tlv-transport-"+name+"-")
+	require.NoError(b, err, "a cgroup v1 cpuacct group")
+	b.Cleanup(func() {
+		procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		for pid := range strings.FieldsSeq(string(procs)) {
+			_ = os.WriteFile(filepath.Join(cpuacctRoot, "cgroup.procs"), []byte(pid), 0)
+		}
+		_ = os.Remove(dir)
+	})
+	return cpuGroup(dir)
 }
 
-// treeCPU is the CPU of a process and its live descendants (their
-// threads', to the nanosecond), plus what they reaped of children that
-// have exited (ssh's probes during connect; in clock ticks).
-func treeCPU(root int) time.Duration {
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	children := map[int][]int{}
-	reaped := map[int]time.Duration{}
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(filepath.Base(d))
-		if err != nil {
-			continue
-		}
-		if ppid, r, ok := procStat(pid); ok {
-			children[ppid] = append(children[ppid], pid)
-			reaped[pid] = r
-		}
-	}
-	var sum time.Duration
-	for todo := []int{root}; len(todo) > 0; {
-		pid := todo[len(todo)-1]
-		todo = append(todo[:len(todo)-1], children[pid]...)
-		sum += taskCPU(pid) + reaped[pid]
-	}
-	return sum
+// add moves a process (its future children too) into the group.
+func (g cpuGroup) add(b testing.TB, pid int) {
+	require.NoError(b, os.WriteFile(filepath.Join(string(g), "cgroup.procs"), []byte(strconv.Itoa(pid)), 0))
+}
+
+// usage is the group's CPU time so far.
+func (g cpuGroup) usage() time.Duration {
+	raw, _ := os.ReadFile(filepath.Join(string(g), "cpuacct.usage"))
+	ns, _ := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
+	return time.Duration(ns)
 }
 
 // readBytes is what a process has read with read(2) so far (rchar of /proc/PID/io).
