@@ -58,7 +58,9 @@ const (
 // The plugin's timeout is 120 s, so that a slow transport is measured, not
 // cut short. TLV_BENCH_TIMEOUT=5s sets another and, instead of failing on
 // a failed gather, reports how many of the 1 + N gathers failed
-// (failed-gathers; first-failed is 1 if the connecting one did).
+// (failed-gathers; first-failed is 1 if the connecting one did) and how
+// many gathers outlived half the timeout, where the caller starts a
+// second call with NOWAIT (nowait-calls: each may open a connection).
 func BenchmarkTransport(b *testing.B) {
 	lab.RequireNetns(b)
 	bin := binary(b)
@@ -154,7 +156,10 @@ func benchGathers(b *testing.B, bin, table string, daemonCPU func() time.Duratio
 	sample := func() cpuSample {
 		return cpuSample{client: client.usage(), daemon: daemonCPU(), sshd: sshd.usage(), rx: readBytes(pid)}
 	}
-	failed := 0 // the collector's errors so far
+	half, err := time.ParseDuration(timeout)
+	require.NoError(b, err, "TLV_BENCH_TIMEOUT")
+	half /= 2
+	failed, slow := 0, 0 // the collector's errors so far; gathers longer than half the timeout
 	gather := func() (time.Duration, int) {
 		start := time.Now()
 		_, err := stdin.Write([]byte("\n"))
@@ -172,6 +177,9 @@ func benchGathers(b *testing.B, bin, table string, daemonCPU func() time.Duratio
 				require.NoError(b, err, line)
 				require.True(b, tolerate || errs == 0, "%s\nstderr: %s", line, stderr.String())
 				failed = errs
+				if took > half {
+					slow++
+				}
 				domains, _ := strconv.Atoi(collectorField(line, "domains"))
 				return took, domains
 			}
@@ -202,6 +210,7 @@ func benchGathers(b *testing.B, bin, table string, daemonCPU func() time.Duratio
 	if tolerate {
 		b.ReportMetric(float64(failed), "failed-gathers")
 		b.ReportMetric(float64(firstFailed), "first-failed")
+		b.ReportMetric(float64(slow), "nowait-calls")
 	}
 	if domains > 0 {
 		b.ReportMetric(float64(per.rx)/n/float64(domains), "rx-bytes/dom")
