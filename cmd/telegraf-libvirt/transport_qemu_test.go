@@ -262,11 +262,18 @@ func newCPUGroup(b testing.TB, name string) cpuGroup {
 	dir, err := os.MkdirTemp(cpuacctRoot, "tlv-transport-"+name+"-")
 	require.NoError(b, err, "a cgroup v1 cpuacct group")
 	b.Cleanup(func() {
-		procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		for pid := range strings.FieldsSeq(string(procs)) {
-			_ = os.WriteFile(filepath.Join(cpuacctRoot, "cgroup.procs"), []byte(pid), 0)
+		// A process that is exiting still holds the group for a moment.
+		for range 40 {
+			procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+			for pid := range strings.FieldsSeq(string(procs)) {
+				_ = os.WriteFile(filepath.Join(cpuacctRoot, "cgroup.procs"), []byte(pid), 0)
+			}
+			if os.Remove(dir) == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		_ = os.Remove(dir)
+		b.Logf("cgroup %s left behind: rmdir it", dir)
 	})
 	return cpuGroup(dir)
 }
