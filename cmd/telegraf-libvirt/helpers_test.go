@@ -29,7 +29,7 @@ func writeConf(t testing.TB, body string) string {
 }
 
 // binary builds the binary for a test.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "telegraf-libvirt")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()

@@ -87,6 +87,9 @@ StrictModes no
 	return s
 }
 
+// Pid is the sshd's process id (the listener; each session is a child).
+func (s *SSHD) Pid() int { return s.cmd.Process.Pid }
+
 // Stop ends the sshd (its sessions, children of its process group, too).
 func (s *SSHD) Stop() {
 	select {

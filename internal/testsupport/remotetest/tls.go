@@ -137,16 +137,18 @@ func pkipath(t testing.TB, dir, name, caPEM, cert, key string) string {
 	return d
 }
 
-// Daemon is a private libvirtd: TLS on 127.0.0.1:Port, UNIX sockets in its
-// own directory, no hypervisor driver. It loads no driver module
+// Daemon is a private libvirtd: TLS on 127.0.0.1:Port (and plain TCP,
+// no authentication, on TCPPort if StartDaemon was given one), UNIX sockets
+// in its own directory, no hypervisor driver. It loads no driver module
 // (LIBVIRT_DRIVER_DIR is an empty directory), so it never touches the QEMU
 // guests of the system libvirtd; it serves libvirt's test driver, which
 // lives in libvirt.so itself.
 type Daemon struct {
-	Dir  string
-	Port int
-	PKI  *PKI
-	cmd  *exec.Cmd
+	Dir     string
+	Port    int
+	TCPPort int // 0: no TCP listener
+	PKI     *PKI
+	cmd     *exec.Cmd
 }
 
 // TLSURI is the test driver node over TLS with the given client identity.
@@ -158,6 +160,9 @@ func (d *Daemon) TLSURI(host, pkipath string) string {
 func (d *Daemon) UnixURI() string {
 	return fmt.Sprintf("test+unix://%s?socket=%s", NodeXML(), filepath.Join(d.Dir, "sock", "libvirt-sock"))
 }
+
+// Socket is the daemon's read-write UNIX socket.
+func (d *Daemon) Socket() string { return filepath.Join(d.Dir, "sock", "libvirt-sock") }
 
 // AdminURI is the daemon's admin socket, for virt-admin.
 func (d *Daemon) AdminURI() string {
@@ -171,16 +176,28 @@ func (d *Daemon) Pid() int { return d.cmd.Process.Pid }
 // ends; it fails, never skips, when it cannot.
 func StartTLSDaemon(t testing.TB, port int) *Daemon {
 	t.Helper()
+	return StartDaemon(t, port, 0)
+}
+
+// StartDaemon is StartTLSDaemon that also listens on plain TCP (auth
+// "none": the tests' loopback only) on tcpPort unless it is 0, so that one
+// daemon serves the same node over unix, tcp and tls.
+func StartDaemon(t testing.TB, port, tcpPort int) *Daemon {
+	t.Helper()
 	dir, err := lab.TempDir("tls-")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	d := &Daemon{Dir: dir, Port: port, PKI: NewPKI(t, filepath.Join(dir, "pki"))}
+	d := &Daemon{Dir: dir, Port: port, TCPPort: tcpPort, PKI: NewPKI(t, filepath.Join(dir, "pki"))}
 	for _, sub := range []string{"sock", "nodrv"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, sub), 0o755))
 	}
+	tcp := "listen_tcp = 0\n"
+	if tcpPort != 0 {
+		requireFree(t, tcpPort)
+		tcp = fmt.Sprintf("listen_tcp = 1\ntcp_port = \"%d\"\nauth_tcp = \"none\"\n", tcpPort)
+	}
 	conf := filepath.Join(dir, "libvirtd.conf")
-	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(`listen_tls = 1
-listen_tcp = 0
+	require.NoError(t, os.WriteFile(conf, []byte(tcp+fmt.Sprintf(`listen_tls = 1
 listen_addr = "127.0.0.1"
 tls_port = "%d"
 auth_tls = "none"
