@@ -10,7 +10,7 @@ import (
 )
 
 // perfSection is the README's Performance section: the summary of this run.
-func perfSection(h host, q30, t *results.ScenarioResult, gb map[string]map[string]results.Dist, ex results.ExecdResult, agent *results.AgentResult, hostCost *hostSectionData, targets []targetRow) (string, error) {
+func perfSection(h host, q30, t *results.ScenarioResult, gb map[string]map[string]results.Dist, ex results.ExecdResult, agent *results.AgentResult, hostCost *hostSectionData, transports []transportSet, targets []targetRow) (string, error) {
 	// A contender a scenario did not run is NaN: "–" in the table.
 	median := func(s *results.ScenarioResult, c string, f func(results.PerRound) []float64) float64 {
 		if !slices.Contains(s.Contenders, c) {
@@ -38,10 +38,11 @@ func perfSection(h host, q30, t *results.ScenarioResult, gb map[string]map[strin
 		Rows               []row
 		Agent              *agentPerfData
 		Host               *hostSectionData
+		Transports         []transportSet
 		Convert, Shape     benchPerParam
 		Execd              execdSummary
 		Targets            []target
-	}{Host: hostCost, Rounds: q30.Rounds, CPU: h.cpu, Libvirt: h.libvirt, QEMU: h.qemu,
+	}{Host: hostCost, Transports: transports, Rounds: q30.Rounds, CPU: h.cpu, Libvirt: h.libvirt, QEMU: h.qemu,
 		Convert: perParam(gb["BenchmarkConvert"]), Shape: perParam(gb["BenchmarkShape"]), Execd: summarizeExecd(ex)}
 	for _, c := range []struct{ name, c string }{
 		{"bare `virConnectGetAllDomainStats` + free (floor)", "floor"},

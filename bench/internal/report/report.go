@@ -61,6 +61,7 @@ type runResults struct {
 	agent            *results.AgentResult // nil for a run from before section 5
 	host, hostGroups *results.HostResult  // nil for a run from before the host-cost scenario
 	hostLinux        *results.HostResult  // the host cost with the lab's Linux guests; nil if not run
+	transports       []transportSet       // BenchmarkTransport's tables; nil if not run
 }
 
 // host is what the report says of the machine, read when the report is
@@ -139,6 +140,14 @@ func loadResults(dir string) (*runResults, error) {
 			}
 		}
 	}
+	// What each transport costs (section 7): go test -bench output.
+	if _, err := os.Stat(filepath.Join(dir, "transports.txt")); err == nil {
+		tr, err := parseGoBench(filepath.Join(dir, "transports.txt"))
+		if err != nil {
+			return nil, err
+		}
+		res.transports = transportTables(tr)
+	}
 	return &res, nil
 }
 
@@ -186,11 +195,14 @@ func renderReport(res *runResults, h host, command string) (benchmarks, performa
 	if res.host != nil {
 		r.hostSection(res.host, res.hostGroups, res.hostLinux)
 	}
+	if res.transports != nil {
+		r.render("transports", res.transports)
+	}
 	r.reading(q10, q30, t1000, gb, ex)
 	if r.err != nil {
 		return "", "", r.err
 	}
-	performance, err = perfSection(h, q30, t1000, gb, ex, agent, hostPerf(res.host), r.targets)
+	performance, err = perfSection(h, q30, t1000, gb, ex, agent, hostPerf(res.host), res.transports, r.targets)
 	return r.b.String(), performance, err
 }
 

@@ -52,7 +52,7 @@ func TestReportGolden(t *testing.T) {
 	}{
 		{name: "full"},
 		// With the host-cost scenario's results of a run on the lab's
-		// guests (testdata/hostcost).
+		// guests and a transport benchmark's (testdata/hostcost).
 		{name: "hostcost", hostCost: true},
 		{name: "noagent", dropAgent: true, dropRevision: true},
 	} {
@@ -67,6 +67,11 @@ func TestReportGolden(t *testing.T) {
 				res.host, res.hostGroups = &results.HostResult{}, &results.HostResult{}
 				require.NoError(t, loadJSON(filepath.Join("testdata", "hostcost", "hostcost.json"), res.host))
 				require.NoError(t, loadJSON(filepath.Join("testdata", "hostcost", "hostcost-groups.json"), res.hostGroups))
+				// and BenchmarkTransport's output of the same day.
+				tr, err := parseGoBench(filepath.Join("testdata", "hostcost", "transports.txt"))
+				require.NoError(t, err)
+				res.transports = transportTables(tr)
+				require.Len(t, res.transports, 3)
 			}
 			if tc.dropRevision {
 				res.q30.Revision = ""
