@@ -227,7 +227,7 @@ fuzz: deps
 ## bench: the bare bulk call, this plugin, Telegraf's inputs.libvirt and
 ## per-domain calls side by side on the lab's QEMU guests and 1000
 ## test-driver domains, and what a gather costs libvirtd and QEMU; writes
-## BENCHMARKS.md and docs/performance.md (~20 min, root, starts the lab;
+## BENCHMARKS.md and docs/performance.md (~40 min, root, starts the lab;
 ## not part of test)
 bench: deps
 	scripts/bench.sh

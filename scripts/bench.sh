@@ -3,7 +3,7 @@
 # go-libvirt and collectd-style per-domain calls side by side, and what a
 # gather costs libvirtd and QEMU; writes BENCHMARKS.md and docs/performance.md
 # (the README's Performance section). Needs root and the lab (scripts/lab.sh,
-# which it starts if needed); ~15-20 minutes on 2 cores.
+# which it starts if needed); ~40 minutes on 2 cores (38 m 36 s on 2026-12-05).
 #
 # Each scenario holds `flock -x /tmp/tlv-hv.lock` for itself only (a few
 # minutes at most), so no two bench scenarios overlap; the extra guests exist
@@ -47,6 +47,9 @@ QEMU_CONTENDERS=floor,plugin,floor-tg,telegraf,legacy
 TEST_URI="" # libvirt's test driver behind libvirtd, 1000 domains
 
 say() { printf '[bench] %s\n' "$*" >&2; }
+# transports(): 7. what each transport costs (BenchmarkTransport).
+# shellcheck source=scripts/bench-transports.sh
+. "$REPO_DIR/scripts/bench-transports.sh"
 # One scenario under the exclusive lock, killed (and its guests removed) if
 # it outlives 9 minutes.
 locked() { flock -x "$LOCK" timeout 9m "$@"; }
@@ -207,6 +210,7 @@ main() {
   run test-1000 "1000 test-driver domains" 0 "$TEST_URI" floor,plugin,golibvirt "$TEST_GATHERS"
   execd_gathers
   host_cost
+  transports
   report
 }
 

@@ -80,11 +80,11 @@ func hostRowOf(res *results.HostResult, c, name string) hostRow {
 // at most 0.6 of every group every interval per unit of time (both ran
 // windows of the same number of gathers, so per gather is per unit of time).
 // What the host pays is all of it: the gathering client, libvirtd and QEMU.
-func (r *report) hostTargets(h *results.HostResult) {
-	r.ratioTarget("host CPU (client + libvirtd + QEMU) per gather, this plugin ÷ inputs.libvirt, same 10 groups", "≤ 1.0", 1.0,
+func (r *report) hostTargets(h *results.HostResult, guests string) {
+	r.ratioTarget("host CPU (client + libvirtd + QEMU) per gather, this plugin ÷ inputs.libvirt, same 10 groups, "+guests, "≤ 1.0", 1.0,
 		results.HostDist(results.HostRounds(h, "plugin-shared"), results.PartTotal), results.HostDist(results.HostRounds(h, "telegraf-shared"), results.PartTotal),
 		results.HostRatio(h, "plugin-shared", "telegraf-shared", results.PartTotal))
-	r.ratioTarget("host CPU (client + libvirtd + QEMU) per unit of time, `examples/recommended.conf` ÷ every group every interval", "≤ 0.6", 0.6,
+	r.ratioTarget("host CPU (client + libvirtd + QEMU) per unit of time, `examples/recommended.conf` ÷ every group every interval, "+guests, "≤ 0.6", 0.6,
 		results.HostDist(results.HostRounds(h, "recommended"), results.PartTotal), results.HostDist(results.HostRounds(h, "plugin-all"), results.PartTotal),
 		results.HostRatio(h, "recommended", "plugin-all", results.PartTotal))
 }

@@ -88,7 +88,7 @@ func Main(args []string) error {
 	if err != nil {
 		return err
 	}
-	benchmarks, performance, err := renderReport(res, readHost(), *command)
+	benchmarks, performance, err := renderReport(res, readHost(res.q10.URI), *command)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,10 @@ func renderReport(res *runResults, h host, command string) (benchmarks, performa
 		r.agentTargets(agent)
 	}
 	if res.host != nil {
-		r.hostTargets(res.host)
+		r.hostTargets(res.host, "guests in their BIOS")
+	}
+	if res.hostLinux != nil {
+		r.hostTargets(res.hostLinux, "with the lab's Linux guests")
 	}
 
 	r.started = q10.Started

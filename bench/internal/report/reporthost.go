@@ -12,10 +12,11 @@ import (
 )
 
 // readHost reads the machine the report is written on (the one the run
-// measured: make bench writes it right after the run). The Performance
-// section's short form is taken from the Machine table's rows.
-func readHost() host {
-	h := host{machine: machine(), describe: harness.Revision(), libvirt: "?", qemu: "?", telegraf: "?"}
+// measured: make bench writes it right after the run), and the version of
+// the libvirtd at uri (the lab's, which the QEMU scenarios measured). The
+// Performance section's short form is taken from the Machine table's rows.
+func readHost(uri string) host {
+	h := host{machine: machine(uri), describe: harness.Revision(), libvirt: "?", qemu: "?", telegraf: "?"}
 	for _, row := range h.machine {
 		switch k, v := row[0], row[1]; {
 		case k == "CPU":
@@ -34,7 +35,7 @@ func readHost() host {
 }
 
 // machine is the Machine table of BENCHMARKS.md, but for the revision.
-func machine() [][2]string {
+func machine(uri string) [][2]string {
 	var rows [][2]string
 	cpu := firstMatch("/proc/cpuinfo", "model name")
 	rows = append(rows, [2]string{"CPU", fmt.Sprintf("%s, %d cores", cpu, runtime.NumCPU())})
@@ -44,7 +45,7 @@ func machine() [][2]string {
 	}
 	osName := strings.Trim(firstMatch("/etc/os-release", "PRETTY_NAME="), `"`)
 	rows = append(rows, [2]string{"OS, kernel", fmt.Sprintf("%s, Linux %s", osName, harness.CmdOut("uname", "-r"))})
-	if v := harness.CmdOut("virsh", "-c", "qemu:///system", "version", "--daemon"); v != "" {
+	if v := harness.CmdOut("virsh", "-c", uri, "version", "--daemon"); v != "" {
 		for _, line := range strings.Split(v, "\n") {
 			k, val, ok := strings.Cut(line, ":")
 			if ok {

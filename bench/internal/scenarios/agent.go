@@ -17,7 +17,7 @@ import (
 // agentRun is the whole agent: each contender is a Telegraf process (its
 // execd child included) gathering every second, measured over a window of
 // whole gathers. CPU comes from a cgroup per process
-// (internal/harness/cgroup.go: v1 cpuacct or v2 cpu.stat; every thread,
+// (bench/internal/harness/cgroup.go: v1 cpuacct or v2 cpu.stat; every thread,
 // children included, also those that exited), the execd child's share
 // from a group of its own below it.
 type agentRun struct {
