@@ -41,7 +41,7 @@ func TestInitErrors(t *testing.T) {
 		{"empty uri", func(p *LibvirtStats) { p.URI = "" },
 			`libvirt_uri is empty; give a libvirt URI such as "qemu:///system"`},
 		{"unknown group", func(p *LibvirtStats) { p.StatisticsGroups = []string{"state", "disk"} },
-			`statistics_groups: unknown statistics group "disk"; valid: state, cpu_total, balloon, vcpu, interface, block, perf, iothread, memory, dirtyrate, vm`},
+			`statistics_groups: unknown statistics group "disk"; valid: ` + strings.Join(groupWords, ", ")},
 		{"duplicate group", func(p *LibvirtStats) { p.StatisticsGroups = []string{"vcpu", "block", "vcpu"} },
 			`statistics_groups: statistics group "vcpu" given twice`},
 		{"unknown state", func(p *LibvirtStats) { p.DomainStates = []string{"crashed"} },
