@@ -3,6 +3,7 @@
 package libvirt_stats
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,19 +79,36 @@ func (s sampleSpec) plus(d sampleSpec) sampleSpec {
 	return s
 }
 
-// derivedOnly keeps the fields a derived test looks at.
+// derivedOnly keeps the derived fields: those whose name matches a row's
+// name pattern (derivations), in either layout (with or without the
+// device's <group>.<n>. prefix).
 func derivedOnly(fields map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range fields {
-		switch {
-		case k == "balloon.used", k == "balloon.used_percent",
-			strings.HasSuffix(k, ".rate"), strings.HasSuffix(k, ".steal"),
-			strings.HasSuffix(k, ".latency"), strings.HasSuffix(k, ".utilization"):
+		if derivedFieldName.MatchString(k) {
 			out[k] = v
 		}
 	}
 	return out
 }
+
+// derivedFieldName matches every derived field's name, built from the rows.
+var derivedFieldName = func() *regexp.Regexp {
+	var alts []string
+	for _, row := range derivations {
+		for _, n := range expand(row.name) {
+			q := regexp.QuoteMeta(n)
+			q = strings.ReplaceAll(q, "<n>", "[^.]+")
+			q = strings.ReplaceAll(q, `\*`, ".+")
+			alts = append(alts, q)
+			// the device layout's name: the tail after the device's index
+			if _, tail, ok := strings.Cut(q, "[^.]+\\."); ok {
+				alts = append(alts, tail)
+			}
+		}
+	}
+	return regexp.MustCompile("^(" + strings.Join(alts, "|") + ")$")
+}()
 
 func derivedPlugin(t *testing.T, layout string) *LibvirtStats {
 	t.Helper()
