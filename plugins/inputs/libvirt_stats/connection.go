@@ -32,11 +32,17 @@ const (
 // timeout. A probe every second bounds that wait; 15 unanswered ones still
 // declare the daemon gone after ~15 s.
 func keepaliveFor(uri string) (interval int, count uint) {
-	scheme, _, _ := strings.Cut(uri, ":")
-	if strings.HasSuffix(strings.ToLower(scheme), "+libssh") {
+	if isLibssh(uri) {
 		return 1, 15
 	}
 	return keepaliveInterval, keepaliveCount
+}
+
+// isLibssh tells a URI of libvirt's libssh transport (qemu+libssh://, not
+// libssh2).
+func isLibssh(uri string) bool {
+	scheme, _, _ := strings.Cut(uri, ":")
+	return strings.HasSuffix(strings.ToLower(scheme), "+libssh")
 }
 
 // pooledConn is one open connection of a connPool and its liveness.

@@ -8,9 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// libssh gets a probe every second (keepaliveFor says why; the binary's
-// TestLibsshWithinDefaultTimeout proves it on a real sshd); every other
-// transport keeps the 5 s one.
+// libssh gets a probe every second and one call in flight (keepaliveFor
+// and maxCallsFor say why; the binary's TestLibsshWithinDefaultTimeout
+// runs it on a real sshd); every other transport keeps the 5 s probe and
+// four calls.
 func TestKeepaliveFor(t *testing.T) {
 	for uri, want := range map[string][2]int{
 		"qemu+libssh://u@hv1/system?known_hosts=/k": {1, 15},
@@ -23,5 +24,7 @@ func TestKeepaliveFor(t *testing.T) {
 	} {
 		interval, count := keepaliveFor(uri)
 		require.Equal(t, want, [2]int{interval, int(count)}, uri)
+		// and one call in flight at a time over libssh (caller.go)
+		require.Equal(t, map[bool]int{true: 1, false: maxCallsInFlight}[want[0] == 1], maxCallsFor(uri), uri)
 	}
 }
