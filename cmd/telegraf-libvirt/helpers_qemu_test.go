@@ -129,9 +129,19 @@ type polled struct {
 // ends.
 func startPolled(t *testing.T, bin, conf string) *polled {
 	t.Helper()
-	p := &polled{stderr: &strings.Builder{}, logPath: filepath.Join(t.TempDir(), "libvirt-client.log")}
+	return newPolled(t, bin, conf, filepath.Join(t.TempDir(), "libvirt-client.log"))
+}
+
+// newPolled starts the binary as Telegraf's execd runs it; logPath, if not
+// empty, receives libvirt's client debug log (a benchmark leaves it off:
+// it costs CPU).
+func newPolled(t testing.TB, bin, conf, logPath string) *polled {
+	t.Helper()
+	p := &polled{stderr: &strings.Builder{}, logPath: logPath}
 	p.cmd = exec.Command(bin, "-poll_interval_disabled", "-config", conf)
-	debugLog(p.cmd, p.logPath)
+	if logPath != "" {
+		debugLog(p.cmd, p.logPath)
+	}
 	p.cmd.Stderr = p.stderr
 	var err error
 	p.stdin, err = p.cmd.StdinPipe()
@@ -142,6 +152,26 @@ func startPolled(t *testing.T, bin, conf string) *polled {
 	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
 	p.next = lineReader(stdout)
 	return p
+}
+
+// gather asks for one gather and waits up to wait for its
+// libvirt_stats_collector line (the config must set collector_metrics),
+// which the binary writes last; false if none came (the binary died or
+// hangs).
+func (p *polled) gather(t testing.TB, wait time.Duration) (took time.Duration, collector string, ok bool) {
+	t.Helper()
+	start := time.Now()
+	_, err := p.stdin.Write([]byte("\n"))
+	require.NoError(t, err)
+	for {
+		line, ok := p.next(wait)
+		if !ok {
+			return 0, "", false
+		}
+		if strings.HasPrefix(line, "libvirt_stats_collector,") {
+			return time.Since(start), line, true
+		}
+	}
 }
 
 func procsOf(calls []rpc) []int {

@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -16,17 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/lab"
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/nodexml"
-	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/remotetest"
 	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/virshtest"
-)
-
-// Ports of BenchmarkTransport's own daemons (apart from the tests' 18500s
-// and e2e's 18510s, so that it can run beside them).
-const (
-	benchTLSPort = 18520
-	benchTCPPort = 18521
-	benchSSHPort = 18522
 )
 
 // BenchmarkTransport: what one gather costs over each libvirt transport.
@@ -64,39 +53,21 @@ const (
 func BenchmarkTransport(b *testing.B) {
 	lab.RequireNetns(b)
 	bin := binary(b)
-	d := remotetest.StartDaemon(b, benchTLSPort, benchTCPPort)
-	s := remotetest.StartSSHD(b, benchSSHPort)
+	r := startPrivateRemote(b, "transport-")
 	sshd := newCPUGroup(b, "sshd")
-	sshd.add(b, s.Pid())
+	sshd.add(b, r.s.Pid())
 	daemon := newCPUGroup(b, "libvirtd")
-	daemon.add(b, d.Pid())
-	dir := lab.TestTempDir(b, "transport-")
-	relay := filepath.Join(dir, "unixrelay")
-	out, err := exec.Command("go", "build", "-o", relay, "../../internal/testsupport/remotetest/cmd/unixrelay").CombinedOutput()
-	require.NoError(b, err, "%s", out)
-	ssh := func(scheme, path string) string {
-		return fmt.Sprintf("%s+ssh://root@127.0.0.1:%d%s?keyfile=%s&no_tty=1&command=%s",
-			scheme, s.Port, path, s.KeyFile, s.SSHCommand)
-	}
-	libssh := func(scheme, path string) string {
-		return fmt.Sprintf("%s+libssh://root@127.0.0.1:%d%s?keyfile=%s&known_hosts=%s&sshauth=privkey",
-			scheme, s.Port, path, s.KeyFile, s.KnownHosts)
-	}
-	viaRelay := fmt.Sprintf("&proxy=netcat&netcat=%s&socket=%s", relay, d.Socket())
+	daemon.add(b, r.d.Pid())
 
 	for _, n := range []int{10, 100, 1000} {
-		node := filepath.Join(dir, fmt.Sprintf("node-%d.xml", n))
-		f, err := os.Create(node)
-		require.NoError(b, err)
-		require.NoError(b, nodexml.Write(f, n))
-		require.NoError(b, f.Close())
+		node := r.node(b, n)
 		b.Run(fmt.Sprintf("test-%d", n), func(b *testing.B) {
 			for _, tr := range []struct{ name, uri string }{
-				{"unix", fmt.Sprintf("test+unix://%s?socket=%s", node, d.Socket())},
-				{"tcp", fmt.Sprintf("test+tcp://127.0.0.1:%d%s", d.TCPPort, node)},
-				{"tls", fmt.Sprintf("test+tls://localhost:%d%s?pkipath=%s", d.Port, node, d.PKI.Good)},
-				{"ssh", ssh("test", node) + viaRelay},
-				{"libssh", libssh("test", node) + viaRelay},
+				{"unix", fmt.Sprintf("test+unix://%s?socket=%s", node, r.d.Socket())},
+				{"tcp", fmt.Sprintf("test+tcp://127.0.0.1:%d%s", r.d.TCPPort, node)},
+				{"tls", fmt.Sprintf("test+tls://localhost:%d%s?pkipath=%s", r.d.Port, node, r.d.PKI.Good)},
+				{"ssh", r.sshURI("test", node) + r.viaRelay()},
+				{"libssh", r.libsshURI("test", node) + r.viaRelay()},
 			} {
 				b.Run(tr.name, func(b *testing.B) {
 					benchGathers(b, bin, "  libvirt_uri = "+strconv.Quote(tr.uri)+"\n", daemon.usage, sshd)
@@ -110,8 +81,8 @@ func BenchmarkTransport(b *testing.B) {
 		for _, tr := range []struct{ name, table string }{
 			{"unix", "  libvirt_uri = " + strconv.Quote(lab.HostROURI()) + "\n"},
 			{"tcp", fmt.Sprintf("  libvirt_uri = %q\n  username = %q\n  password = %q\n", saslURI, user, pass)},
-			{"ssh", "  libvirt_uri = " + strconv.Quote(ssh("qemu", "/system")) + "\n"},
-			{"libssh", "  libvirt_uri = " + strconv.Quote(libssh("qemu", "/system")) + "\n"},
+			{"ssh", "  libvirt_uri = " + strconv.Quote(r.sshURI("qemu", "/system")) + "\n"},
+			{"libssh", "  libvirt_uri = " + strconv.Quote(r.libsshURI("qemu", "/system")) + "\n"},
 		} {
 			b.Run(tr.name, func(b *testing.B) {
 				benchGathers(b, bin, tr.table, func() time.Duration { return taskCPU(labd) }, sshd)
@@ -139,20 +110,12 @@ func benchGathers(b *testing.B, bin, table string, daemonCPU func() time.Duratio
 	if !tolerate {
 		timeout = "120s"
 	}
-	conf := writeConf(b, "[[inputs.libvirt_stats]]\n"+table+"  timeout = "+strconv.Quote(timeout)+"\n  collector_metrics = true\n")
-	cmd := exec.Command(bin, "-poll_interval_disabled", "-config", conf)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	require.NoError(b, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(b, err)
+	// The group first: cleanups run last-in first-out, so the binary is
+	// killed before its group is removed.
 	client := newCPUGroup(b, "client")
-	require.NoError(b, cmd.Start())
-	client.add(b, cmd.Process.Pid)
-	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
-	next := lineReader(stdout)
-	pid := cmd.Process.Pid
+	p := newPolled(b, bin, writeConf(b, "[[inputs.libvirt_stats]]\n"+table+"  timeout = "+strconv.Quote(timeout)+"\n  collector_metrics = true\n"), "")
+	pid := p.cmd.Process.Pid
+	client.add(b, pid)
 	sample := func() cpuSample {
 		return cpuSample{client: client.usage(), daemon: daemonCPU(), sshd: sshd.usage(), rx: readBytes(pid)}
 	}
@@ -161,29 +124,21 @@ func benchGathers(b *testing.B, bin, table string, daemonCPU func() time.Duratio
 	half /= 2
 	failed, slow := 0, 0 // the collector's errors so far; gathers longer than half the timeout
 	gather := func() (time.Duration, int) {
-		start := time.Now()
-		_, err := stdin.Write([]byte("\n"))
-		require.NoError(b, err)
-		for {
-			line, ok := next(150 * time.Second)
-			if !ok {
-				_ = cmd.Process.Kill()
-				werr := cmd.Wait()
-				b.Fatalf("no gather: %v (exit: %v); stderr: %s", err, werr, stderr.String())
-			}
-			if strings.HasPrefix(line, "libvirt_stats_collector,") {
-				took := time.Since(start)
-				errs, err := strconv.Atoi(collectorField(line, "errors"))
-				require.NoError(b, err, line)
-				require.True(b, tolerate || errs == 0, "%s\nstderr: %s", line, stderr.String())
-				failed = errs
-				if took > half {
-					slow++
-				}
-				domains, _ := strconv.Atoi(collectorField(line, "domains"))
-				return took, domains
-			}
+		took, line, ok := p.gather(b, 150*time.Second)
+		if !ok {
+			_ = p.cmd.Process.Kill()
+			werr := p.cmd.Wait()
+			b.Fatalf("no gather (exit: %v); stderr: %s", werr, p.stderr.String())
 		}
+		errs, err := strconv.Atoi(collectorField(line, "errors"))
+		require.NoError(b, err, line)
+		require.True(b, tolerate || errs == 0, "%s\nstderr: %s", line, p.stderr.String())
+		failed = errs
+		if took > half {
+			slow++
+		}
+		domains, _ := strconv.Atoi(collectorField(line, "domains"))
+		return took, domains
 	}
 
 	s0 := sample()
