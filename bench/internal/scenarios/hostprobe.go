@@ -11,6 +11,7 @@ import (
 
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/harness"
 	"github.com/telegraf-libvirt/telegraf-libvirt/bench/internal/results"
+	"github.com/telegraf-libvirt/telegraf-libvirt/internal/testsupport/procs"
 )
 
 // hostProbe reads the CPU of libvirtd and of the QEMU processes.
@@ -27,7 +28,7 @@ type hostCPU map[string]harness.ProcCPU
 
 func (h *hostProbe) read(client int) (hostCPU, error) {
 	cpu := hostCPU{}
-	pid, err := readPidfile(h.libvirtdPidfile)
+	pid, err := procs.FromFile(h.libvirtdPidfile, "libvirtd")
 	if err != nil {
 		return nil, fmt.Errorf("libvirtd: %w", err)
 	}
@@ -39,7 +40,7 @@ func (h *hostProbe) read(client int) (hostCPU, error) {
 		return nil, err
 	}
 	for _, f := range files {
-		pid, err := readPidfile(f)
+		pid, err := procs.ReadPIDFile(f)
 		if err != nil {
 			continue // a guest shut off: its pid file may stay, empty or stale
 		}
@@ -62,18 +63,6 @@ func (h *hostProbe) procNs(pid int) (harness.ProcCPU, error) {
 func isQEMU(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	return err == nil && strings.HasPrefix(string(b), "qemu")
-}
-
-func readPidfile(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("%s: no pid in %q", path, b)
-	}
-	return pid, nil
 }
 
 // hostDelta is b - a over the processes alive at both readings, into s:
