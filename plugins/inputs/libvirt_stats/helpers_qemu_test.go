@@ -8,6 +8,7 @@ package libvirt_stats
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -130,10 +131,15 @@ func (d *privateDaemon) start(t *testing.T) {
 		_ = cmd.Wait()
 		close(done)
 	}(d.cmd, d.done)
+	// Ready when the socket accepts: libvirtd binds it (the file appears)
+	// before it listens, and a connection in between is refused.
 	require.Eventually(t, func() bool {
-		_, err := os.Stat(sock)
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			_ = c.Close()
+		}
 		return err == nil
-	}, 15*time.Second, 20*time.Millisecond, "private libvirtd did not create %s; see %s", sock, d.dir)
+	}, 15*time.Second, 20*time.Millisecond, "private libvirtd does not accept on %s; see %s", sock, d.dir)
 }
 
 // kill SIGKILLs the daemon and waits until it is gone.
